@@ -1,0 +1,53 @@
+# The two commands: `make run` (portal with demo data on SQLite) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+FEATURES := $(patsubst portal/%/,%,$(sort $(dir $(wildcard portal/*/__init__.py))))
+
+.PHONY: run test install translations translations-update browser bench clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt | $(BIN)/activate
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+install: $(VENV)/.installed translations
+
+# Compiled catalogues are build output: made from the .po files on every set-up.
+translations: $(VENV)/.installed
+	@for dir in portal/*/translations; do $(BIN)/pybabel compile --statistics -d $$dir || exit 1; done
+
+# Re-extract every feature's strings into its own catalogue (run after changing user-facing text).
+translations-update: $(VENV)/.installed
+	@mkdir -p build
+	@for f in $(FEATURES); do \
+	  $(BIN)/pybabel extract -F babel.cfg -k _l -o build/$$f.pot portal/$$f || exit 1; \
+	  if [ -f portal/$$f/translations/ru/LC_MESSAGES/messages.po ]; then \
+	    $(BIN)/pybabel update --no-fuzzy-matching -i build/$$f.pot -d portal/$$f/translations -l ru; \
+	  elif grep -q msgid build/$$f.pot && [ $$(grep -c '^msgid ' build/$$f.pot) -gt 1 ]; then \
+	    $(BIN)/pybabel init -i build/$$f.pot -d portal/$$f/translations -l ru; \
+	  fi; \
+	done
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) portal seed-demo
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+# Browser tests drive Debian's Chromium; install it when missing (needs root, as on CI).
+browser:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium) \
+	  || echo "Chromium is not installed and could not be installed: browser tests will be skipped."
+
+test: install browser
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) build .pytest_cache

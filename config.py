@@ -1,0 +1,165 @@
+"""Configuration classes. Every setting comes from the environment (see README)."""
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("PORTAL_INSTANCE_DIR", BASE_DIR / "instance"))
+
+
+def _env_int(name, default):
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def _persistent_secret_key():
+    """SECRET_KEY from the environment, else one generated once and kept in instance/.
+
+    Keeping it on disk means sessions survive restarts; several processes on one
+    machine read the same file (the first writer wins, the others read it back).
+    """
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / "secret_key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def _normalise_database_url(url):
+    # Hosting platforms hand out postgres:// URLs; SQLAlchemy wants the driver named.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+UPSTREAM_DEFAULTS = {
+    "PUBMED": "https://eutils.ncbi.nlm.nih.gov/entrez/eutils",
+    "EUROPEPMC": "https://www.ebi.ac.uk/europepmc/webservices/rest",
+    "CROSSREF": "https://api.crossref.org",
+    "CLINICALTRIALS": "https://clinicaltrials.gov/api/v2",
+    "OPENALEX": "https://api.openalex.org",
+}
+
+
+class Config:
+    SECRET_KEY = None  # resolved in __init__ so importing config never touches the disk
+    SQLALCHEMY_DATABASE_URI = None
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    REDIS_URL = None
+
+    # Sessions: room computers are shared, so sessions are short-lived and idle ones end.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    IDLE_TIMEOUT_MINUTES = 15
+
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session, which is short anyway
+
+    BABEL_DEFAULT_LOCALE = "ru"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Moscow"
+    LANGUAGES = ("ru", "en")
+
+    # Sign-in limits: failures only; successful sign-ins are never counted.
+    SIGNIN_MAX_FAILURES_PER_ACCOUNT = 5
+    SIGNIN_FAILURE_WINDOW_SECONDS = 15 * 60
+    SIGNIN_FAILURES_PER_ADDRESS = "30 per minute"
+    RATELIMIT_HEADERS_ENABLED = True
+    SEARCH_RATE_LIMIT = "60 per minute"
+
+    MAIL_SERVER = None
+    MAIL_PORT = 25
+    MAIL_DEFAULT_SENDER = "portal@localhost"
+    MAIL_USE_TLS = False
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+
+    PORTAL_CONTACT_EMAIL = None
+    PORTAL_NCBI_API_KEY = None
+    PORTAL_OPENALEX_API_KEY = None
+    SEARCH_SOURCE_BUDGET_SECONDS = 8.0
+    SEARCH_TOTAL_BUDGET_SECONDS = 10.0
+    SEARCH_CACHE_SECONDS = 600
+    SEARCH_QUERY_RETENTION_DAYS = 7
+
+    BOOKING_HISTORY_RETENTION_DAYS = 365 * 3
+    PORTAL_BASE_URL = "http://127.0.0.1:5000"
+    LOG_REQUESTS = True
+
+    def __init__(self):
+        env = os.environ
+        self.SECRET_KEY = _persistent_secret_key()
+        default_db = "sqlite:///" + str(INSTANCE_DIR / "portal.sqlite3")
+        self.SQLALCHEMY_DATABASE_URI = _normalise_database_url(env.get("DATABASE_URL") or default_db)
+        self.REDIS_URL = env.get("REDIS_URL") or None
+        self.IDLE_TIMEOUT_MINUTES = _env_int("PORTAL_IDLE_TIMEOUT_MINUTES", self.IDLE_TIMEOUT_MINUTES)
+        self.SESSION_COOKIE_SECURE = env.get("PORTAL_SECURE_COOKIES", "") == "1"
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.MAIL_SERVER = env.get("MAIL_SERVER") or None
+        self.MAIL_PORT = _env_int("MAIL_PORT", self.MAIL_PORT)
+        self.MAIL_DEFAULT_SENDER = env.get("MAIL_DEFAULT_SENDER") or self.MAIL_DEFAULT_SENDER
+        self.MAIL_USE_TLS = env.get("MAIL_USE_TLS", "") == "1"
+        self.MAIL_USERNAME = env.get("MAIL_USERNAME") or None
+        self.MAIL_PASSWORD = env.get("MAIL_PASSWORD") or None
+        self.PORTAL_CONTACT_EMAIL = env.get("PORTAL_CONTACT_EMAIL") or None
+        self.PORTAL_NCBI_API_KEY = env.get("PORTAL_NCBI_API_KEY") or None
+        self.PORTAL_OPENALEX_API_KEY = env.get("PORTAL_OPENALEX_API_KEY") or None
+        self.PORTAL_BASE_URL = env.get("PORTAL_BASE_URL") or self.PORTAL_BASE_URL
+        self.BOOKING_HISTORY_RETENTION_DAYS = _env_int(
+            "PORTAL_BOOKING_RETENTION_DAYS", self.BOOKING_HISTORY_RETENTION_DAYS)
+        self.SEARCH_QUERY_RETENTION_DAYS = _env_int(
+            "PORTAL_SEARCH_QUERY_RETENTION_DAYS", self.SEARCH_QUERY_RETENTION_DAYS)
+        self.UPSTREAM_BASE_URLS = {
+            name.lower(): env.get(f"PORTAL_{name}_BASE_URL") or default
+            for name, default in UPSTREAM_DEFAULTS.items()
+        }
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        self.CACHE_TYPE = "RedisCache" if self.REDIS_URL else "SimpleCache"
+        if self.REDIS_URL:
+            self.CACHE_REDIS_URL = self.REDIS_URL
+        self.CACHE_DEFAULT_TIMEOUT = 300
+        self.CACHE_KEY_PREFIX = env.get("PORTAL_CACHE_PREFIX", "portal:")
+
+
+class DevelopmentConfig(Config):
+    DEBUG = False
+
+
+class ProductionConfig(Config):
+    def __init__(self):
+        super().__init__()
+        self.SESSION_COOKIE_SECURE = os.environ.get("PORTAL_SECURE_COOKIES", "1") == "1"
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+
+
+class TestingConfig(Config):
+    TESTING = True
+    LOG_REQUESTS = False
+
+    def __init__(self):
+        super().__init__()
+        self.SECRET_KEY = "test-secret-key"
+        self.SQLALCHEMY_DATABASE_URI = _normalise_database_url(
+            os.environ.get("TEST_DATABASE_URL") or "sqlite:///" + str(INSTANCE_DIR / "test.sqlite3"))
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "production": ProductionConfig,
+    "testing": TestingConfig,
+}
+
+
+def config_from_env():
+    return CONFIGS[os.environ.get("PORTAL_ENV", "development")]()

@@ -1,0 +1,45 @@
+"""Small helpers shared by the API modules: reading JSON bodies and shaping answers."""
+from flask import request
+from flask_babel import gettext as _
+
+from portal.core.errors import Invalid
+
+
+def json_body():
+    """The request's JSON object, or a 400 with the spec's error shape."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise Invalid(_("Send a JSON object in the request body."), code="invalid_json")
+    return data
+
+
+def field(data, name, kind, *, required=True, default=None):
+    """Read one field of a JSON body and check its type (bool is not an int here)."""
+    if name not in data or data[name] is None:
+        if required:
+            raise Invalid(_("The field %(name)s is required.", name=name), code="missing_field", field=name)
+        return default
+    value = data[name]
+    if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise Invalid(_("The field %(name)s must be a whole number.", name=name), code="invalid_field", field=name)
+    if kind is not int and not isinstance(value, kind):
+        raise Invalid(_("The field %(name)s has the wrong type.", name=name), code="invalid_field", field=name)
+    return value
+
+
+def int_arg(name, default=None, *, minimum=None, maximum=None):
+    raw = request.args.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise Invalid(_("The parameter %(name)s must be a whole number.", name=name),
+                      code="invalid_parameter", field=name) from None
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        raise Invalid(_("The parameter %(name)s is out of range.", name=name), code="invalid_parameter", field=name)
+    return value
+
+
+def items(objects, serialise, **extra):
+    return {"items": [serialise(obj) for obj in objects], **extra}

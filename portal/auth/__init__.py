@@ -1,0 +1,72 @@
+"""Users, roles, sign-in, sessions and API tokens."""
+from flask import current_app, flash, g, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, logout_user
+
+from portal.core.db import utcnow
+from portal.extensions import login_manager
+
+
+def bearer_token():
+    header = request.headers.get("Authorization", "")
+    scheme, _sep, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def init_app(app):
+    from portal.auth import cli, services, views  # noqa: F401  (cli registers commands)
+    from portal.auth.models import ApiToken
+    from portal.core.errors import error_response, wants_json
+    from portal.core.nav import NavItem, add_nav_item
+
+    app.register_blueprint(views.bp)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = _l("Please sign in.")
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(user_id):
+        return services.user_for_session(user_id, session.get("sid"))
+
+    @login_manager.request_loader
+    def load_user_from_token(req):
+        raw = bearer_token()
+        if raw is None:
+            return None
+        token = ApiToken.find_active(raw)
+        if token is None:
+            return None
+        g.api_token = token
+        return token.user
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        if wants_json():
+            return error_response(401, "unauthorized", _("Please sign in."))
+        return redirect(url_for("auth.sign_in", next=request.full_path if request.method == "GET" else None))
+
+    @app.before_request
+    def end_idle_sessions():
+        """Shared computers: a browser session idle longer than the limit is ended on the server."""
+        if "sid" not in session or bearer_token():
+            return None
+        now = utcnow().timestamp()
+        idle_limit = current_app.config["IDLE_TIMEOUT_MINUTES"] * 60
+        if now - session.get("seen", 0) > idle_limit:
+            from portal.extensions import db
+
+            services.close_session(session.get("sid"))
+            db.session.commit()
+            logout_user()
+            lang = session.get("lang")
+            session.clear()
+            if lang:
+                session["lang"] = lang
+            if not wants_json():
+                flash(_("You were signed out after a period of inactivity."), "warning")
+            return None
+        session["seen"] = now
+        return None
+
+    add_nav_item(app, NavItem("auth.account", _l("My account"), order=900))

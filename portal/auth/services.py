@@ -1,0 +1,227 @@
+"""Sign-in, sessions, users and tokens: the rules, free of request objects."""
+import csv
+import io
+import secrets
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import delete, func, select
+
+from portal.auth import signin_limits
+from portal.auth.models import ROLES, ApiToken, SignInSession, User, hash_secret, new_secret
+from portal.clinics.models import Clinic
+from portal.core import audit
+from portal.core.db import utcnow
+from portal.core.errors import Invalid, NotAllowed, RateLimited, Unauthorized
+from portal.core.permissions import can_administer_clinic, is_superadmin
+from portal.extensions import db
+
+MIN_PASSWORD_LENGTH = 10
+SET_PASSWORD_MAX_AGE = 3 * 24 * 3600
+
+
+def normalise_email(raw):
+    return (raw or "").strip().lower()
+
+
+def authenticate(email, password, ip=None):
+    """Check a sign-in attempt; return the user or raise Unauthorized / RateLimited.
+
+    Every attempt is audited. A locked account is refused before the password
+    is looked at, so guessing gains nothing while the lock lasts.
+    """
+    account = normalise_email(email)
+    limit = current_app.config["SIGNIN_MAX_FAILURES_PER_ACCOUNT"]
+    counter = signin_limits.counter()
+    attempts = counter.hit(account)
+    user = db.session.scalar(select(User).where(User.email == account))
+    if attempts > limit:
+        audit.record("sign_in_refused_locked", actor=user, details={"email": account})
+        db.session.commit()
+        minutes = current_app.config["SIGNIN_FAILURE_WINDOW_SECONDS"] // 60
+        raise RateLimited(_("Too many failed sign-in attempts for this account. "
+                            "Try again in %(minutes)d minutes.", minutes=minutes), code="too_many_attempts")
+    if user is None or not user.check_password(password or "") or not user.active:
+        audit.record("sign_in_failed", actor=user, details={"email": account})
+        db.session.commit()
+        if user is not None and not user.active and user.check_password(password or ""):
+            raise Unauthorized(_("This account is deactivated. Ask your clinic's administrator."),
+                               code="account_inactive")
+        raise Unauthorized(_("Wrong e-mail or password."), code="invalid_credentials")
+    counter.clear(account)
+    audit.record("sign_in", actor=user)
+    return user
+
+
+def open_session(user, ip=None):
+    """Start a server-side session; returns the raw key to keep in the signed cookie."""
+    raw = new_secret()
+    db.session.add(SignInSession(key_hash=hash_secret(raw), user_id=user.id, ip=ip))
+    return raw
+
+
+def close_session(raw_key):
+    if raw_key:
+        db.session.execute(delete(SignInSession).where(SignInSession.key_hash == hash_secret(raw_key)))
+
+
+def end_all_sessions(user):
+    db.session.execute(delete(SignInSession).where(SignInSession.user_id == user.id))
+
+
+def user_for_session(user_id, raw_key):
+    if not raw_key or not str(user_id).isdigit():
+        return None
+    return db.session.scalar(
+        select(User).join(SignInSession, SignInSession.user_id == User.id).where(
+            User.id == int(user_id), SignInSession.key_hash == hash_secret(raw_key), User.active.is_(True)))
+
+
+def check_password_strength(password, field="password"):
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise Invalid(_("The password must be at least %(n)d characters long.", n=MIN_PASSWORD_LENGTH),
+                      code="weak_password", field=field)
+
+
+def change_password(user, current_password, new_password):
+    if not user.check_password(current_password or ""):
+        raise Invalid(_("The current password is wrong."), code="invalid_credentials", field="current_password")
+    set_password(user, new_password)
+
+
+def set_password(user, new_password):
+    """Set a password; every other session of the user ends (a copied cookie stops working)."""
+    check_password_strength(new_password)
+    user.set_password(new_password)
+    end_all_sessions(user)
+    audit.record("password_changed", actor=user, obj=user)
+
+
+def _serializer():
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="set-password")
+
+
+def set_password_token(user):
+    # The hash fragment makes the link single-use: it dies once the password changes.
+    return _serializer().dumps({"id": user.id, "p": user.password_hash[-12:]})
+
+
+def user_for_set_password_token(token):
+    try:
+        data = _serializer().loads(token, max_age=SET_PASSWORD_MAX_AGE)
+    except (BadSignature, SignatureExpired):
+        return None
+    user = db.session.get(User, data.get("id")) if isinstance(data, dict) else None
+    if user is None or not user.active or user.password_hash[-12:] != data.get("p"):
+        return None
+    return user
+
+
+def _validated_email(raw):
+    try:
+        return validate_email(raw or "", check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        raise Invalid(_("Enter a valid e-mail address."), code="invalid_email", field="email") from None
+
+
+def create_user(actor, *, email, full_name, role, clinic=None, password=None, position=None, specialty=None):
+    """Create a user. Admins create users of their own clinic only and never grant superadmin.
+
+    `actor` None means the command line (trusted). Without a password the
+    user gets an unusable random one and sets their own through a link.
+    """
+    email = _validated_email(email)
+    full_name = (full_name or "").strip()
+    if not full_name or len(full_name) > 200:
+        raise Invalid(_("Enter the full name (up to 200 characters)."), code="invalid_name", field="full_name")
+    roles = [role] if isinstance(role, str) else list(role or [])
+    if not roles or any(r not in ROLES for r in roles):
+        raise Invalid(_("Choose a role: doctor, trainer, admin or superadmin."), code="invalid_role", field="role")
+    if "superadmin" in roles and actor is not None and not is_superadmin(actor):
+        raise NotAllowed(_("Only a city administrator can create city administrators."))
+    if clinic is None and roles != ["superadmin"]:
+        raise Invalid(_("Every role but superadmin needs a clinic."), code="clinic_required", field="clinic_id")
+    if clinic is not None and actor is not None and not can_administer_clinic(actor, clinic.id):
+        raise NotAllowed(_("You can only add users to your own clinic."))
+    if db.session.scalar(select(func.count()).select_from(User).where(User.email == email)):
+        raise Invalid(_("A user with this e-mail already exists."), code="email_taken", field="email")
+    if password is not None:
+        check_password_strength(password)
+    user = User(email=email, full_name=full_name, clinic=clinic, position=position, specialty=specialty)
+    user.set_roles(roles)
+    user.set_password(password if password is not None else secrets.token_urlsafe(24))
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user_created", actor=actor, clinic_id=clinic.id if clinic else None, obj=user,
+                 details={"email": email, "roles": roles})
+    return user
+
+
+def set_active(actor, user, active):
+    """Deactivating a user ends their sessions and API tokens at once."""
+    if actor is not None and not can_administer_clinic(actor, user.clinic_id):
+        raise NotAllowed(_("You can only manage users of your own clinic."))
+    if user.is_superadmin and actor is not None and not is_superadmin(actor):
+        raise NotAllowed(_("Only a city administrator can change city administrators."))
+    user.active = active
+    if not active:
+        end_all_sessions(user)
+        for token in db.session.scalars(select(ApiToken).where(
+                ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))):
+            token.revoked_at = utcnow()
+    audit.record("user_activated" if active else "user_deactivated", actor=actor,
+                 clinic_id=user.clinic_id, obj=user)
+
+
+def issue_token(user, name=""):
+    token, raw = ApiToken.issue(user, name)
+    db.session.flush()
+    audit.record("api_token_created", actor=user, obj=token)
+    return token, raw
+
+
+def revoke_token(token, actor=None):
+    token.revoked_at = utcnow()
+    audit.record("api_token_revoked", actor=actor or token.user, obj=token)
+
+
+def clinic_by_short_name(short_name):
+    return db.session.scalar(select(Clinic).where(Clinic.short_name == short_name))
+
+
+IMPORT_COLUMNS = ("email", "full_name", "role", "clinic")
+
+
+def import_users(text):
+    """Bulk staff import from CSV; all rows are checked first and nothing is written if any is bad.
+
+    Returns (created_users, problems) where problems is a list of "row N: why".
+    """
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    missing = [c for c in IMPORT_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        return [], [_("header: missing columns %(cols)s", cols=", ".join(missing))]
+    problems, created, seen = [], [], set()
+    for number, row in enumerate(reader, start=2):
+        email = normalise_email(row.get("email"))
+        if email in seen:
+            problems.append(_("row %(n)d: %(email)s appears twice in the file", n=number, email=email))
+            continue
+        seen.add(email)
+        clinic = clinic_by_short_name((row.get("clinic") or "").strip()) if row.get("clinic") else None
+        if row.get("clinic") and clinic is None:
+            problems.append(_("row %(n)d: unknown clinic %(c)s", n=number, c=row.get("clinic")))
+            continue
+        try:
+            with db.session.begin_nested():
+                created.append(create_user(
+                    None, email=email, full_name=row.get("full_name"), role=(row.get("role") or "").strip(),
+                    clinic=clinic, password=(row.get("password") or None)))
+        except (Invalid, NotAllowed) as error:
+            problems.append(_("row %(n)d: %(why)s", n=number, why=error.message))
+    if problems:
+        db.session.rollback()
+        return [], problems
+    return created, []

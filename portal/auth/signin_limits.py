@@ -1,0 +1,69 @@
+"""Failed sign-in attempts per account, counted where every worker sees them.
+
+With REDIS_URL the count lives in Redis (INCR is atomic); otherwise in the
+database. In both, an attempt is recorded *before* the password is checked
+and the count read back, so concurrent attempts on several workers cannot
+all slip under the limit. A successful sign-in clears the account's count.
+"""
+import hashlib
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import delete, func, select
+
+from portal.auth.models import FailedSignIn
+from portal.core.db import utcnow
+from portal.core.redis_client import get_redis
+from portal.extensions import db
+
+
+class DatabaseCounter:
+    def __init__(self, window_seconds):
+        self.window = timedelta(seconds=window_seconds)
+
+    def hit(self, account):
+        """Record one attempt and return the count.
+
+        Committed at once, on purpose: other workers must count it even though
+        the request that made it goes on to fail.
+        """
+        now = utcnow()
+        db.session.execute(delete(FailedSignIn).where(FailedSignIn.at < now - self.window))
+        db.session.add(FailedSignIn(account=account, at=now))
+        db.session.commit()
+        return db.session.scalar(
+            select(func.count()).select_from(FailedSignIn).where(
+                FailedSignIn.account == account, FailedSignIn.at >= now - self.window))
+
+    def clear(self, account):
+        db.session.execute(delete(FailedSignIn).where(FailedSignIn.account == account))
+
+
+class RedisCounter:
+    def __init__(self, client, window_seconds, prefix):
+        self.client = client
+        self.window = window_seconds
+        self.prefix = prefix
+
+    def _key(self, account):
+        return f"{self.prefix}signin-failures:{hashlib.sha256(account.encode()).hexdigest()}"
+
+    def hit(self, account):
+        key = self._key(account)
+        pipe = self.client.pipeline()
+        pipe.incr(key)
+        pipe.expire(key, self.window, nx=True)
+        count, _ = pipe.execute()
+        return int(count)
+
+    def clear(self, account):
+        self.client.delete(self._key(account))
+
+
+def counter():
+    config = current_app.config
+    window = config["SIGNIN_FAILURE_WINDOW_SECONDS"]
+    client = get_redis()
+    if client is not None:
+        return RedisCounter(client, window, config["CACHE_KEY_PREFIX"])
+    return DatabaseCounter(window)

@@ -1,0 +1,5 @@
+"""Booking feature."""
+
+
+def init_app(app):
+    from portal.booking import models  # noqa: F401  (tables known to migrations)

@@ -1,0 +1,60 @@
+"""Workstation bookings.
+
+Why double bookings cannot happen, even with many workers on many machines:
+the database refuses them. On PostgreSQL two exclusion constraints (see the
+initial migration) forbid any two *active* bookings (booked or checked in) whose
+time ranges overlap on the same workstation, or for the same doctor; the
+second of two racing transactions waits for the first and then fails. On
+SQLite, triggers do the same check inside the database; SQLite has a single
+writer and the portal takes the write lock at BEGIN, so the check and the
+insert cannot interleave with another writer. Either way the losing request
+gets an IntegrityError naming the rule, which the service turns into a 409.
+"""
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.core.db import UTCDateTime, utcnow
+from portal.extensions import db
+
+BOOKING_STATUSES = ("booked", "checked_in", "completed", "cancelled", "no_show")
+ACTIVE_STATUSES = ("booked", "checked_in")
+
+# Names the database uses when it refuses an overlap (constraint or trigger message).
+WORKSTATION_OVERLAP = "ex_bookings_workstation_overlap"
+USER_OVERLAP = "ex_bookings_user_overlap"
+
+
+class Booking(db.Model):
+    __tablename__ = "bookings"
+    __table_args__ = (
+        CheckConstraint("end_at > start_at", name="end_after_start"),
+        CheckConstraint(
+            "status IN ('booked', 'checked_in', 'completed', 'cancelled', 'no_show')", name="status_known"),
+        Index("ix_bookings_workstation_start", "workstation_id", "start_at"),
+        Index("ix_bookings_room_start", "room_id", "start_at"),
+        Index("ix_bookings_user_start", "user_id", "start_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # NULL once the privacy job has anonymised an old booking.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    workstation_id: Mapped[int] = mapped_column(ForeignKey("workstations.id"), nullable=False)
+    # Denormalised from the workstation so room schedules need no join.
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id"), nullable=False)
+    start_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
+    end_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
+    status: Mapped[str] = mapped_column(String(20), default="booked", nullable=False)
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    checked_in_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    cancel_reason: Mapped[str | None] = mapped_column(String(300))
+
+    user = relationship("User", foreign_keys=[user_id])
+    workstation = relationship("Workstation")
+    room = relationship("Room")
+
+    @property
+    def is_active(self):
+        return self.status in ACTIVE_STATUSES

@@ -1,0 +1,128 @@
+"""Clinics, rooms with their schedule and booking policy, and workstations."""
+from sqlalchemy import CheckConstraint, ForeignKey, Index, SmallInteger, String, Text, Time, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.core.db import UTCDateTime, utcnow
+from portal.extensions import db
+
+WORKSTATION_STATUSES = ("active", "out_of_service", "retired")
+
+# The spec's defaults for a room's booking policy.
+DEFAULT_POLICY = {
+    "slot_minutes": 15,
+    "min_minutes": 15,
+    "max_minutes": 240,
+    "horizon_days": 14,
+    "max_active": 3,
+    "max_daily_minutes": 240,
+    "checkin_grace_minutes": 15,
+}
+
+
+class Clinic(db.Model):
+    __tablename__ = "clinics"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(300), nullable=False)
+    short_name: Mapped[str] = mapped_column(String(40), unique=True, nullable=False)
+    address: Mapped[str] = mapped_column(String(300), default="", nullable=False)
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Moscow", nullable=False)
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    rooms = relationship("Room", back_populates="clinic", order_by="Room.name")
+
+
+class Room(db.Model):
+    __tablename__ = "rooms"
+    __table_args__ = (
+        UniqueConstraint("clinic_id", "name"),
+        CheckConstraint("capacity >= 0", name="capacity_not_negative"),
+        CheckConstraint("slot_minutes > 0 AND min_minutes > 0 AND max_minutes >= min_minutes",
+                        name="policy_lengths"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(120), nullable=False)
+    location: Mapped[str] = mapped_column(String(200), default="", nullable=False)
+    capacity: Mapped[int] = mapped_column(default=0, nullable=False)
+    # Secret for the read-only door display page (hash kept; the URL is shown to admins once).
+    display_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+    slot_minutes: Mapped[int] = mapped_column(SmallInteger, default=DEFAULT_POLICY["slot_minutes"], nullable=False)
+    min_minutes: Mapped[int] = mapped_column(SmallInteger, default=DEFAULT_POLICY["min_minutes"], nullable=False)
+    max_minutes: Mapped[int] = mapped_column(SmallInteger, default=DEFAULT_POLICY["max_minutes"], nullable=False)
+    horizon_days: Mapped[int] = mapped_column(SmallInteger, default=DEFAULT_POLICY["horizon_days"], nullable=False)
+    max_active: Mapped[int] = mapped_column(SmallInteger, default=DEFAULT_POLICY["max_active"], nullable=False)
+    max_daily_minutes: Mapped[int] = mapped_column(
+        SmallInteger, default=DEFAULT_POLICY["max_daily_minutes"], nullable=False)
+    checkin_grace_minutes: Mapped[int] = mapped_column(
+        SmallInteger, default=DEFAULT_POLICY["checkin_grace_minutes"], nullable=False)
+
+    clinic = relationship("Clinic", back_populates="rooms", lazy="joined")
+    opening_hours = relationship("OpeningHours", order_by="(OpeningHours.weekday, OpeningHours.opens)",
+                                 cascade="all, delete-orphan", back_populates="room")
+    workstations = relationship("Workstation", order_by="Workstation.label", back_populates="room")
+
+    @property
+    def timezone(self):
+        return self.clinic.timezone
+
+    def policy(self):
+        return {name: getattr(self, name) for name in DEFAULT_POLICY}
+
+
+class OpeningHours(db.Model):
+    """One open interval on one weekday (0 = Monday), in the clinic's local time."""
+
+    __tablename__ = "opening_hours"
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
+        CheckConstraint("closes > opens", name="closes_after_opens"),
+        Index("ix_opening_hours_room_weekday", "room_id", "weekday"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), nullable=False)
+    weekday: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    opens: Mapped[object] = mapped_column(Time, nullable=False)
+    closes: Mapped[object] = mapped_column(Time, nullable=False)
+
+    room = relationship("Room", back_populates="opening_hours")
+
+
+class Closure(db.Model):
+    __tablename__ = "closures"
+    __table_args__ = (
+        CheckConstraint("end_at > start_at", name="end_after_start"),
+        Index("ix_closures_room_start", "room_id", "start_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), nullable=False)
+    start_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
+    end_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
+    reason: Mapped[str] = mapped_column(String(200), nullable=False)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    room = relationship("Room")
+
+
+class Workstation(db.Model):
+    __tablename__ = "workstations"
+    __table_args__ = (
+        UniqueConstraint("room_id", "label"),
+        CheckConstraint("status IN ('active', 'out_of_service', 'retired')", name="status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id"), nullable=False, index=True)
+    label: Mapped[str] = mapped_column(String(40), nullable=False)
+    specs: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    status: Mapped[str] = mapped_column(String(20), default="active", nullable=False)
+
+    room = relationship("Room", back_populates="workstations")
+
+    @property
+    def is_active(self):
+        return self.status == "active"

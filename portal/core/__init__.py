@@ -1,0 +1,49 @@
+"""Shared building blocks: database helpers, errors, audit, notifications, CLI, base UI."""
+from flask_babel import lazy_gettext as _l
+from flask import g
+from flask_login import current_user
+
+ROLE_LABELS = {
+    "doctor": _l("doctor"),
+    "trainer": _l("trainer"),
+    "admin": _l("administrator"),
+    "superadmin": _l("city administrator"),
+}
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def init_app(app):
+    from portal.core import health, notifications, request_log, views
+    from portal.core.errors import register_error_handlers
+    from portal.core.time import format_local
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(health.bp)
+    register_error_handlers(app)
+    notifications.init_app(app)
+    request_log.init_app(app)
+
+    @app.template_filter("local_time")
+    def local_time(value, tz_name=None, fmt="short"):
+        zone_name = tz_name or (current_user.timezone if current_user.is_authenticated else None)
+        return format_local(value, zone_name, fmt)
+
+    app.jinja_env.globals["role_label"] = lambda role: ROLE_LABELS.get(role, role)
+
+    @app.after_request
+    def security_headers(response):
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        user = g.get("_login_user")
+        if user is not None and user.is_authenticated:
+            # Shared computers: the browser must not keep personal pages for the next user.
+            headers.setdefault("Cache-Control", "no-store")
+        return response

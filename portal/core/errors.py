@@ -1,0 +1,119 @@
+"""Domain errors raised by services, and how the web and the API answer them.
+
+Services raise these with a stable snake_case code and a human message; the
+HTML views show the message (next to the field when one is named) and the
+API answers {"error": {"code", "message"}} with the matching status.
+"""
+from flask import jsonify, render_template, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+from portal.extensions import db
+
+
+class DomainError(Exception):
+    status = 400
+    default_code = "invalid"
+
+    def __init__(self, message, *, code=None, field=None, details=None):
+        super().__init__(str(message))
+        self.message = str(message)
+        self.code = code or self.default_code
+        self.field = field
+        self.details = details or {}
+
+    def to_dict(self):
+        body = {"code": self.code, "message": self.message}
+        if self.field:
+            body["field"] = self.field
+        body.update(self.details)
+        return body
+
+
+class Invalid(DomainError):
+    status = 400
+    default_code = "invalid"
+
+
+class Unauthorized(DomainError):
+    status = 401
+    default_code = "unauthorized"
+
+
+class NotAllowed(DomainError):
+    status = 403
+    default_code = "forbidden"
+
+
+class NotFound(DomainError):
+    status = 404
+    default_code = "not_found"
+
+
+class Conflict(DomainError):
+    status = 409
+    default_code = "conflict"
+
+
+class RateLimited(DomainError):
+    status = 429
+    default_code = "rate_limited"
+
+
+class UpstreamFailure(DomainError):
+    status = 502
+    default_code = "upstream_error"
+
+
+HTTP_CODES = {
+    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
+    429: "rate_limited", 500: "internal_error", 502: "upstream_error", 503: "unavailable",
+    504: "upstream_timeout",
+}
+
+
+def wants_json():
+    return request.path.startswith("/api/") or (
+        request.accept_mimetypes.best == "application/json")
+
+
+def error_response(status, code, message, extra=None):
+    if wants_json():
+        body = {"code": code, "message": message}
+        if extra:
+            body.update(extra)
+        return jsonify(error=body), status
+    return render_template("core/error.html", status=status, message=message), status
+
+
+def register_error_handlers(app):
+    @app.errorhandler(DomainError)
+    def handle_domain_error(error):
+        db.session.rollback()
+        extra = {k: v for k, v in error.to_dict().items() if k not in ("code", "message")}
+        return error_response(error.status, error.code, error.message, extra)
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(error):
+        db.session.rollback()
+        status = error.code or 500
+        code = HTTP_CODES.get(status, "http_error")
+        messages = {
+            401: _("Please sign in."),
+            403: _("You do not have access to this page."),
+            404: _("Not found."),
+            405: _("This method is not allowed here."),
+            429: _("Too many requests. Please wait a minute and try again."),
+        }
+        message = messages.get(status) or error.description or error.name
+        response = error_response(status, code, str(message))
+        if status == 429 and getattr(error, "retry_after", None):
+            response[0].headers["Retry-After"] = str(error.retry_after)
+        return response
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error):
+        db.session.rollback()
+        app.logger.exception("unhandled error")
+        return error_response(500, "internal_error", _("Something went wrong on our side. Please try again."))

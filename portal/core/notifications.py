@@ -1,0 +1,65 @@
+"""Notifications: an in-app list for every user, and e-mail for the kinds they want.
+
+The in-app row is part of the caller's transaction. E-mails wait in the
+session's outbox and leave only after that transaction commits, so nobody is
+told about a booking that was rolled back.
+"""
+from flask import current_app
+from sqlalchemy import event, func, select, update
+
+from portal.core.db import utcnow
+from portal.core.mail import send_mail
+from portal.core.models import Notification
+from portal.extensions import db
+
+OUTBOX = "portal_outbox"
+
+
+def notify(user, kind, subject, body="", link=None):
+    """Tell `user` something: always in the portal, by e-mail unless they opted out of `kind`."""
+    if user is None or not user.active:
+        return None
+    note = Notification(user_id=user.id, kind=kind, subject=str(subject), body=str(body), link=link)
+    db.session.add(note)
+    if user.wants_email(kind):
+        db.session.info.setdefault(OUTBOX, []).append((user.email, str(subject), str(body)))
+    return note
+
+
+def unread_count(user):
+    return db.session.scalar(
+        select(func.count()).select_from(Notification).where(
+            Notification.user_id == user.id, Notification.read_at.is_(None)))
+
+
+def recent(user, limit=50):
+    return db.session.scalars(
+        select(Notification).where(Notification.user_id == user.id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)).all()
+
+
+def mark_all_read(user):
+    db.session.execute(
+        update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow()))
+
+
+def _send_outbox(session):
+    outbox = session.info.pop(OUTBOX, None)
+    if not outbox:
+        return
+    config = current_app.config
+    for to, subject, body in outbox:
+        send_mail(config, to, subject, body)
+
+
+def _drop_outbox(session):
+    session.info.pop(OUTBOX, None)
+
+
+def init_app(app):
+    from sqlalchemy.orm import Session
+
+    if not event.contains(Session, "after_commit", _send_outbox):
+        event.listen(Session, "after_commit", _send_outbox)
+        event.listen(Session, "after_soft_rollback", lambda session, previous: _drop_outbox(session))

@@ -1,0 +1,77 @@
+"""The pages every user sees: home, dashboard, notifications, language switch."""
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required
+
+from portal.core import notifications
+from portal.core.nav import dashboard_panels
+from portal.extensions import db
+
+bp = Blueprint("core", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/static/core")
+
+
+@bp.get("/")
+def index():
+    if current_user.is_authenticated:
+        return redirect(url_for("core.dashboard"))
+    return redirect(url_for("auth.sign_in"))
+
+
+@bp.get("/dashboard")
+@login_required
+def dashboard():
+    return render_template("core/dashboard.html", panels=dashboard_panels(current_app, current_user))
+
+
+@bp.get("/notifications")
+@login_required
+def notification_list():
+    items = notifications.recent(current_user)
+    return render_template("core/notifications.html", items=items)
+
+
+@bp.post("/notifications/read")
+@login_required
+def notifications_read():
+    notifications.mark_all_read(current_user)
+    db.session.commit()
+    return redirect(url_for("core.notification_list"))
+
+
+@bp.post("/language")
+def set_language():
+    lang = request.form.get("lang")
+    if lang in current_app.config["LANGUAGES"]:
+        session["lang"] = lang
+        if current_user.is_authenticated:
+            current_user.locale = lang
+            db.session.commit()
+    return redirect(_safe_next(request.form.get("next")) or url_for("core.index"))
+
+
+def _safe_next(target):
+    """Only local paths: a crafted link must not bounce users to another site."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+@bp.app_context_processor
+def inject_layout():
+    from portal.core.nav import nav_items
+
+    user = current_user
+    return {
+        "nav_items": nav_items(current_app, user) if user.is_authenticated else [],
+        "unread_notifications": notifications.unread_count(user) if user.is_authenticated else 0,
+        "idle_timeout_minutes": current_app.config["IDLE_TIMEOUT_MINUTES"],
+        "current_language": _current_language(),
+    }
+
+
+def _current_language():
+    from flask_babel import get_locale
+
+    return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+
+

@@ -1,0 +1,5 @@
+"""Scientific search proxy."""
+
+
+def init_app(app):
+    pass

@@ -1,0 +1,88 @@
+"""Courses, training sessions and enrolments.
+
+Exactness comes from the database: sessions of one room cannot overlap
+(a PostgreSQL exclusion constraint, a trigger on SQLite — see the initial
+migration), a session's taken seats can never exceed its capacity (CHECK),
+and a doctor has at most one enrolment row per session (UNIQUE).
+"""
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.core.db import UTCDateTime, utcnow
+from portal.extensions import db
+
+SESSION_STATUSES = ("scheduled", "cancelled", "completed")
+ENROLMENT_STATUSES = ("enrolled", "waitlisted", "cancelled", "attended", "absent")
+SESSION_OVERLAP = "ex_training_sessions_room_overlap"
+
+
+class Course(db.Model):
+    __tablename__ = "courses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"), nullable=False, index=True)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    trainer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Academic hours of 45 minutes each; halves are allowed (a 20-minute talk is rare but real).
+    academic_hours: Mapped[object] = mapped_column(Numeric(4, 1), nullable=False)
+    nmo_id: Mapped[str | None] = mapped_column(String(60))
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    trainer = relationship("User")
+    clinic = relationship("Clinic")
+
+    @property
+    def is_nmo(self):
+        return bool(self.nmo_id)
+
+
+class TrainingSession(db.Model):
+    __tablename__ = "training_sessions"
+    __table_args__ = (
+        CheckConstraint("end_at > start_at", name="end_after_start"),
+        CheckConstraint("seats_taken >= 0 AND seats_taken <= capacity", name="seats_within_capacity"),
+        CheckConstraint("status IN ('scheduled', 'cancelled', 'completed')", name="status_known"),
+        Index("ix_training_sessions_room_start", "room_id", "start_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), nullable=False, index=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id"), nullable=False)
+    start_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
+    end_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
+    capacity: Mapped[int] = mapped_column(nullable=False)
+    seats_taken: Mapped[int] = mapped_column(default=0, nullable=False)
+    whole_room: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    status: Mapped[str] = mapped_column(String(20), default="scheduled", nullable=False)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    course = relationship("Course", lazy="joined")
+    room = relationship("Room")
+
+    @property
+    def seats_left(self):
+        return max(self.capacity - self.seats_taken, 0)
+
+
+class Enrolment(db.Model):
+    __tablename__ = "enrolments"
+    __table_args__ = (
+        UniqueConstraint("session_id", "user_id"),
+        CheckConstraint(
+            "status IN ('enrolled', 'waitlisted', 'cancelled', 'attended', 'absent')", name="status_known"),
+        Index("ix_enrolments_session_status", "session_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("training_sessions.id"), nullable=False)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    status: Mapped[str] = mapped_column(String(20), nullable=False)
+    # Monotonic per session: the waitlist is FIFO by this number; position = rank among waitlisted.
+    waitlist_seq: Mapped[int | None]
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    updated_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
+
+    session = relationship("TrainingSession")
+    user = relationship("User")
