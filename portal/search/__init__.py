@@ -2,4 +2,4 @@
 
 
 def init_app(app):
-    pass
+    from portal.search import models  # noqa: F401  (tables known to migrations)
