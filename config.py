@@ -117,6 +117,10 @@ class Config:
         self.PORTAL_BASE_URL = env.get("PORTAL_BASE_URL") or self.PORTAL_BASE_URL
         self.BOOKING_HISTORY_RETENTION_DAYS = _env_int(
             "PORTAL_BOOKING_RETENTION_DAYS", self.BOOKING_HISTORY_RETENTION_DAYS)
+        self.LOG_REQUESTS = env.get("PORTAL_LOG_REQUESTS", "1") == "1" and self.LOG_REQUESTS
+        # Behind a reverse proxy: how many proxies set X-Forwarded-For (the client's address matters
+        # for the per-address sign-in limit).
+        self.PROXY_COUNT = _env_int("PORTAL_PROXY_COUNT", 0)
         self.SEARCH_QUERY_RETENTION_DAYS = _env_int(
             "PORTAL_SEARCH_QUERY_RETENTION_DAYS", self.SEARCH_QUERY_RETENTION_DAYS)
         self.UPSTREAM_BASE_URLS = {
@@ -129,6 +133,7 @@ class Config:
             self.CACHE_REDIS_URL = self.REDIS_URL
         self.CACHE_DEFAULT_TIMEOUT = 300
         self.CACHE_KEY_PREFIX = env.get("PORTAL_CACHE_PREFIX", "portal:")
+        self.RATELIMIT_KEY_PREFIX = self.CACHE_KEY_PREFIX + "limits"
 
 
 class DevelopmentConfig(Config):

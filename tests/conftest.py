@@ -18,7 +18,7 @@ from datetime import time
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from werkzeug.serving import make_server
 
 from config import TestingConfig
@@ -88,16 +88,20 @@ def database_url(tmp_path_factory):
             db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
             db.session.commit()
         upgrade()
+        db.session.remove()
+        db.engine.dispose()
     yield url
     with app.app_context():
         db.session.remove()
         if url.startswith("postgresql"):
             downgrade(revision="base")
+        db.engine.dispose()
 
 
 def empty_all_tables():
-    tables = [table.name for table in reversed(db.metadata.sorted_tables)]
     db.session.rollback()
+    existing = set(inspect(db.engine).get_table_names())
+    tables = [table.name for table in reversed(db.metadata.sorted_tables) if table.name in existing]
     if db.engine.dialect.name == "postgresql":
         db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
     else:
@@ -134,6 +138,7 @@ def app(database_url, config_overrides):
         db.session.remove()
         empty_all_tables()
         db.session.remove()
+        db.engine.dispose()
 
 
 @pytest.fixture

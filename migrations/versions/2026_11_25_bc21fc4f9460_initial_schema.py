@@ -424,6 +424,6 @@ def _drop_overlap_guards():
         op.execute("ALTER TABLE training_sessions DROP CONSTRAINT ex_training_sessions_room_overlap")
     elif bind.dialect.name == "sqlite":
         for name, *_rest in SQLITE_GUARDS:
-            op.execute(f"DROP TRIGGER {name}_insert")
-            op.execute(f"DROP TRIGGER {name}_update")
+            op.execute(f"DROP TRIGGER IF EXISTS {name}_insert")
+            op.execute(f"DROP TRIGGER IF EXISTS {name}_update")
 

@@ -1,5 +1,29 @@
 """Admin screens; owns no models, calls the other packages' services."""
+from flask_babel import lazy_gettext as _l
+
+
+def _dashboard_panel(user):
+    """Admins of a clinic see its state on their dashboard."""
+    from flask import render_template
+
+    from portal.admin.summary import clinic_summary
+    from portal.clinics.permissions import is_admin
+    from portal.core.db import utcnow
+
+    if not is_admin(user) or user.clinic is None:
+        return None
+    clinic = user.clinic
+    return render_template("admin/_dashboard_panel.html", clinic=clinic, summary=clinic_summary(clinic, utcnow()))
 
 
 def init_app(app):
-    pass
+    from portal.admin import views
+    from portal.admin.charts import percent
+    from portal.clinics.permissions import is_admin
+    from portal.core.nav import NavItem, add_nav_item, add_dashboard_panel
+
+    app.register_blueprint(views.bp)
+    app.jinja_env.globals["percent"] = percent
+    add_nav_item(app, NavItem("admin.index", _l("Administration"), visible=is_admin, order=700))
+    add_nav_item(app, NavItem("admin.audit", _l("Audit log"), visible=is_admin, order=710))
+    add_dashboard_panel(app, _dashboard_panel, order=50)

@@ -175,6 +175,32 @@ def set_active(actor, user, active):
                  clinic_id=user.clinic_id, obj=user)
 
 
+
+def set_roles(actor, user, roles):
+    """Replace a user's roles. Admins manage their own clinic only and never grant or touch superadmin.
+
+    An admin cannot drop their own admin role: the clinic would risk being
+    left without anyone to manage it.
+    """
+    roles = sorted(set([roles] if isinstance(roles, str) else roles or []))
+    if not roles or any(role not in ROLES for role in roles):
+        raise Invalid(_("Choose a role: doctor, trainer, admin or superadmin."), code="invalid_role", field="roles")
+    if actor is not None and not is_superadmin(actor):
+        if not can_administer_clinic(actor, user.clinic_id):
+            raise NotAllowed(_("You can only manage users of your own clinic."))
+        if "superadmin" in roles or user.is_superadmin:
+            raise NotAllowed(_("Only a city administrator can change city administrators."))
+        if user.id == actor.id and "admin" not in roles:
+            raise Invalid(_("You cannot remove your own administrator role."), code="own_admin_role",
+                          field="roles")
+    if user.clinic_id is None and roles != ["superadmin"]:
+        raise Invalid(_("Every role but superadmin needs a clinic."), code="clinic_required", field="roles")
+    before = user.roles
+    user.set_roles(roles)
+    db.session.flush()
+    audit.record("user_roles_changed", actor=actor, clinic_id=user.clinic_id, obj=user,
+                 details={"before": before, "after": roles})
+
 def issue_token(user, name=""):
     token, raw = ApiToken.issue(user, name)
     db.session.flush()

@@ -71,12 +71,13 @@ def sign_out():
 def account():
     form = ChangePasswordForm()
     if form.validate_on_submit():
+        user = current_user._get_current_object()
         try:
-            services.change_password(current_user, form.current_password.data, form.password.data)
+            services.change_password(user, form.current_password.data, form.password.data)
         except DomainError as error:
             getattr(form, error.field or "password").errors.append(error.message)
         else:
-            start_browser_session(current_user)
+            start_browser_session(user)
             db.session.commit()
             flash(_("Your password has been changed. Other sessions have been signed out."), "success")
             return redirect(url_for("auth.account"))

@@ -1,5 +1,15 @@
-"""Booking feature."""
+"""Workstation booking: availability, booking, check-in, no-shows, calendar feeds, the door display."""
+from flask_babel import lazy_gettext as _l
 
 
 def init_app(app):
-    from portal.booking import models  # noqa: F401  (tables known to migrations)
+    from portal.booking import cache, cli, models, views  # noqa: F401  (cli registers commands; models for migrations)
+    from portal.core.nav import NavItem, add_dashboard_panel, add_nav_item
+
+    app.register_blueprint(views.bp)
+    cache.init_app(app)
+    add_nav_item(app, NavItem("booking.rooms", _l("Book a workstation"),
+                              visible=lambda user: user.clinic_id is not None, order=10))
+    add_nav_item(app, NavItem("booking.my_bookings", _l("My bookings"),
+                              visible=lambda user: user.has_role("doctor", "trainer"), order=11))
+    add_dashboard_panel(app, views.dashboard_panel, order=10)

@@ -10,7 +10,7 @@ writer and the portal takes the write lock at BEGIN, so the check and the
 insert cannot interleave with another writer. Either way the losing request
 gets an IntegrityError naming the rule, which the service turns into a 409.
 """
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.db import UTCDateTime, utcnow
@@ -18,6 +18,8 @@ from portal.extensions import db
 
 BOOKING_STATUSES = ("booked", "checked_in", "completed", "cancelled", "no_show")
 ACTIVE_STATUSES = ("booked", "checked_in")
+
+ACTIVE_SQL = "status IN ('booked', 'checked_in')"
 
 # Names the database uses when it refuses an overlap (constraint or trigger message).
 WORKSTATION_OVERLAP = "ex_bookings_workstation_overlap"
@@ -33,6 +35,14 @@ class Booking(db.Model):
         Index("ix_bookings_workstation_start", "workstation_id", "start_at"),
         Index("ix_bookings_room_start", "room_id", "start_at"),
         Index("ix_bookings_user_start", "user_id", "start_at"),
+        # Partial indexes over the few *active* rows: schedules, quotas and the periodic jobs
+        # stay as fast with years of history as on the first day.
+        Index("ix_bookings_room_active_end", "room_id", "end_at",
+              postgresql_where=text(ACTIVE_SQL), sqlite_where=text(ACTIVE_SQL)),
+        Index("ix_bookings_user_active_end", "user_id", "end_at",
+              postgresql_where=text(ACTIVE_SQL), sqlite_where=text(ACTIVE_SQL)),
+        Index("ix_bookings_booked_start", "start_at",
+              postgresql_where=text("status = 'booked'"), sqlite_where=text("status = 'booked'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -50,6 +60,8 @@ class Booking(db.Model):
     cancelled_at: Mapped[object | None] = mapped_column(UTCDateTime)
     cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     cancel_reason: Mapped[str | None] = mapped_column(String(300))
+    # Set by the reminder job in the same guarded UPDATE that claims the booking: one reminder only.
+    reminder_sent_at: Mapped[object | None] = mapped_column(UTCDateTime)
 
     user = relationship("User", foreign_keys=[user_id])
     workstation = relationship("Workstation")

@@ -1,4 +1,4 @@
-"""Clinics, rooms with their schedule and booking policy, and workstations."""
+"""Clinics, rooms with their schedule and booking policy, workstations, equipment and problem reports."""
 from sqlalchemy import CheckConstraint, ForeignKey, Index, SmallInteger, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -126,3 +126,84 @@ class Workstation(db.Model):
     @property
     def is_active(self):
         return self.status == "active"
+
+
+EQUIPMENT_STATUSES = ("in_service", "broken", "in_repair", "retired")
+# Suggestions offered in forms; any short kind is accepted.
+EQUIPMENT_KINDS = ("computer", "monitor", "projector", "screen", "printer", "scanner", "webcam", "headset",
+                   "speakers", "microphone", "interactive_whiteboard", "router", "other")
+PROBLEM_STATUSES = ("open", "in_progress", "resolved")
+
+
+class EquipmentItem(db.Model):
+    """One inventoried piece of equipment of a room, optionally attached to a workstation."""
+
+    __tablename__ = "equipment_items"
+    __table_args__ = (
+        CheckConstraint("status IN ('in_service', 'broken', 'in_repair', 'retired')", name="status_known"),
+        Index("ix_equipment_items_room_status", "room_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id"), nullable=False)
+    workstation_id: Mapped[int | None] = mapped_column(ForeignKey("workstations.id", ondelete="SET NULL"),
+                                                       index=True)
+    kind: Mapped[str] = mapped_column(String(40), nullable=False)
+    # Unique across the city: the accounting department's number, printed on the sticker.
+    inventory_number: Mapped[str] = mapped_column(String(60), unique=True, nullable=False)
+    status: Mapped[str] = mapped_column(String(20), default="in_service", nullable=False)
+    notes: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    room = relationship("Room")
+    workstation = relationship("Workstation")
+    history = relationship("EquipmentEvent", order_by="(EquipmentEvent.at, EquipmentEvent.id)",
+                           back_populates="item", cascade="all, delete-orphan")
+
+
+class EquipmentEvent(db.Model):
+    """One line of an item's history: created, a status change, or a repair note."""
+
+    __tablename__ = "equipment_events"
+    __table_args__ = (Index("ix_equipment_events_item_at", "item_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("equipment_items.id", ondelete="CASCADE"), nullable=False)
+    at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20), nullable=False)
+    note: Mapped[str] = mapped_column(Text, default="", nullable=False)
+
+    item = relationship("EquipmentItem", back_populates="history")
+    actor = relationship("User")
+
+
+class ProblemReport(db.Model):
+    """A fault a user reported on a workstation or an equipment item of a room."""
+
+    __tablename__ = "problem_reports"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'in_progress', 'resolved')", name="status_known"),
+        CheckConstraint("workstation_id IS NOT NULL OR equipment_id IS NOT NULL", name="has_target"),
+        Index("ix_problem_reports_room_status", "room_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id"), nullable=False)
+    workstation_id: Mapped[int | None] = mapped_column(ForeignKey("workstations.id", ondelete="SET NULL"))
+    equipment_id: Mapped[int | None] = mapped_column(ForeignKey("equipment_items.id", ondelete="SET NULL"))
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    description: Mapped[str] = mapped_column(Text, nullable=False)
+    status: Mapped[str] = mapped_column(String(20), default="open", nullable=False)
+    resolution: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    updated_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    resolved_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    room = relationship("Room")
+    workstation = relationship("Workstation")
+    equipment = relationship("EquipmentItem")
+    reporter = relationship("User", foreign_keys=[reporter_id])
+    resolved_by = relationship("User", foreign_keys=[resolved_by_id])

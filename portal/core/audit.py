@@ -11,7 +11,7 @@ def record(action, *, actor=None, clinic_id=None, obj=None, details=None):
         action=action,
         actor_id=getattr(actor, "id", None),
         clinic_id=clinic_id if clinic_id is not None else getattr(actor, "clinic_id", None),
-        object_type=type(obj).__tablename__ if obj is not None else None,
+        object_type=getattr(obj, "__tablename__", None),
         object_id=getattr(obj, "id", None),
         details=details or {},
         ip=request.remote_addr if has_request_context() else None,

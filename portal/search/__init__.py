@@ -1,4 +1,4 @@
-"""Scientific search proxy."""
+"""Literature search: upstream providers, the HTTP layer and the fan-out."""
 
 
 def init_app(app):

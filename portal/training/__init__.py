@@ -1,5 +1,35 @@
-"""Training feature."""
+"""Training feature: courses, sessions, enrolment with a waitlist, attendance, learning record, certificates."""
+from flask_babel import lazy_gettext as _l
+
+
+def _is_doctor(user):
+    return user.has_role("doctor")
+
+
+def _runs_trainings(user):
+    return bool(user.clinic_id) and user.has_role("trainer", "admin")
 
 
 def init_app(app):
-    from portal.training import models  # noqa: F401  (tables known to migrations)
+    from flask import render_template
+    from flask_babel import format_decimal
+    from markupsafe import Markup
+
+    from portal.core.db import utcnow
+    from portal.core.nav import NavItem, add_dashboard_panel, add_nav_item
+    from portal.training import cli, models, services, views  # noqa: F401  (cli registers commands)
+
+    app.register_blueprint(views.bp)
+    app.add_template_filter(format_decimal, "hours")
+    add_nav_item(app, NavItem("training.catalogue", _l("Trainings"), visible=lambda user: bool(user.clinic_id),
+                              order=30))
+    add_nav_item(app, NavItem("training.manage", _l("Run trainings"), visible=_runs_trainings, order=35))
+    add_nav_item(app, NavItem("training.record", _l("Learning record"), visible=_is_doctor, order=40))
+
+    def upcoming_panel(user):
+        enrolments = services.upcoming_for_user(user, now=utcnow())
+        if not enrolments:
+            return None
+        return Markup(render_template("training/_dashboard_panel.html", enrolments=enrolments))
+
+    add_dashboard_panel(app, upcoming_panel, order=30)

@@ -5,7 +5,7 @@ Exactness comes from the database: sessions of one room cannot overlap
 migration), a session's taken seats can never exceed its capacity (CHECK),
 and a doctor has at most one enrolment row per session (UNIQUE).
 """
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.db import UTCDateTime, utcnow
@@ -13,6 +13,8 @@ from portal.extensions import db
 
 SESSION_STATUSES = ("scheduled", "cancelled", "completed")
 ENROLMENT_STATUSES = ("enrolled", "waitlisted", "cancelled", "attended", "absent")
+# Statuses in which a doctor holds (or waits for) a place in an upcoming session.
+ACTIVE_ENROLMENT_STATUSES = ("enrolled", "waitlisted")
 SESSION_OVERLAP = "ex_training_sessions_room_overlap"
 
 
@@ -81,8 +83,41 @@ class Enrolment(db.Model):
     status: Mapped[str] = mapped_column(String(20), nullable=False)
     # Monotonic per session: the waitlist is FIFO by this number; position = rank among waitlisted.
     waitlist_seq: Mapped[int | None]
+    # Set when the reminder went out, so the reminder job never sends it twice.
+    reminded_at: Mapped[object | None] = mapped_column(UTCDateTime)
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
 
     session = relationship("TrainingSession")
     user = relationship("User")
+
+
+class Certificate(db.Model):
+    """An attendance certificate: one per attended enrolment, verifiable by its number.
+
+    What it certifies is copied at issue time, so the document and its public
+    verification page keep saying the same thing even if the course is edited later.
+    """
+
+    __tablename__ = "certificates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
+    enrolment_id: Mapped[int] = mapped_column(
+        ForeignKey("enrolments.id", ondelete="CASCADE"), unique=True, nullable=False)
+    holder_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    course_title: Mapped[str] = mapped_column(String(200), nullable=False)
+    academic_hours: Mapped[object] = mapped_column(Numeric(4, 1), nullable=False)
+    nmo_id: Mapped[str | None] = mapped_column(String(60))
+    session_date: Mapped[object] = mapped_column(Date, nullable=False)
+    trainer_name: Mapped[str] = mapped_column(String(200), default="", nullable=False)
+    clinic_name: Mapped[str] = mapped_column(String(300), nullable=False)
+    issued_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    # Attendance corrected to "absent" withdraws the certificate; it is kept so its number stays taken.
+    revoked_at: Mapped[object | None] = mapped_column(UTCDateTime)
+
+    enrolment = relationship("Enrolment", backref=db.backref("certificate", uselist=False))
+
+    @property
+    def is_valid(self):
+        return self.revoked_at is None

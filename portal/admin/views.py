@@ -1,0 +1,490 @@
+"""Admin screens: each view loads (404), checks access (403), calls a service, renders."""
+import csv
+import io
+from datetime import datetime, time, timedelta
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import or_, select
+
+from portal.admin import forms
+from portal.admin.summary import clinic_summary
+from portal.admin.charts import heatmap_svg, trend_svg
+from portal.admin.reports import csv_rows, parse_month, usage_report
+from portal.auth import services as auth_services
+from portal.auth.models import User
+from portal.clinics import services
+from portal.clinics.labels import status_label
+from portal.clinics.models import Clinic, Closure, EquipmentItem, ProblemReport, Room, Workstation
+from portal.clinics.permissions import can_manage_user, get_administered_or_404, is_admin
+from portal.core.db import utcnow
+from portal.core.errors import DomainError
+from portal.core.models import AuditEntry
+from portal.core.notifications import notify
+from portal.core.permissions import is_superadmin, require
+from portal.core.time import local_to_utc, to_local
+from portal.extensions import db
+
+bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
+
+AUDIT_PAGE_SIZE = 100
+
+
+@bp.before_request
+@login_required
+def admins_only():
+    require(is_admin(current_user), _("Only administrators can open these pages."))
+
+
+def show_error(form, error):
+    """Put a service's error next to the field it names, or above the form."""
+    target = getattr(form, error.field, None) if error.field else None
+    if target is not None and hasattr(target, "errors"):
+        target.errors = list(target.errors) + [error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+def _clinic(clinic_id):
+    return get_administered_or_404(Clinic, clinic_id, current_user)
+
+
+# --- overview -------------------------------------------------------------------------------
+
+@bp.get("/")
+def index():
+    if not is_superadmin(current_user):
+        return redirect(url_for("admin.overview", clinic_id=current_user.clinic_id))
+    return render_template("admin/index.html", clinics=services.visible_clinics(current_user))
+
+
+@bp.get("/clinics/<int:clinic_id>")
+def overview(clinic_id):
+    clinic = _clinic(clinic_id)
+    return render_template("admin/overview.html", clinic=clinic, summary=clinic_summary(clinic, utcnow()))
+
+
+@bp.route("/clinics/<int:clinic_id>/rooms/new", methods=["GET", "POST"])
+def new_room(clinic_id):
+    clinic = _clinic(clinic_id)
+    form = forms.RoomForm()
+    if form.validate_on_submit():
+        try:
+            room = services.create_room(current_user, clinic, name=form.name.data, location=form.location.data,
+                                        capacity=form.capacity.data)
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Room %(name)s created. Now set its opening hours.", name=room.name), "success")
+            return redirect(url_for("admin.room_schedule", room_id=room.id))
+    return render_template("admin/room_new.html", clinic=clinic, form=form), 400 if form.errors else 200
+
+
+# --- a room: details, policy, workstations --------------------------------------------------
+
+def _room_page(room, status=200, **posted):
+    page_forms = {
+        "details_form": posted.get("details_form") or forms.RoomForm(formdata=None, obj=room),
+        "policy_form": posted.get("policy_form") or forms.PolicyForm(formdata=None, obj=room),
+        "workstations_form": posted.get("workstations_form") or forms.WorkstationsForm(formdata=None),
+    }
+    items = services.equipment_of_clinic(room.clinic_id, room_id=room.id)
+    return render_template("admin/room.html", room=room, clinic=room.clinic, items=items,
+                           statuses=forms.WorkstationStatusForm(formdata=None).status.choices, **page_forms), status
+
+
+@bp.route("/rooms/<int:room_id>", methods=["GET", "POST"])
+def room_page(room_id):
+    room = get_administered_or_404(Room, room_id, current_user)
+    if request.method == "GET":
+        return _room_page(room)
+    form = forms.RoomForm()
+    if form.validate_on_submit():
+        try:
+            services.update_room(current_user, room, name=form.name.data, location=form.location.data,
+                                 capacity=form.capacity.data)
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("admin.room_page", room_id=room.id))
+    return _room_page(room, 400, details_form=form)
+
+
+@bp.post("/rooms/<int:room_id>/policy")
+def room_policy(room_id):
+    room = get_administered_or_404(Room, room_id, current_user)
+    form = forms.PolicyForm()
+    if form.validate_on_submit():
+        try:
+            services.update_policy(current_user, room, form.changes())
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("The booking policy is saved."), "success")
+            return redirect(url_for("admin.room_page", room_id=room.id))
+    return _room_page(room, 400, policy_form=form)
+
+
+@bp.post("/rooms/<int:room_id>/workstations")
+def add_workstations(room_id):
+    room = get_administered_or_404(Room, room_id, current_user)
+    form = forms.WorkstationsForm()
+    if form.validate_on_submit():
+        try:
+            for label in form.label_list():
+                services.create_workstation(current_user, room, label=label, specs=form.specs.data)
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error if error.field != "label" else DomainError(error.message, field="labels"))
+        else:
+            db.session.commit()
+            flash(_("Workstations added."), "success")
+            return redirect(url_for("admin.room_page", room_id=room.id))
+    return _room_page(room, 400, workstations_form=form)
+
+
+@bp.post("/workstations/<int:workstation_id>")
+def workstation_status(workstation_id):
+    workstation = get_administered_or_404(Workstation, workstation_id, current_user)
+    form = forms.WorkstationStatusForm()
+    if form.validate_on_submit():
+        moved, cancelled = services.set_workstation_status(current_user, workstation, form.status.data,
+                                                           now=utcnow())
+        db.session.commit()
+        flash(_("%(label)s is now %(status)s. Bookings moved: %(moved)d, cancelled: %(cancelled)d.",
+                label=workstation.label, status=status_label(workstation.status), moved=len(moved),
+                cancelled=len(cancelled)), "success")
+    return redirect(url_for("admin.room_page", room_id=workstation.room_id))
+
+
+# --- a room's schedule: opening hours, closures, public holidays ------------------------------
+
+def _schedule_page(room, status=200, **posted):
+    now = utcnow()
+    closures = db.session.scalars(select(Closure).where(
+        Closure.room_id == room.id, Closure.end_at > now - timedelta(days=31)).order_by(Closure.start_at)).all()
+    page_forms = {
+        "hours_form": posted.get("hours_form") or forms.HoursForm.for_room(room),
+        "closure_form": posted.get("closure_form") or forms.ClosureForm(formdata=None),
+        "holidays_form": posted.get("holidays_form") or forms.HolidaysForm(
+            formdata=None, year=to_local(now, room.timezone).year + 1),
+    }
+    return render_template("admin/schedule.html", room=room, clinic=room.clinic, closures=closures,
+                           **page_forms), status
+
+
+@bp.route("/rooms/<int:room_id>/schedule", methods=["GET", "POST"])
+def room_schedule(room_id):
+    room = get_administered_or_404(Room, room_id, current_user)
+    if request.method == "GET":
+        return _schedule_page(room)
+    form = forms.HoursForm()
+    if form.validate_on_submit():
+        try:
+            services.set_opening_hours(current_user, room, form.intervals())
+        except DomainError as error:
+            db.session.rollback()
+            weekday = error.details.get("weekday")
+            show_error(form, DomainError(error.message, field=f"day_{weekday}" if weekday is not None else None))
+        else:
+            db.session.commit()
+            flash(_("Opening hours saved."), "success")
+            return redirect(url_for("admin.room_schedule", room_id=room.id))
+    return _schedule_page(room, 400, hours_form=form)
+
+
+def _local(value, room):
+    return local_to_utc(value, room.timezone) if value else None
+
+
+@bp.post("/rooms/<int:room_id>/closures")
+def add_closure(room_id):
+    room = get_administered_or_404(Room, room_id, current_user)
+    form = forms.ClosureForm()
+    if form.validate_on_submit():
+        try:
+            services.add_closure(current_user, room, start=_local(form.start.data, room),
+                                 end=_local(form.end.data, room), reason=form.reason.data)
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Closure added."), "success")
+            return redirect(url_for("admin.room_schedule", room_id=room.id))
+    return _schedule_page(room, 400, closure_form=form)
+
+
+@bp.post("/rooms/<int:room_id>/holidays")
+def add_holidays(room_id):
+    room = get_administered_or_404(Room, room_id, current_user)
+    form = forms.HolidaysForm()
+    if form.validate_on_submit():
+        rooms = room.clinic.rooms if form.all_rooms.data else [room]
+        try:
+            created = [closure for each in rooms
+                       for closure in services.add_public_holidays(current_user, each, year=form.year.data,
+                                                                   now=utcnow())]
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Public holidays of %(year)d added: %(count)d closures.", year=form.year.data,
+                    count=len(created)), "success")
+            return redirect(url_for("admin.room_schedule", room_id=room.id))
+    return _schedule_page(room, 400, holidays_form=form)
+
+
+@bp.post("/closures/<int:closure_id>/delete")
+def delete_closure(closure_id):
+    closure = get_administered_or_404(Closure, closure_id, current_user)
+    room_id = closure.room_id
+    if forms.ConfirmForm().validate_on_submit():
+        services.delete_closure(current_user, closure)
+        db.session.commit()
+        flash(_("Closure removed."), "success")
+    return redirect(url_for("admin.room_schedule", room_id=room_id))
+
+
+# --- equipment ---------------------------------------------------------------------------------
+
+def _equipment_filters(clinic):
+    room_id = request.args.get("room_id", type=int)
+    kind = request.args.get("kind") or None
+    status = request.args.get("status") or None
+    rooms = {room.id for room in clinic.rooms}
+    return {"room_id": room_id if room_id in rooms else None, "kind": kind, "status": status}
+
+
+@bp.get("/clinics/<int:clinic_id>/equipment")
+def equipment(clinic_id):
+    clinic = _clinic(clinic_id)
+    filters = _equipment_filters(clinic)
+    return render_template("admin/equipment.html", clinic=clinic, filters=filters,
+                           items=services.equipment_of_clinic(clinic.id, **filters),
+                           kinds=services.equipment_kinds(clinic.id),
+                           statuses=forms.EquipmentStatusForm(formdata=None).status.choices)
+
+
+@bp.get("/clinics/<int:clinic_id>/equipment.csv")
+def equipment_csv(clinic_id):
+    clinic = _clinic(clinic_id)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["inventory_number", "kind", "status", "room", "workstation", "notes", "since"])
+    for item in services.equipment_of_clinic(clinic.id, **_equipment_filters(clinic)):
+        writer.writerow([item.inventory_number, item.kind, item.status, item.room.name,
+                         item.workstation.label if item.workstation else "", item.notes,
+                         to_local(item.history[-1].at if item.history else item.created_at,
+                                  clinic.timezone).isoformat()])
+    filename = f"equipment-{clinic.id}-{to_local(utcnow(), clinic.timezone):%Y-%m-%d}.csv"
+    # A byte-order mark lets spreadsheet programs read the Cyrillic text as UTF-8.
+    return Response("\ufeff" + out.getvalue(), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f"attachment; filename={filename}"})
+
+
+def _equipment_form(clinic, room_id=None):
+    form = forms.EquipmentForm()
+    form.room_id.choices = [(room.id, room.name) for room in clinic.rooms]
+    form.workstation_id.choices = [(0, "—")] + [
+        (ws.id, f"{room.name} / {ws.label}") for room in clinic.rooms for ws in room.workstations]
+    if request.method == "GET" and room_id:
+        form.room_id.data = room_id
+    return form
+
+
+@bp.route("/clinics/<int:clinic_id>/equipment/new", methods=["GET", "POST"])
+def new_equipment(clinic_id):
+    clinic = _clinic(clinic_id)
+    form = _equipment_form(clinic, request.args.get("room_id", type=int))
+    if form.validate_on_submit():
+        room = get_administered_or_404(Room, form.room_id.data, current_user)
+        workstation = db.session.get(Workstation, form.workstation_id.data) if form.workstation_id.data else None
+        try:
+            item = services.create_equipment(current_user, room, kind=form.kind.data,
+                                             inventory_number=form.inventory_number.data,
+                                             workstation=workstation, notes=form.notes.data)
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Item %(number)s added.", number=item.inventory_number), "success")
+            return redirect(url_for("admin.equipment", clinic_id=clinic.id))
+    return render_template("admin/equipment_new.html", clinic=clinic, form=form), 400 if form.errors else 200
+
+
+@bp.route("/equipment/<int:item_id>", methods=["GET", "POST"])
+def equipment_item(item_id):
+    item = get_administered_or_404(EquipmentItem, item_id, current_user)
+    form = forms.EquipmentStatusForm(formdata=None if request.method == "GET" else request.form,
+                                     status=item.status)
+    if form.validate_on_submit():
+        try:
+            services.update_equipment(current_user, item, status=form.status.data, note=form.note.data)
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("admin.equipment_item", item_id=item.id))
+    return render_template("admin/equipment_item.html", item=item, clinic=item.room.clinic, form=form), \
+        400 if form.errors else 200
+
+
+# --- problem reports --------------------------------------------------------------------------------
+
+@bp.get("/clinics/<int:clinic_id>/problem-reports")
+def problem_reports(clinic_id):
+    clinic = _clinic(clinic_id)
+    show = request.args.get("show", "open")
+    statuses = None if show == "all" else ("open", "in_progress")
+    reports = services.problem_reports_of_clinic(clinic.id, statuses=statuses)
+    return render_template("admin/problem_reports.html", clinic=clinic, reports=reports, show=show,
+                           transitions=services.PROBLEM_TRANSITIONS)
+
+
+@bp.post("/problem-reports/<int:report_id>")
+def problem_report_status(report_id):
+    report = get_administered_or_404(ProblemReport, report_id, current_user)
+    form = forms.ProblemStatusForm()
+    if form.validate_on_submit():
+        try:
+            services.set_problem_status(current_user, report, form.status.data, now=utcnow(),
+                                        resolution=form.resolution.data)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("Report #%(id)d is now %(status)s.", id=report.id, status=status_label(report.status)),
+                  "success")
+    return redirect(url_for("admin.problem_reports", clinic_id=report.room.clinic_id))
+
+
+# --- users ----------------------------------------------------------------------------------------
+
+@bp.get("/clinics/<int:clinic_id>/users")
+def users(clinic_id):
+    clinic = _clinic(clinic_id)
+    search = request.args.get("q", "").strip()
+    people = services.users_of_clinic(clinic.id, search=search or None)
+    return render_template("admin/users.html", clinic=clinic, people=people, search=search,
+                           roles_form=forms.RolesForm(formdata=None), can_manage_user=can_manage_user)
+
+
+@bp.route("/clinics/<int:clinic_id>/users/new", methods=["GET", "POST"])
+def new_user(clinic_id):
+    clinic = _clinic(clinic_id)
+    form = forms.UserForm()
+    if form.validate_on_submit():
+        try:
+            user = auth_services.create_user(current_user, email=form.email.data, full_name=form.full_name.data,
+                                             role=form.roles.data, clinic=clinic, position=form.position.data or None)
+        except DomainError as error:
+            show_error(form, DomainError(error.message, field="roles" if error.field == "role" else error.field))
+        else:
+            link = url_for("auth.set_password", token=auth_services.set_password_token(user), _external=True)
+            notify(user, "account_created", _("Your Growth Room Portal account"),
+                   _("Set your password here: %(link)s", link=link))
+            db.session.commit()
+            flash(_("%(name)s can now set a password with the link sent by e-mail.", name=user.full_name),
+                  "success")
+            return redirect(url_for("admin.users", clinic_id=clinic.id))
+    return render_template("admin/user_new.html", clinic=clinic, form=form), 400 if form.errors else 200
+
+
+@bp.post("/users/<int:user_id>/roles")
+def user_roles(user_id):
+    user = get_administered_or_404(User, user_id, current_user)
+    form = forms.RolesForm()
+    if form.validate_on_submit():
+        try:
+            auth_services.set_roles(current_user, user, form.roles.data)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("Roles of %(name)s saved.", name=user.full_name), "success")
+    else:
+        flash(_("Choose at least one role."), "error")
+    return redirect(url_for("admin.users", clinic_id=user.clinic_id))
+
+
+@bp.post("/users/<int:user_id>/active")
+def user_active(user_id):
+    user = get_administered_or_404(User, user_id, current_user)
+    form = forms.ActiveForm()
+    if form.validate_on_submit():
+        auth_services.set_active(current_user, user, form.active.data)
+        db.session.commit()
+        flash(_("%(name)s is activated.", name=user.full_name) if user.active
+              else _("%(name)s is deactivated and signed out everywhere.", name=user.full_name), "success")
+    return redirect(url_for("admin.users", clinic_id=user.clinic_id))
+
+
+# --- audit log --------------------------------------------------------------------------------------
+
+@bp.get("/audit")
+def audit():
+    form = forms.AuditFilterForm(request.args)
+    clinics = services.visible_clinics(current_user)
+    form.clinic_id.choices = [(clinic.id, clinic.name) for clinic in clinics]
+    if not is_superadmin(current_user) or form.clinic_id.data is None:
+        form.clinic_id.data = form.clinic_id.data or current_user.clinic_id or (clinics[0].id if clinics else None)
+    form.validate()
+    clinic = _clinic(form.clinic_id.data) if form.clinic_id.data else None
+    page = max(request.args.get("page", 1, type=int), 1)
+    entries = []
+    if clinic is not None:
+        query = (select(AuditEntry).where(AuditEntry.clinic_id == clinic.id)
+                 .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()))
+        if form.actor.data:
+            pattern = f"%{form.actor.data.strip().lower()}%"
+            query = query.join(User, AuditEntry.actor_id == User.id).where(
+                or_(User.email.ilike(pattern), User.full_name.ilike(pattern)))
+        if form.action.data:
+            query = query.where(AuditEntry.action.ilike(f"%{form.action.data.strip()}%"))
+        if form.date_from.data and not form.date_from.errors:
+            query = query.where(AuditEntry.at >= local_to_utc(datetime.combine(form.date_from.data, time()),
+                                                              clinic.timezone))
+        if form.date_to.data and not form.date_to.errors:
+            query = query.where(AuditEntry.at < local_to_utc(
+                datetime.combine(form.date_to.data + timedelta(days=1), time()), clinic.timezone))
+        entries = db.session.scalars(query.offset((page - 1) * AUDIT_PAGE_SIZE).limit(AUDIT_PAGE_SIZE + 1)).all()
+    actors = {user.id: user for user in db.session.scalars(
+        select(User).where(User.id.in_({entry.actor_id for entry in entries if entry.actor_id})))}
+    return render_template("admin/audit.html", form=form, clinic=clinic, entries=entries[:AUDIT_PAGE_SIZE],
+                           actors=actors, page=page, has_next=len(entries) > AUDIT_PAGE_SIZE)
+
+
+# --- usage report -----------------------------------------------------------------------------------
+
+@bp.get("/clinics/<int:clinic_id>/usage")
+def usage(clinic_id):
+    clinic = _clinic(clinic_id)
+    try:
+        month = parse_month(request.args.get("month"), clinic, utcnow())
+    except DomainError as error:
+        flash(error.message, "error")
+        month = parse_month(None, clinic, utcnow())
+    report = usage_report(clinic, month)
+    weekday_names = [str(name) for name in forms.WEEKDAY_SHORT]
+    return render_template(
+        "admin/usage.html", clinic=clinic, report=report,
+        heatmap=heatmap_svg(report["heatmap"], weekday_names, _("Occupancy by weekday and hour")),
+        trend=trend_svg(report["trend"], _("Occupancy month by month"), _("occupancy")))
+
+
+@bp.get("/clinics/<int:clinic_id>/usage.csv")
+def usage_csv(clinic_id):
+    clinic = _clinic(clinic_id)
+    report = usage_report(clinic, parse_month(request.args.get("month"), clinic, utcnow()))
+    out = io.StringIO()
+    csv.writer(out).writerows(csv_rows(report))
+    return Response("\ufeff" + out.getvalue(), mimetype="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f"attachment; filename=usage-{clinic.id}-{report['month']}.csv"})

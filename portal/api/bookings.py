@@ -1,0 +1,208 @@
+"""Bookings: list, create (409 with the rule that failed and alternatives), cancel, check in."""
+from flask import jsonify, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from portal.api.blueprint import bp
+from portal.api.helpers import field, int_arg, items, json_body
+from portal.api.openapi import errors, json_response, list_of
+from portal.api.openapi import json_body as body_schema
+from portal.auth.models import User
+from portal.booking import boundary, services
+from portal.booking.models import BOOKING_STATUSES, Booking
+from portal.booking.permissions import can_administer_room, can_see_who_booked
+from portal.clinics.models import Room, Workstation
+from portal.core.db import utcnow
+from portal.core.errors import Invalid, NotAllowed, NotFound
+from portal.core.permissions import get_in_clinic_or_404
+from portal.core.time import iso, parse_iso
+from portal.extensions import db
+
+
+def serialise_booking(booking, viewer):
+    tz = booking.room.timezone
+    data = {
+        "id": booking.id, "workstation_id": booking.workstation_id, "workstation_label": booking.workstation.label,
+        "room_id": booking.room_id, "user_id": booking.user_id,
+        "start": iso(booking.start_at, tz), "end": iso(booking.end_at, tz), "status": booking.status,
+        "checked_in_at": iso(booking.checked_in_at, tz), "cancelled_at": iso(booking.cancelled_at, tz),
+        "cancel_reason": booking.cancel_reason,
+    }
+    if booking.user is not None and (booking.user_id == viewer.id or can_see_who_booked(viewer, booking.room)):
+        data["user"] = {"id": booking.user.id, "name": booking.user.full_name}
+    return data
+
+
+def _time(data, name):
+    value = parse_iso(field(data, name, str))
+    if value is None:
+        raise Invalid(_("The field %(name)s must be a date and time with an offset, e.g. "
+                        "2026-03-02T10:00:00+03:00.", name=name), code="invalid_time", field=name)
+    return value
+
+
+def _time_arg(name):
+    raw = request.args.get(name)
+    if not raw:
+        return None
+    value = parse_iso(raw) or parse_iso(raw.replace(" ", "+"))
+    if value is None:
+        raise Invalid(_("The parameter %(name)s must be a date and time with an offset.", name=name),
+                      code="invalid_parameter", field=name)
+    return value
+
+
+def _visible_booking(booking_id):
+    """The owner and the clinic's admins and trainers see a booking; anyone else gets a 404."""
+    booking = db.session.get(Booking, booking_id)
+    if booking is None or not (booking.user_id == current_user.id or can_see_who_booked(current_user, booking.room)):
+        raise NotFound(_("Booking not found"), code="not_found")
+    return booking
+
+
+@bp.get("/bookings")
+def list_bookings():
+    query = select(Booking)
+    room_id = int_arg("room_id")
+    if room_id is not None:
+        room = get_in_clinic_or_404(Room, room_id, current_user, lambda r: r.clinic_id)
+        if not can_administer_room(current_user, room):
+            raise NotAllowed(_("Only administrators of this clinic see all bookings of a room."))
+        query = query.where(Booking.room_id == room.id)
+    else:
+        query = query.where(Booking.user_id == current_user.id)
+    since, until = _time_arg("from"), _time_arg("to")
+    if since is not None:
+        query = query.where(Booking.end_at > since)
+    if until is not None:
+        query = query.where(Booking.start_at < until)
+    status = request.args.get("status")
+    if status:
+        if status not in BOOKING_STATUSES:
+            raise Invalid(_("Unknown status."), code="invalid_parameter", field="status")
+        query = query.where(Booking.status == status)
+    limit = int_arg("limit", 200, minimum=1, maximum=1000)
+    bookings = db.session.scalars(query.order_by(Booking.start_at, Booking.id).limit(limit)).all()
+    return jsonify(items(bookings, lambda b: serialise_booking(b, current_user)))
+
+
+@bp.post("/bookings")
+def create_booking():
+    data = json_body()
+    workstation_id = field(data, "workstation_id", int)
+    start, end = _time(data, "start"), _time(data, "end")
+    user_id = field(data, "user_id", int, required=False)
+    if end <= start:
+        raise Invalid(_("The end must be after the start."), code="invalid_time", field="end")
+    workstation = db.session.get(Workstation, workstation_id)
+    if workstation is None:
+        raise NotFound(_("Workstation not found"), code="not_found")
+    owner = None
+    if user_id is not None and user_id != current_user.id:
+        owner = db.session.get(User, user_id)
+        if owner is None or owner.clinic_id != workstation.room.clinic_id:
+            raise NotFound(_("User not found"), code="not_found")
+    booking = boundary.book(current_user, workstation=workstation, start=start, end=end, now=utcnow(), user=owner)
+    response = jsonify(serialise_booking(booking, current_user))
+    response.headers["Location"] = url_for("api.get_booking", booking_id=booking.id)
+    return response, 201
+
+
+@bp.get("/bookings/<int:booking_id>")
+def get_booking(booking_id):
+    return jsonify(serialise_booking(_visible_booking(booking_id), current_user))
+
+
+@bp.delete("/bookings/<int:booking_id>")
+def cancel_booking(booking_id):
+    booking = _visible_booking(booking_id)
+    data = request.get_json(silent=True) if request.content_length else None
+    reason = field(data, "reason", str, required=False) if isinstance(data, dict) else None
+    services.cancel_booking(current_user, booking, now=utcnow(), reason=reason)
+    db.session.commit()
+    return jsonify(serialise_booking(booking, current_user))
+
+
+@bp.post("/bookings/<int:booking_id>/check-in")
+def check_in(booking_id):
+    booking = _visible_booking(booking_id)
+    services.check_in(current_user, booking, now=utcnow())
+    db.session.commit()
+    return jsonify(serialise_booking(booking, current_user))
+
+
+_time_schema = {"type": "string", "format": "date-time"}
+
+SCHEMAS = {
+    "Booking": {"type": "object", "required": ["id", "workstation_id", "start", "end", "status"], "properties": {
+        "id": {"type": "integer"}, "workstation_id": {"type": "integer"}, "workstation_label": {"type": "string"},
+        "room_id": {"type": "integer"}, "user_id": {"type": ["integer", "null"]},
+        "start": _time_schema, "end": _time_schema,
+        "status": {"type": "string", "enum": list(BOOKING_STATUSES)},
+        "checked_in_at": {"type": ["string", "null"], "format": "date-time"},
+        "cancelled_at": {"type": ["string", "null"], "format": "date-time"},
+        "cancel_reason": {"type": ["string", "null"]},
+        "user": {"type": "object", "description": "Shown to the owner and the clinic's admins and trainers",
+                 "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
+    }},
+    "BookingConflict": {
+        "type": "object", "required": ["error"], "properties": {"error": {
+            "type": "object", "required": ["code", "message"], "properties": {
+                "code": {"type": "string", "enum": [
+                    "slot_taken", "overlaps_own_booking", "quota_exceeded", "outside_hours", "closed", "in_past",
+                    "beyond_horizon", "off_grid", "too_short", "too_long", "workstation_unavailable",
+                    "training_in_room"]},
+                "message": {"type": "string"}, "field": {"type": "string"},
+                "alternatives": {"type": "array", "items": {"type": "object", "properties": {
+                    "workstation_id": {"type": "integer"}, "workstation_label": {"type": "string"},
+                    "start": _time_schema, "end": _time_schema}}},
+            }}}},
+}
+
+_booking_id = [{"name": "booking_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+_booking_conflict = {"409": json_response(
+    "A booking rule failed (the code names it); `alternatives` suggests free times", "BookingConflict")}
+
+PATHS = {
+    "/bookings": {
+        "get": {
+            "summary": "The caller's bookings; admins: every booking of a room", "operationId": "listBookings",
+            "parameters": [
+                {"name": "room_id", "in": "query", "schema": {"type": "integer"},
+                 "description": "Admins: all bookings of this room (403 for a room the caller does not administer)"},
+                {"name": "from", "in": "query", "schema": _time_schema},
+                {"name": "to", "in": "query", "schema": _time_schema},
+                {"name": "status", "in": "query", "schema": {"type": "string", "enum": list(BOOKING_STATUSES)}},
+                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
+            ],
+            "responses": {"200": json_response("Bookings", list_of("Booking")), **errors(400, 401, 403, 404)}},
+        "post": {
+            "summary": "Book a workstation", "operationId": "createBooking",
+            "requestBody": body_schema({"type": "object", "required": ["workstation_id", "start", "end"],
+                                        "properties": {
+                                            "workstation_id": {"type": "integer"},
+                                            "start": _time_schema, "end": _time_schema,
+                                            "user_id": {"type": "integer",
+                                                        "description": "Admins: book for this doctor"}}}),
+            "responses": {"201": json_response("The new booking", "Booking"), **errors(400, 401, 403, 404),
+                          **_booking_conflict}},
+    },
+    "/bookings/{booking_id}": {
+        "get": {"summary": "One booking (owner, or the clinic's admins and trainers)", "operationId": "getBooking",
+                "parameters": _booking_id,
+                "responses": {"200": json_response("The booking", "Booking"), **errors(401, 404)}},
+        "delete": {"summary": "Cancel a booking (owner until it starts, or an admin of the clinic)",
+                   "operationId": "cancelBooking", "parameters": _booking_id,
+                   "requestBody": {"required": False, "content": {"application/json": {"schema": {
+                       "type": "object", "properties": {"reason": {"type": "string"}}}}}},
+                   "responses": {"200": json_response("The cancelled booking", "Booking"),
+                                 **errors(401, 403, 404, 409)}},
+    },
+    "/bookings/{booking_id}/check-in": {
+        "post": {"summary": "Check in (from 10 minutes before the start until the grace period ends)",
+                 "operationId": "checkInBooking", "parameters": _booking_id,
+                 "responses": {"200": json_response("The checked-in booking", "Booking"),
+                               **errors(401, 403, 404, 409)}},
+    },
+}

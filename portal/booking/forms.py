@@ -1,0 +1,39 @@
+"""Booking forms (shape only; the rules live in services.py)."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TimeField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from portal.booking.notices import KINDS
+
+
+class BookingForm(FlaskForm):
+    workstation_id = SelectField(_l("Workstation"), coerce=int, validators=[InputRequired(_l("Choose a workstation."))])
+    day = DateField(_l("Date"), validators=[DataRequired(_l("Choose a date."))])
+    start = TimeField(_l("From"), validators=[DataRequired(_l("Choose the start time."))])
+    end = TimeField(_l("Until"), validators=[DataRequired(_l("Choose the end time."))])
+
+
+class BookNowForm(FlaskForm):
+    minutes = SelectField(_l("For"), coerce=int, choices=[(30, _l("30 minutes")), (60, _l("60 minutes"))])
+
+
+class CancelForm(FlaskForm):
+    reason = StringField(_l("Reason (optional)"), validators=[Optional(), Length(max=300)])
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""
+
+    next = HiddenField()
+
+
+def email_preferences_form(user):
+    """One checkbox per booking notice kind; checked = also by e-mail."""
+
+    class EmailPreferencesForm(FlaskForm):
+        pass
+
+    for kind, label in KINDS.items():
+        setattr(EmailPreferencesForm, kind, BooleanField(label, default=user.wants_email(kind)))
+    return EmailPreferencesForm()

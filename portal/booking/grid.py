@@ -1,0 +1,102 @@
+"""The room schedule as a grid: workstations as rows, the slot grid (or hours, for a week) as columns."""
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from portal.booking.availability import local_day_range, overlaps
+from portal.core.time import to_local
+
+# Which state a cell shows when several apply, most useful first.
+CELL_STATES = ("unavailable", "own", "free", "partial", "busy", "training", "closure", "closed", "past")
+
+
+@dataclass
+class Cell:
+    start: object
+    end: object
+    state: str
+    booking_id: int | None = None     # the viewer's own booking in this cell
+    who: str | None = None            # who booked (admins and trainers only)
+    free_start: object = None         # the bookable part, for the booking link
+    free_end: object = None
+
+
+@dataclass
+class Day:
+    date: object
+    columns: list = field(default_factory=list)   # (start, end) UTC per cell
+
+
+@dataclass
+class Row:
+    workstation_id: int
+    label: str
+    status: str
+    cells: list = field(default_factory=list)     # one list of Cells per Day
+
+
+def build_grid(state, days, cell_minutes, now, viewer_id, names=None):
+    """Classify every cell of every workstation; `names` maps user ids to names for admins."""
+    room = state.room
+    day_columns = [Day(date=day, columns=_columns(state, day, cell_minutes)) for day in days]
+    rows = []
+    blocks_training = state.whole_room_sessions
+    blocks_closure = [(s, e) for s, e, _reason in state.closures]
+    for workstation_id, label, status in state.workstations:
+        free = state.free(workstation_id, now) if status == "active" else []
+        bookings = state.bookings_of(workstation_id)
+        row = Row(workstation_id, label, status)
+        for day in day_columns:
+            row.cells.append([_cell(start, end, status, free, bookings, blocks_training, blocks_closure,
+                                    state.windows, viewer_id, names) for start, end in day.columns])
+        rows.append(row)
+    return {"days": day_columns, "rows": rows, "tz": room.timezone}
+
+
+def _columns(state, day, cell_minutes):
+    """Cells from the earliest opening to the latest closing of the shown days, so days line up."""
+    day_start, _day_end = local_day_range(state.room, day)
+    first, last = _visible_span(state) or (timedelta(hours=8), timedelta(hours=20))
+    step = timedelta(minutes=cell_minutes)
+    columns, cursor = [], day_start + first
+    while cursor < day_start + last:
+        columns.append((cursor, cursor + step))
+        cursor += step
+    return columns
+
+
+def _visible_span(state):
+    """Offsets from local midnight of the earliest opening and the latest closing in the range."""
+    offsets = []
+    for start, end in state.windows:
+        local_start = to_local(start, state.room.timezone)
+        midnight = local_start.replace(hour=0, minute=0, second=0, microsecond=0)
+        offsets.append((local_start - midnight, to_local(end, state.room.timezone) - midnight))
+    if not offsets:
+        return None
+    earliest = min(o[0] for o in offsets)
+    latest = max(o[1] for o in offsets)
+    hour = timedelta(hours=1)
+    return (earliest // hour) * hour, -((-latest) // hour) * hour
+
+
+def _cell(start, end, status, free, bookings, trainings, closures, windows, viewer_id, names):
+    if status != "active":
+        return Cell(start, end, "unavailable")
+    touching = [b for b in bookings if b.start < end and start < b.end]
+    own = next((b for b in touching if b.user_id == viewer_id), None)
+    if own is not None:
+        return Cell(start, end, "own", booking_id=own.id)
+    fitting = [(max(s, start), min(e, end)) for s, e in free if s < end and start < e]
+    if fitting:
+        full = fitting[0] == (start, end)
+        return Cell(start, end, "free" if full else "partial", free_start=fitting[0][0], free_end=fitting[0][1])
+    if touching:
+        who = ", ".join(names.get(b.user_id, "") for b in touching) if names is not None else None
+        return Cell(start, end, "busy", who=who)
+    if overlaps(start, end, trainings):
+        return Cell(start, end, "training")
+    if overlaps(start, end, closures):
+        return Cell(start, end, "closure")
+    if not overlaps(start, end, windows):
+        return Cell(start, end, "closed")
+    return Cell(start, end, "past")

@@ -1,0 +1,430 @@
+"""Booking pages: room schedule (day and week), booking form, book now, my bookings, check-in,
+calendar feed, door display, e-mail preferences and the one-click cancel link."""
+from datetime import date, datetime, timedelta
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from markupsafe import Markup
+from sqlalchemy import select
+
+from portal.auth.models import User
+from portal.booking import boundary, calendar, notices, qr, services
+from portal.booking.availability import grid_ceil, load_room_state, local_day_range
+from portal.booking.forms import ActionForm, BookingForm, BookNowForm, CancelForm, email_preferences_form
+from portal.booking.grid import build_grid
+from portal.booking.models import ACTIVE_STATUSES, Booking
+from portal.booking.permissions import (
+    can_administer_room, can_book_in_room, can_manage_booking, can_see_who_booked, can_view_room_schedule)
+from portal.clinics.models import Room, Workstation
+from portal.clinics.services import visible_clinics
+from portal.core.db import utcnow
+from portal.core.errors import Conflict, DomainError, NotAllowed, NotFound
+from portal.core.time import format_local, local_to_utc, to_local
+from portal.core.views import _safe_next
+from portal.extensions import db
+
+bp = Blueprint("booking", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/static/booking")
+
+WEEK_CELL_MINUTES = 60
+
+
+# --- loading ------------------------------------------------------------------------------
+
+def _room_or_404(room_id):
+    room = db.session.get(Room, room_id)
+    if room is None or not can_view_room_schedule(current_user, room):
+        raise NotFound(_("Room not found"))
+    return room
+
+
+def _booking_or_404(booking_id):
+    booking = db.session.get(Booking, booking_id)
+    if booking is None or not (booking.user_id == current_user.id or can_see_who_booked(current_user, booking.room)):
+        raise NotFound(_("Booking not found"))
+    return booking
+
+
+def _day_arg(room):
+    try:
+        return date.fromisoformat(request.args.get("date", ""))
+    except ValueError:
+        return to_local(utcnow(), room.timezone).date()
+
+
+def _local(room, day, moment):
+    return local_to_utc(datetime.combine(day, moment), room.timezone)
+
+
+# --- rooms and the schedule ----------------------------------------------------------------
+
+@bp.get("/booking")
+@login_required
+def rooms():
+    clinics = visible_clinics(current_user)
+    all_rooms = [room for clinic in clinics for room in clinic.rooms]
+    if len(all_rooms) == 1:
+        return redirect(url_for("booking.schedule", room_id=all_rooms[0].id))
+    return render_template("booking/rooms.html", clinics=clinics)
+
+
+@bp.get("/rooms/<int:room_id>/schedule")
+@login_required
+def schedule(room_id):
+    room = _room_or_404(room_id)
+    view = "day" if request.args.get("view") == "day" else "week"
+    day = _day_arg(room)
+    now = utcnow()
+    if view == "week":
+        days = [day - timedelta(days=day.weekday()) + timedelta(days=n) for n in range(7)]
+        cell_minutes = max(WEEK_CELL_MINUTES, room.slot_minutes)
+    else:
+        days, cell_minutes = [day], room.slot_minutes
+    start, end = local_day_range(room, days[0], len(days))
+    state = load_room_state(room, start, end)
+    sees_who = can_see_who_booked(current_user, room)
+    names = _names({b.user_id for b in state.bookings}) if sees_who else None
+    grid = build_grid(state, days, cell_minutes, now, current_user.id, names)
+    admin_bookings = _room_bookings_for_admin(room, start, end) if can_administer_room(current_user, room) else None
+    step = timedelta(days=7 if view == "week" else 1)
+    return render_template(
+        "booking/schedule.html", room=room, grid=grid, view=view, day=day, state=state,
+        previous_day=day - step, next_day=day + step, today=to_local(now, room.timezone).date(),
+        can_book=can_book_in_room(current_user, room), book_now_form=BookNowForm(),
+        admin_bookings=admin_bookings, cancel_form=CancelForm(), action_form=ActionForm())
+
+
+def _names(user_ids):
+    user_ids = {user_id for user_id in user_ids if user_id is not None}
+    if not user_ids:
+        return {}
+    return dict(db.session.execute(select(User.id, User.full_name).where(User.id.in_(user_ids))).all())
+
+
+def _room_bookings_for_admin(room, start, end):
+    """Active bookings in the shown range with who booked and how often they did not come."""
+    bookings = db.session.scalars(select(Booking).where(
+        Booking.room_id == room.id, Booking.status.in_(ACTIVE_STATUSES),
+        Booking.end_at > start, Booking.start_at < end).order_by(Booking.start_at)).all()
+    no_shows = services.no_show_counts({b.user_id for b in bookings if b.user_id})
+    return [(booking, no_shows.get(booking.user_id, 0)) for booking in bookings]
+
+
+# --- booking --------------------------------------------------------------------------------
+
+def _booking_form(room):
+    form = BookingForm()
+    form.workstation_id.choices = [(w.id, w.label) for w in room.workstations if w.is_active]
+    return form
+
+
+@bp.route("/rooms/<int:room_id>/book", methods=["GET", "POST"])
+@login_required
+def book(room_id):
+    room = _room_or_404(room_id)
+    if not can_book_in_room(current_user, room):
+        raise NotAllowed(_("Only doctors of this clinic can book here."))
+    form = _booking_form(room)
+    alternatives, status = [], 200
+    if request.method == "GET":
+        _prefill(form, room)
+    elif form.validate_on_submit():
+        workstation = db.session.get(Workstation, form.workstation_id.data)
+        start = _local(room, form.day.data, form.start.data)
+        end = _local(room, form.day.data, form.end.data)
+        if workstation is None or workstation.room_id != room.id:
+            form.workstation_id.errors.append(_("Choose a workstation."))
+        elif end <= start:
+            form.end.errors.append(_("The end must be after the start."))
+        else:
+            try:
+                booking = boundary.book(current_user, workstation=workstation, start=start, end=end, now=utcnow())
+            except DomainError as error:
+                field = getattr(form, error.field, None) if error.field else None
+                (field.errors if field is not None else form.form_errors).append(error.message)
+                alternatives = [_alternative_choice(room, a) for a in error.details.get("alternatives", [])]
+                status = error.status
+            else:
+                flash(_("Booked: %(what)s", what=notices.describe(booking)), "success")
+                return redirect(url_for("booking.schedule", room_id=room.id, view=request.args.get("view", "week"),
+                                        date=form.day.data.isoformat()))
+    if form.errors and status == 200:
+        status = 400
+    return render_template("booking/book.html", room=room, form=form, alternatives=alternatives), status
+
+
+def _prefill(form, room):
+    """The schedule's links carry the workstation and the picked cells (local date and times)."""
+    args = request.args
+    try:
+        form.workstation_id.data = int(args.get("workstation_id", ""))
+    except ValueError:
+        pass
+    try:
+        start = datetime.fromisoformat(args.get("start", ""))
+        end = datetime.fromisoformat(args.get("end", "")) if args.get("end") else start + timedelta(hours=1)
+    except ValueError:
+        return
+    form.day.data, form.start.data, form.end.data = start.date(), start.time(), end.time()
+
+
+def _alternative_choice(room, alternative):
+    start = datetime.fromisoformat(alternative["start"])
+    end = datetime.fromisoformat(alternative["end"])
+    return {"workstation_id": alternative["workstation_id"], "label": alternative["workstation_label"],
+            "day": start.date().isoformat(), "start": start.strftime("%H:%M"), "end": end.strftime("%H:%M"),
+            "when": f"{format_local(start, room.timezone, 'dd.MM')} {start:%H:%M}–{end:%H:%M}"}
+
+
+@bp.post("/rooms/<int:room_id>/book-now")
+@login_required
+def book_now(room_id):
+    """The next free workstation from the next grid line, for 30 or 60 minutes."""
+    room = _room_or_404(room_id)
+    form = BookNowForm()
+    if not form.validate_on_submit():
+        abort(400)
+    now = utcnow()
+    start = grid_ceil(now, room)
+    end = start + timedelta(minutes=form.minutes.data)
+    target = url_for("booking.schedule", room_id=room.id, view="day")
+    for workstation_id in services.next_free_workstation(current_user, room, start, end, now):
+        try:
+            booking = boundary.book(current_user, workstation=db.session.get(Workstation, workstation_id),
+                                    start=start, end=end, now=now)
+        except Conflict as error:
+            if error.code == "slot_taken":
+                continue  # someone was quicker: try the next workstation
+            flash(error.message, "error")
+            return redirect(target)
+        except NotAllowed as error:
+            flash(error.message, "error")
+            return redirect(target)
+        flash(_("Booked: %(what)s", what=notices.describe(booking)), "success")
+        return redirect(target)
+    flash(_("No workstation is free for the next %(n)d minutes. Pick a later time in the schedule.",
+            n=form.minutes.data), "warning")
+    return redirect(target)
+
+
+# --- my bookings, one booking ---------------------------------------------------------------
+
+@bp.get("/bookings")
+@login_required
+def my_bookings():
+    now = utcnow()
+    mine = select(Booking).where(Booking.user_id == current_user.id)
+    upcoming = db.session.scalars(mine.where(Booking.status.in_(ACTIVE_STATUSES), Booking.end_at > now)
+                                  .order_by(Booking.start_at)).all()
+    past = db.session.scalars(mine.where(~(Booking.status.in_(ACTIVE_STATUSES) & (Booking.end_at > now)))
+                              .order_by(Booking.start_at.desc()).limit(50)).all()
+    return render_template("booking/my_bookings.html", upcoming=upcoming, past=past, now=now,
+                           can_check_in=services.can_check_in_now, action_form=ActionForm())
+
+
+@bp.get("/bookings/<int:booking_id>")
+@login_required
+def booking_detail(booking_id):
+    booking = _booking_or_404(booking_id)
+    now = utcnow()
+    return render_template("booking/booking.html", booking=booking, now=now,
+                           can_manage=can_manage_booking(current_user, booking),
+                           can_check_in=services.can_check_in_now(booking, now),
+                           sees_who=booking.user_id != current_user.id,
+                           cancel_form=CancelForm(), action_form=ActionForm())
+
+
+def _back(default):
+    return redirect(_safe_next(request.form.get("next")) or default)
+
+
+@bp.post("/bookings/<int:booking_id>/cancel")
+@login_required
+def cancel(booking_id):
+    booking = _booking_or_404(booking_id)
+    form = CancelForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.cancel_booking(current_user, booking, now=utcnow(), reason=form.reason.data)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(_("The booking is cancelled."), "success")
+    return _back(url_for("booking.my_bookings"))
+
+
+@bp.post("/bookings/<int:booking_id>/check-in")
+@login_required
+def check_in(booking_id):
+    booking = _booking_or_404(booking_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        services.check_in(current_user, booking, now=utcnow())
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(_("You are checked in. Have a good session!"), "success")
+    return _back(url_for("booking.my_bookings"))
+
+
+@bp.get("/bookings/<int:booking_id>.ics")
+@login_required
+def booking_ics(booking_id):
+    booking = _booking_or_404(booking_id)
+    return Response(calendar.booking_ics(booking, utcnow()),
+                    headers=calendar.calendar_response_headers(f"booking-{booking.id}.ics"))
+
+
+@bp.get("/workstations/<int:workstation_id>/check-in")
+@login_required
+def workstation_check_in(workstation_id):
+    """Where a workstation's QR code leads: the signed-in doctor's booking on it, ready to check in."""
+    workstation = db.session.get(Workstation, workstation_id)
+    if workstation is None or not can_view_room_schedule(current_user, workstation.room):
+        raise NotFound(_("Workstation not found"))
+    now = utcnow()
+    booking = db.session.scalar(select(Booking).where(
+        Booking.workstation_id == workstation.id, Booking.user_id == current_user.id,
+        Booking.status.in_(ACTIVE_STATUSES), Booking.end_at > now,
+        Booking.start_at <= now + services.CHECKIN_OPENS_BEFORE).order_by(Booking.start_at))
+    return render_template("booking/workstation_check_in.html", workstation=workstation, booking=booking,
+                           can_check_in=booking is not None and services.can_check_in_now(booking, now),
+                           action_form=ActionForm())
+
+
+# --- door display -----------------------------------------------------------------------------
+
+@bp.post("/rooms/<int:room_id>/display-link")
+@login_required
+def new_display_link(room_id):
+    room = _room_or_404(room_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    raw = services.issue_display_token(current_user, room)
+    db.session.commit()
+    return render_template("booking/secret_link.html", title=_("Door display link"),
+                           link=url_for("booking.display", token=raw, _external=True),
+                           back=url_for("booking.schedule", room_id=room.id))
+
+
+@bp.get("/display/<token>")
+def display(token):
+    """Read-only, no sign-in: each workstation's state now and next, and its check-in QR code."""
+    room = services.room_for_display_token(token)
+    if room is None:
+        raise NotFound(_("This display link is not valid."))
+    now = utcnow()
+    state = load_room_state(room, now, now + timedelta(hours=24))
+    rows = []
+    for workstation_id, label, status in state.workstations:
+        rows.append({"label": label, "status": status, **_now_and_next(state, workstation_id, now),
+                     "qr": Markup(qr.svg(url_for("booking.workstation_check_in", workstation_id=workstation_id,
+                                                 _external=True)))})
+    return render_template("booking/display.html", room=room, rows=rows, now=now)
+
+
+def _now_and_next(state, workstation_id, now):
+    busy = [(s, e, kind) for s, e, kind in state.busy(workstation_id) if e > now]
+    current = next(((s, e, kind) for s, e, kind in busy if s <= now), None)
+    upcoming = next(((s, e, kind) for s, e, kind in busy if s > now), None)
+    return {"current": current, "upcoming": upcoming}
+
+
+# --- calendar feed ----------------------------------------------------------------------------
+
+@bp.get("/calendar")
+@login_required
+def calendar_page():
+    return render_template("booking/calendar.html", has_feed=bool(current_user.calendar_token_hash),
+                           action_form=ActionForm())
+
+
+@bp.post("/calendar")
+@login_required
+def new_calendar_link():
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    user = current_user._get_current_object()
+    raw = services.issue_calendar_token(user)
+    db.session.commit()
+    return render_template("booking/secret_link.html", title=_("Your calendar feed"),
+                           link=url_for("booking.calendar_feed", token=raw, _external=True),
+                           back=url_for("booking.calendar_page"))
+
+
+@bp.post("/calendar/revoke")
+@login_required
+def revoke_calendar_link():
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    services.revoke_calendar_token(current_user._get_current_object())
+    db.session.commit()
+    flash(_("The calendar link no longer works."), "success")
+    return redirect(url_for("booking.calendar_page"))
+
+
+@bp.get("/calendar/<token>.ics")
+def calendar_feed(token):
+    user = services.user_for_calendar_token(token)
+    if user is None:
+        raise NotFound(_("This calendar link is not valid."))
+    return Response(calendar.feed_ics(user, utcnow()), headers=calendar.calendar_response_headers("bookings.ics"))
+
+
+# --- e-mail preferences and the reminder's cancel link ----------------------------------------
+
+@bp.route("/notifications/email", methods=["GET", "POST"])
+@login_required
+def email_preferences():
+    user = current_user._get_current_object()
+    form = email_preferences_form(user)
+    if form.validate_on_submit():
+        others = [kind for kind in user.email_opt_out.split() if kind not in notices.KINDS]
+        off = [kind for kind in notices.KINDS if not form[kind].data]
+        user.email_opt_out = " ".join(others + off)
+        db.session.commit()
+        flash(_("Your e-mail preferences are saved."), "success")
+        return redirect(url_for("booking.email_preferences"))
+    return render_template("booking/email_preferences.html", form=form, kinds=notices.KINDS)
+
+
+@bp.route("/bookings/cancel-link/<token>", methods=["GET", "POST"])
+def cancel_by_link(token):
+    """The reminder's link: a page with one button (a GET must not cancel: mail scanners open links)."""
+    ids = notices.booking_id_from_cancel_token(token)
+    booking = db.session.get(Booking, ids[0]) if ids else None
+    if booking is None or booking.user_id != ids[1]:
+        raise NotFound(_("This link is not valid."))
+    form = ActionForm()
+    if form.validate_on_submit():
+        try:
+            services.cancel_booking(booking.user, booking, now=utcnow(), reason=_("Cancelled from the reminder."))
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("The booking is cancelled. Thank you for freeing the workstation."), "success")
+        return redirect(url_for("booking.cancel_by_link", token=token))
+    return render_template("booking/cancel_link.html", booking=booking, form=form,
+                           active=booking.is_active and booking.start_at > utcnow())
+
+
+# --- dashboard ---------------------------------------------------------------------------------
+
+def dashboard_panel(user):
+    if not user.has_role("doctor", "trainer"):
+        return None
+    now = utcnow()
+    upcoming = db.session.scalars(select(Booking).where(
+        Booking.user_id == user.id, Booking.status.in_(ACTIVE_STATUSES), Booking.end_at > now)
+        .order_by(Booking.start_at).limit(3)).all()
+    return Markup(render_template("booking/_dashboard_panel.html", upcoming=upcoming, now=now,
+                                  can_check_in=services.can_check_in_now, action_form=ActionForm()))

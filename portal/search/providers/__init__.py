@@ -1,0 +1,50 @@
+"""The search sources, by the names the API uses."""
+
+from __future__ import annotations
+
+from ..http import RateLimiter
+from .base import Provider, ProviderSettings
+from .clinicaltrials import ClinicalTrialsProvider
+from .crossref import CrossrefProvider
+from .europepmc import EuropePmcProvider
+from .openalex import OpenAlexProvider
+from .pubmed import PubMedProvider
+
+PROVIDER_CLASSES: dict[str, type[Provider]] = {
+    cls.name: cls
+    for cls in (PubMedProvider, EuropePmcProvider, CrossrefProvider, ClinicalTrialsProvider, OpenAlexProvider)
+}
+# Also the order in which merged results interleave.
+SOURCE_NAMES: tuple[str, ...] = tuple(PROVIDER_CLASSES)
+
+DEFAULT_BASE_URLS: dict[str, str] = {
+    "pubmed": "https://eutils.ncbi.nlm.nih.gov/entrez/eutils",
+    "europepmc": "https://www.ebi.ac.uk/europepmc/webservices/rest",
+    "crossref": "https://api.crossref.org",
+    "clinicaltrials": "https://clinicaltrials.gov/api/v2",
+    "openalex": "https://api.openalex.org",
+}
+
+
+def build_provider(name: str, settings: ProviderSettings, *, limiter: RateLimiter | None = None) -> Provider:
+    """A provider for source ``name``; PubMed gets NCBI's limiter by default."""
+    try:
+        cls = PROVIDER_CLASSES[name]
+    except KeyError:
+        raise ValueError(f"unknown search source {name!r}") from None
+    return cls(settings, limiter=limiter)
+
+
+__all__ = [
+    "DEFAULT_BASE_URLS",
+    "PROVIDER_CLASSES",
+    "SOURCE_NAMES",
+    "ClinicalTrialsProvider",
+    "CrossrefProvider",
+    "EuropePmcProvider",
+    "OpenAlexProvider",
+    "Provider",
+    "ProviderSettings",
+    "PubMedProvider",
+    "build_provider",
+]

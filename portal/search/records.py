@@ -1,0 +1,51 @@
+"""The normalised shapes every provider returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One search hit from one source, in plain text.
+
+    Records are immutable so that pages can be cached and shared between
+    threads. ``authors`` is a tuple of "Surname Initials" strings; ``doi`` is
+    lowercase without a resolver prefix; ``url`` is an http(s) address where a
+    reader can open the record (never another scheme: it ends up in an href).
+    """
+
+    source: str
+    id: str
+    title: str
+    authors: tuple[str, ...] = ()
+    journal: str | None = None
+    year: int | None = None
+    doi: str | None = None
+    pmid: str | None = None
+    url: str | None = None
+    snippet: str | None = None
+    open_access: bool | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            "source": self.source,
+            "id": self.id,
+            "title": self.title,
+            "authors": list(self.authors),
+            "journal": self.journal,
+            "year": self.year,
+            "doi": self.doi,
+            "pmid": self.pmid,
+            "url": self.url,
+            "snippet": self.snippet,
+            "open_access": self.open_access,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    """One page of one source's results; ``total`` is None when it did not say."""
+
+    records: tuple[Record, ...]
+    total: int | None

@@ -1,0 +1,92 @@
+"""Server-side sessions: sign-out, deactivation, password change and idle time end them everywhere."""
+from datetime import timedelta
+
+from portal.auth import services
+from portal.extensions import db
+from tests.conftest import PASSWORD
+
+
+def copy_cookies(source, target):
+    for cookie in source._cookies.values():
+        target.set_cookie(cookie.key, cookie.value, domain=cookie.domain, path=cookie.path)
+
+
+def test_a_cookie_copied_before_sign_out_no_longer_works(app, auth, client, make_user):
+    auth.login(make_user())
+    thief = app.test_client()
+    copy_cookies(client, thief)
+    assert thief.get("/dashboard").status_code == 200
+    auth.logout()
+    response = thief.get("/dashboard")
+    assert response.status_code == 302
+    assert "/sign-in" in response.headers["Location"]
+
+
+def test_deactivating_a_user_ends_their_sessions(auth, client, make_user):
+    doctor = make_user()
+    auth.login(doctor)
+    services.set_active(None, doctor, False)
+    db.session.commit()
+    assert client.get("/dashboard").status_code == 302
+    response = auth.login(doctor)
+    assert response.status_code == 401
+    assert "отключена" in response.get_data(as_text=True)
+
+
+def test_changing_the_password_ends_other_sessions_but_keeps_this_one(app, auth, client, make_user):
+    doctor = make_user()
+    auth.login(doctor)
+    other_computer = app.test_client()
+    Auth = type(auth)
+    Auth(other_computer).login(doctor)
+    response = client.post("/account", data={
+        "csrf_token": auth.csrf_token("/account"), "current_password": PASSWORD,
+        "password": "a-brand-new-password", "confirm": "a-brand-new-password"})
+    assert response.status_code == 302
+    assert client.get("/dashboard").status_code == 200
+    assert other_computer.get("/dashboard").status_code == 302
+
+
+def test_change_password_form_shows_field_errors(auth, client, make_user):
+    auth.login(make_user())
+    response = client.post("/account", data={
+        "csrf_token": auth.csrf_token("/account"), "current_password": "wrong-password",
+        "password": "short", "confirm": "other"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Пароль должен быть не короче 10 символов" in page
+    assert "Пароли не совпадают" in page
+
+
+def test_an_idle_session_ends_on_the_server(app, auth, client, make_user, monkeypatch):
+    auth.login(make_user())
+    assert client.get("/dashboard").status_code == 200
+    later = services.utcnow() + timedelta(minutes=app.config["IDLE_TIMEOUT_MINUTES"] + 1)
+    monkeypatch.setattr("portal.auth.utcnow", lambda: later)
+    response = client.get("/dashboard")
+    assert response.status_code == 302
+    assert "/sign-in" in response.headers["Location"]
+    monkeypatch.undo()
+    assert client.get("/dashboard").status_code == 302
+
+
+def test_session_cookie_is_httponly_and_samesite(auth, client, make_user):
+    response = auth.login(make_user())
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+
+
+def test_set_password_link_works_once(app, client, make_user):
+    user = make_user()
+    token = services.set_password_token(user)
+    db.session.commit()
+    page = client.get(f"/set-password/{token}")
+    assert page.status_code == 200
+    from tests.conftest import csrf_token_from
+
+    response = client.post(f"/set-password/{token}", data={
+        "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+        "password": "my-own-new-password", "confirm": "my-own-new-password"})
+    assert response.status_code == 302
+    assert client.get(f"/set-password/{token}").status_code == 404

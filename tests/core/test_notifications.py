@@ -1,0 +1,51 @@
+"""Notifications: in the portal always, by e-mail over real SMTP after the change commits."""
+import pytest
+
+from portal.core import notifications
+from portal.extensions import db
+
+
+@pytest.fixture
+def config_overrides(smtp_server):
+    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_server.port, "MAIL_DEFAULT_SENDER": "portal@example.org"}
+
+
+def test_notification_is_listed_and_mailed_after_commit(auth, client, make_user, smtp_server):
+    doctor = make_user(full_name="Мария Петрова")
+    notifications.notify(doctor, "booking_confirmed", "Бронирование подтверждено", "ПК-3, 10:00–11:00")
+    assert smtp_server.messages == []  # nothing leaves before the commit
+    db.session.commit()
+    assert len(smtp_server.messages) == 1
+    message = smtp_server.messages[0]
+    assert message["To"] == doctor.email
+    assert message["Subject"] == "Бронирование подтверждено"
+    assert "ПК-3, 10:00–11:00" in message.get_content()
+    auth.login(doctor)
+    page = client.get("/notifications").get_data(as_text=True)
+    assert "Бронирование подтверждено" in page
+
+
+def test_rolled_back_change_sends_no_mail(make_user, smtp_server):
+    doctor = make_user()
+    notifications.notify(doctor, "booking_confirmed", "Subject", "Body")
+    db.session.rollback()
+    db.session.commit()
+    assert smtp_server.messages == []
+
+
+def test_user_who_opted_out_of_a_kind_gets_no_mail_but_sees_it_in_the_portal(make_user, smtp_server):
+    doctor = make_user(email_opt_out="booking_confirmed")
+    notifications.notify(doctor, "booking_confirmed", "Subject", "Body")
+    notifications.notify(doctor, "booking_cancelled", "Cancelled", "Body")
+    db.session.commit()
+    assert [m["Subject"] for m in smtp_server.messages] == ["Cancelled"]
+    assert notifications.unread_count(doctor) == 2
+
+
+def test_without_mail_server_the_mail_goes_to_the_log(app, make_user, caplog):
+    app.config["MAIL_SERVER"] = None
+    doctor = make_user()
+    with caplog.at_level("INFO", logger="portal.mail"):
+        notifications.notify(doctor, "booking_confirmed", "Logged subject", "Body")
+        db.session.commit()
+    assert "Logged subject" in caplog.text

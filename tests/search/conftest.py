@@ -1,0 +1,135 @@
+"""Fixtures for the search layer: a replay server standing in for every
+upstream, providers pointed at it, and a record of the connections made."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from dataclasses import replace
+from typing import NamedTuple
+
+import pytest
+import redis
+
+from portal.search.providers import PROVIDER_CLASSES, Provider, ProviderSettings
+
+from .upstream_server import UpstreamServer
+
+# Where each source's API root lives on the replay server, and the path its
+# search request goes to (API root + documented path).
+API_ROOTS = {
+    "pubmed": "/entrez/eutils",
+    "europepmc": "/europepmc/webservices/rest",
+    "crossref": "/crossref",
+    "clinicaltrials": "/api/v2",
+    "openalex": "/openalex",
+}
+SEARCH_PATHS = {
+    "pubmed": "/entrez/eutils/esearch.fcgi",
+    "europepmc": "/europepmc/webservices/rest/search",
+    "crossref": "/crossref/works",
+    "clinicaltrials": "/api/v2/studies",
+    "openalex": "/openalex/works",
+}
+ESUMMARY_PATH = "/entrez/eutils/esummary.fcgi"
+EFETCH_PATH = "/entrez/eutils/efetch.fcgi"
+
+DEFAULT_SAMPLES = {
+    SEARCH_PATHS["pubmed"]: "pubmed/esearch_breast_cancer_science_history.json",
+    ESUMMARY_PATH: "pubmed/esummary_pubmed_2ids.json",
+    SEARCH_PATHS["europepmc"]: "europepmc/search_cancer_core_reserialized.json",
+    SEARCH_PATHS["crossref"]: "crossref/works_query_ecology_rows2.json",
+    SEARCH_PATHS["clinicaltrials"]: "clinicaltrials/studies_search_melanoma_recruiting.json",
+    SEARCH_PATHS["openalex"]: "openalex/works_filter_title_search_2results.json",
+}
+
+
+@pytest.fixture
+def connections(monkeypatch):
+    """Every address the code under test connects to during the test (the
+    suite-wide guard in tests/conftest.py still refuses non-loopback ones)."""
+    made: list[tuple] = []
+    connect = socket.socket.connect
+
+    def recording_connect(sock, address):
+        made.append(address)
+        return connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", recording_connect)
+    return made
+
+
+@pytest.fixture
+def upstream():
+    server = UpstreamServer().start()
+    for path, sample in DEFAULT_SAMPLES.items():
+        server.add(path, sample)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def settings_for(upstream):
+    """ProviderSettings for a source on the replay server, short timeouts."""
+
+    def build(name: str, **overrides) -> ProviderSettings:
+        settings = ProviderSettings(
+            base_url=upstream.url + API_ROOTS[name],
+            contact_email="library@example.org",
+            connect_timeout=1.0,
+            read_timeout=2.0,
+            total_timeout=3.0,
+        )
+        return replace(settings, **overrides)
+
+    return build
+
+
+@pytest.fixture
+def make_provider(settings_for):
+    created: list[Provider] = []
+
+    def build(name: str, *, limiter=None, **overrides) -> Provider:
+        provider = PROVIDER_CLASSES[name](settings_for(name, **overrides), limiter=limiter)
+        created.append(provider)
+        return provider
+
+    yield build
+    for provider in created:
+        provider.close()
+
+
+@pytest.fixture
+def all_providers(make_provider):
+    return {name: make_provider(name) for name in API_ROOTS}
+
+
+class RedisHandle(NamedTuple):
+    url: str
+    client: redis.Redis
+    prefix: str
+
+
+@pytest.fixture
+def redis_handle():
+    """A Redis connection with a unique key prefix, cleaned up afterwards.
+
+    Skipped only on a developer machine without Redis (the skip says so);
+    under CI=true a missing Redis fails the test, because the cross-process
+    limiter must be tested there.
+    """
+    url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    client = redis.Redis.from_url(url, socket_connect_timeout=1)
+    try:
+        client.ping()
+    except redis.ConnectionError as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Redis is required under CI but not reachable: {exc}")
+        # Justified skip: the Redis limiter cannot be exercised without Redis.
+        pytest.skip(f"Redis not reachable ({exc}); the Redis-backed limiter is not tested here")
+    prefix = f"test:{uuid.uuid4().hex}:"
+    yield RedisHandle(url, client, prefix)
+    for key in client.scan_iter(match=prefix + "*"):
+        client.delete(key)
+    client.close()
