@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, DateTimeLocalField, EmailField, IntegerField, SelectField,
                      SelectMultipleField, StringField, TextAreaField)
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -19,7 +20,7 @@ INTERVAL = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*[-–—]\s*(\d{1,2}):(\d{2})\s*
 
 
 def _choices(values, label):
-    return [(value, label(value)) for value in values]
+    return [SelectChoice(value, label(value)) for value in values]
 
 
 class RoomForm(FlaskForm):
@@ -133,7 +134,8 @@ class ProblemStatusForm(FlaskForm):
     resolution = TextAreaField(_l("What was done"), validators=[Optional(), Length(max=2000)])
 
 
-ROLE_CHOICES = [("doctor", _l("doctor")), ("trainer", _l("trainer")), ("admin", _l("administrator"))]
+ROLE_CHOICES = [SelectChoice("doctor", _l("doctor")), SelectChoice("trainer", _l("trainer")),
+                SelectChoice("admin", _l("administrator"))]
 
 
 class MultiCheckboxField(SelectMultipleField):

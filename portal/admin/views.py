@@ -7,6 +7,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
+from wtforms.fields.choices import SelectChoice
 
 from portal.admin import forms
 from portal.admin.summary import clinic_summary
@@ -289,9 +290,9 @@ def equipment_csv(clinic_id):
 
 def _equipment_form(clinic, room_id=None):
     form = forms.EquipmentForm()
-    form.room_id.choices = [(room.id, room.name) for room in clinic.rooms]
-    form.workstation_id.choices = [(0, "—")] + [
-        (ws.id, f"{room.name} / {ws.label}") for room in clinic.rooms for ws in room.workstations]
+    form.room_id.choices = [SelectChoice(room.id, room.name) for room in clinic.rooms]
+    form.workstation_id.choices = [SelectChoice(0, "—")] + [
+        SelectChoice(ws.id, f"{room.name} / {ws.label}") for room in clinic.rooms for ws in room.workstations]
     if request.method == "GET" and room_id:
         form.room_id.data = room_id
     return form
@@ -433,7 +434,7 @@ def user_active(user_id):
 def audit():
     form = forms.AuditFilterForm(request.args)
     clinics = services.visible_clinics(current_user)
-    form.clinic_id.choices = [(clinic.id, clinic.name) for clinic in clinics]
+    form.clinic_id.choices = [SelectChoice(clinic.id, clinic.name) for clinic in clinics]
     if not is_superadmin(current_user) or form.clinic_id.data is None:
         form.clinic_id.data = form.clinic_id.data or current_user.clinic_id or (clinics[0].id if clinics else None)
     form.validate()

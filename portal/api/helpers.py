@@ -43,3 +43,28 @@ def int_arg(name, default=None, *, minimum=None, maximum=None):
 
 def items(objects, serialise, **extra):
     return {"items": [serialise(obj) for obj in objects], **extra}
+
+
+def time_field(data, name):
+    """A required ISO 8601 time with an offset from a JSON body, as aware UTC."""
+    from portal.core.time import parse_iso
+
+    value = parse_iso(field(data, name, str))
+    if value is None:
+        raise Invalid(_("The field %(name)s must be a date and time with an offset, e.g. "
+                        "2026-03-02T10:00:00+03:00.", name=name), code="invalid_time", field=name)
+    return value
+
+
+def time_arg(name):
+    """An optional ISO 8601 time with an offset from the query string (an unencoded '+' arrives as a space)."""
+    from portal.core.time import parse_iso
+
+    raw = request.args.get(name)
+    if not raw:
+        return None
+    value = parse_iso(raw) or parse_iso(raw.replace(" ", "+"))
+    if value is None:
+        raise Invalid(_("The parameter %(name)s must be a date and time with an offset.", name=name),
+                      code="invalid_parameter", field=name)
+    return value

@@ -1,25 +1,21 @@
 """Training sessions, enrolment and attendance: thin JSON views over portal.training.services."""
-from datetime import timedelta
-
 from flask import jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.api.blueprint import bp
-from portal.api.helpers import field, int_arg, items, json_body
+from portal.api.helpers import field, int_arg, items, json_body, time_arg, time_field
 from portal.api.openapi import errors, json_response, list_of
 from portal.api.openapi import json_body as body_schema
-from portal.clinics.models import DEFAULT_POLICY, Room
+from portal.clinics.models import Room
 from portal.core.db import utcnow
 from portal.core.errors import Invalid, NotFound
 from portal.core.permissions import get_in_clinic_or_404
-from portal.core.time import iso, parse_iso
+from portal.core.time import iso
 from portal.extensions import db
 from portal.training import services
 from portal.training.models import ACTIVE_ENROLMENT_STATUSES, Course, TrainingSession
 from portal.training.permissions import session_clinic_id
-
-MAX_LIST_DAYS = 366
 
 
 def serialise_course(course):
@@ -49,44 +45,13 @@ def _session_or_404(session_id):
     return get_in_clinic_or_404(TrainingSession, session_id, current_user, session_clinic_id)
 
 
-def _time_arg(name):
-    raw = request.args.get(name)
-    if raw in (None, ""):
-        return None
-    value = parse_iso(raw)
-    if value is None:
-        raise Invalid(_("The parameter %(name)s must be an ISO 8601 time with an offset.", name=name),
-                      code="invalid_parameter", field=name)
-    return value
-
-
-def _time_field(data, name):
-    value = parse_iso(field(data, name, str))
-    if value is None:
-        raise Invalid(_("The field %(name)s must be an ISO 8601 time with an offset.", name=name),
-                      code="invalid_time", field=name)
-    return value
-
-
 @bp.get("/trainings")
 def list_trainings():
     """Scheduled sessions of a room (or of the caller's clinic) starting in [from, to)."""
     room_id = int_arg("room_id", minimum=1)
     room = get_in_clinic_or_404(Room, room_id, current_user, lambda r: r.clinic_id) if room_id else None
-    if room is None and not current_user.clinic_id:
-        raise Invalid(_("The parameter %(name)s is required.", name="room_id"), code="invalid_parameter",
-                      field="room_id")
-    horizon = timedelta(days=room.horizon_days if room else DEFAULT_POLICY["horizon_days"])
-    start = _time_arg("from") or utcnow()
-    end = _time_arg("to") or start + horizon
-    if end <= start or end - start > timedelta(days=MAX_LIST_DAYS):
-        raise Invalid(_("'to' must be after 'from', at most %(n)d days later.", n=MAX_LIST_DAYS),
-                      code="invalid_parameter", field="to")
-    if room is not None:
-        sessions = services.sessions_in_room(room, start, end)
-    else:
-        sessions = [s for s in services.sessions_of_clinic(current_user.clinic_id, start, end)
-                    if s.status == "scheduled"]
+    sessions = services.list_sessions(current_user, room=room, start=time_arg("from"), end=time_arg("to"),
+                                      now=utcnow())
     return jsonify(items(sessions, serialise_session))
 
 
@@ -98,7 +63,7 @@ def create_training():
     course = _course_for(data, room, now)
     whole_room = field(data, "whole_room", bool, required=False, default=False)
     training = services.schedule_session(
-        _actor(), course=course, room=room, start=_time_field(data, "start"), end=_time_field(data, "end"),
+        _actor(), course=course, room=room, start=time_field(data, "start"), end=time_field(data, "end"),
         capacity=field(data, "capacity", int), whole_room=whole_room,
         cancel_conflicting_bookings=field(data, "cancel_conflicting_bookings", bool, required=False, default=False),
         now=now)
@@ -109,7 +74,7 @@ def create_training():
 def _course_for(data, room, now):
     """An existing course (`course_id`) or a new one described inline (`course`), not both."""
     if ("course_id" in data) == ("course" in data):
-        raise Invalid(_("Send either course_id or course."), code="invalid_course", field="course_id")
+        raise Invalid(_("Choose a course."), code="invalid_course", field="course_id")
     if "course_id" in data:
         return get_in_clinic_or_404(Course, field(data, "course_id", int), current_user, lambda c: c.clinic_id)
     spec = field(data, "course", dict)

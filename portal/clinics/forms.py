@@ -2,6 +2,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from portal.clinics.labels import kind_label
@@ -14,8 +15,8 @@ class ProblemReportForm(FlaskForm):
         DataRequired(_l("Describe the problem.")), Length(max=2000)])
 
     def set_choices(self, room, items):
-        self.target.choices = [("", "—")] + [
-            (f"workstation:{ws.id}", ws.label) for ws in room.workstations if ws.status != "retired"] + [
-            (f"equipment:{item.id}", f"{kind_label(item.kind)} {item.inventory_number}"
-                                     + (f" ({item.workstation.label})" if item.workstation else ""))
+        self.target.choices = [SelectChoice("", "—")] + [
+            SelectChoice(f"workstation:{ws.id}", ws.label) for ws in room.workstations if ws.status != "retired"] + [
+            SelectChoice(f"equipment:{item.id}", f"{kind_label(item.kind)} {item.inventory_number}"
+                         + (f" ({item.workstation.label})" if item.workstation else ""))
             for item in items if item.status != "retired"]

@@ -244,18 +244,6 @@ def merge_records(pages: Sequence[tuple[str, Sequence[Record]]]) -> list[MergedR
     return [entry.freeze() for entry in entries]
 
 
-def _run_source(provider: Provider, options: SearchOptions, size: int, deadline: float) -> SearchPage:
-    return provider.search(
-        options.query,
-        options.page,
-        size,
-        options.year_from,
-        options.year_to,
-        options.open_access_only,
-        deadline=deadline,
-    )
-
-
 def search_all(
     providers: Mapping[str, Provider],
     options: SearchOptions,
@@ -281,7 +269,15 @@ def search_all(
 
     def run(name: str, provider: Provider) -> SearchPage:
         try:
-            return _run_source(provider, options, size, source_deadline)
+            return provider.search(
+                options.query,
+                options.page,
+                size,
+                options.year_from,
+                options.year_to,
+                options.open_access_only,
+                deadline=source_deadline,
+            )
         finally:
             finished_at[name] = time.monotonic()
 
@@ -294,7 +290,7 @@ def search_all(
         latency_ms = round((finished_at.get(name, time.monotonic()) - started) * 1000)
         if not future.done():
             future.cancel()
-            error = UpstreamError("timeout", f"no answer within {source_budget:g} s")
+            error = UpstreamError("timeout", f"no answer within {min(source_budget, total_budget):g} s")
         else:
             try:
                 page = future.result()

@@ -12,7 +12,7 @@ from pathlib import Path
 import qrcode
 from flask_babel import force_locale, format_decimal
 from flask_babel import gettext as _
-from flask_babel import ngettext
+from flask_babel import ngettext, pgettext
 from markupsafe import escape
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
@@ -47,7 +47,8 @@ def format_hours(hours):
     if hours == hours.to_integral_value():
         count = int(hours)
         return ngettext("%(num)d academic hour", "%(num)d academic hours", count)
-    return _("%(hours)s academic hours (fractional)", hours=format_decimal(hours))
+    # Russian uses the genitive singular after a fraction ("1,5 академического часа"): its own message.
+    return pgettext("fractional number", "%(hours)s academic hours", hours=format_decimal(hours))
 
 
 def format_date(day):

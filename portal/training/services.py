@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.auth.models import User
 from portal.booking import services as booking_services
-from portal.clinics.models import Room
+from portal.clinics.models import DEFAULT_POLICY, Room
 from portal.clinics.schedule import closures_between, weekly_intervals
 from portal.core import audit
 from portal.core.errors import Conflict, Invalid, NotAllowed, NotFound
@@ -41,6 +41,7 @@ MAX_SESSION_MINUTES = 8 * 60
 MAX_SERIES_WEEKS = 26
 MAX_ACADEMIC_HOURS = Decimal("99.5")
 LEARNING_RECORD_YEARS = 5
+MAX_LIST_DAYS = 366
 # Certificate numbers are random, not sequential: the public page shows the holder's name,
 # so numbers must not be enumerable. No 0/O/1/I to keep them easy to read out.
 CERTIFICATE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -446,12 +447,25 @@ def local_days_to_utc(timezone, first_day, last_day):
             local_to_utc(datetime.combine(last_day + timedelta(days=1), datetime.min.time()), timezone))
 
 
-def sessions_in_room(room, start, end):
-    """Scheduled sessions of a room starting in [start, end) — the API's list."""
-    return db.session.scalars(select(TrainingSession).where(
-        TrainingSession.room_id == room.id, TrainingSession.status == "scheduled",
-        TrainingSession.start_at >= start, TrainingSession.start_at < end)
-        .order_by(TrainingSession.start_at)).all()
+def list_sessions(user, *, room=None, start=None, end=None, now):
+    """Scheduled sessions of `room` (else of the user's clinic) starting in [start, end).
+
+    Without a start: from now; without an end: to the room's booking horizon after the start.
+    """
+    if room is None and not user.clinic_id:
+        raise Invalid(_("Choose a room."), code="invalid_parameter", field="room_id")
+    start = start or now
+    end = end or start + timedelta(days=room.horizon_days if room else DEFAULT_POLICY["horizon_days"])
+    if not start < end <= start + timedelta(days=MAX_LIST_DAYS):
+        raise Invalid(_("The period must start before it ends and last at most %(n)d days.", n=MAX_LIST_DAYS),
+                      code="invalid_parameter", field="to")
+    query = select(TrainingSession).where(
+        TrainingSession.status == "scheduled", TrainingSession.start_at >= start, TrainingSession.start_at < end)
+    if room is not None:
+        query = query.where(TrainingSession.room_id == room.id)
+    else:
+        query = query.join(Room, Room.id == TrainingSession.room_id).where(Room.clinic_id == user.clinic_id)
+    return db.session.scalars(query.order_by(TrainingSession.start_at)).all()
 
 
 def sessions_of_clinic(clinic_id, start, end):

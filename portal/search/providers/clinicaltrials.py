@@ -66,7 +66,7 @@ class ClinicalTrialsProvider(Provider):
         return Record(
             source=self.name,
             id=nct_id,
-            title=plain_text(identification.get("briefTitle") or identification.get("officialTitle")),
+            title=plain_text(identification.get("briefTitle")),
             authors=(),
             journal=None,
             year=parse_year(((protocol.get("statusModule") or {}).get("startDateStruct") or {}).get("date")),

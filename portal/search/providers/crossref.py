@@ -10,7 +10,8 @@ from .base import ERROR_MESSAGE_LENGTH, Provider, SearchRequest
 
 WORKS_PATH = "/works"
 # Only what the record shape needs: full work records are many kilobytes each.
-SELECT_FIELDS = "DOI,title,author,container-title,issued,published,abstract,URL"
+# Crossref refuses the whole request (400) if one selected field is unknown.
+SELECT_FIELDS = "DOI,title,author,container-title,issued,abstract,URL"
 
 
 def _failure_message(data: object) -> str | None:
@@ -28,13 +29,9 @@ def _failure_message(data: object) -> str | None:
 
 
 def _year(item: dict) -> int | None:
-    for key in ("issued", "published"):
-        parts = (item.get(key) or {}).get("date-parts") or []
-        if parts and parts[0]:
-            year = parse_year(parts[0][0])
-            if year:
-                return year
-    return None
+    # "issued" is the earliest known publication date, present on every work.
+    parts = (item.get("issued") or {}).get("date-parts") or []
+    return parse_year(parts[0][0]) if parts and parts[0] else None
 
 
 def _author(author: dict) -> str | None:

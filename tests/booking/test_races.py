@@ -1,0 +1,147 @@
+"""Races on real commits: many threads, and two separate server processes, book at the same moment.
+
+The database's constraints decide; the checks before the insert only make the
+common case fast. The variants without those checks show the database alone
+is enough.
+"""
+import os
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+from sqlalchemy import func, select
+
+from portal.auth.models import ApiToken, User
+from portal.booking.models import Booking
+from portal.extensions import db
+from tests.conftest import free_port
+
+pytestmark = pytest.mark.slow
+
+
+def quick_doctors(clinic, count):
+    """Doctors with API tokens, without the cost of hashing a password for each."""
+    doctors = []
+    for number in range(count):
+        user = User(email=f"racer{number}@example.org", full_name=f"Racer {number}", clinic=clinic,
+                    password_hash="!")
+        user.set_roles(["doctor"])
+        db.session.add(user)
+        doctors.append(user)
+    tokens = [ApiToken.issue(user, "race")[1] for user in doctors]
+    db.session.commit()
+    return doctors, tokens
+
+
+def race(app, requests_to_send):
+    """Send every (path, json, token) at once, each from its own thread with its own app context."""
+    barrier = threading.Barrier(len(requests_to_send))
+
+    def send(item):
+        path, body, token = item
+        with app.app_context():
+            client = app.test_client()
+            barrier.wait()
+            response = client.post(path, json=body, headers={"Authorization": f"Bearer {token}"})
+            return response.status_code, (response.get_json().get("error") or {}).get("code")
+
+    with ThreadPoolExecutor(max_workers=len(requests_to_send)) as pool:
+        return list(pool.map(send, requests_to_send))
+
+
+@pytest.fixture(params=["with checks", "database only"])
+def checks(request, monkeypatch):
+    if request.param == "database only":
+        from portal.booking import services
+        from portal.booking.availability import RoomState
+
+        monkeypatch.setattr(services, "_own_active_bookings", lambda *args, **kwargs: [])
+        monkeypatch.setattr(RoomState, "bookings_of", lambda self, workstation_id: [])
+    return request.param
+
+
+def test_fifty_doctors_racing_for_one_slot_get_one_201_and_49_slot_taken(app, checks, room, workstations, at):
+    doctors, tokens = quick_doctors(room.clinic, 50)
+    body = {"workstation_id": workstations[0].id, "start": at(1, "10:00").isoformat(),
+            "end": at(1, "11:00").isoformat()}
+    results = race(app, [("/api/v1/bookings", body, token) for token in tokens])
+    assert sorted(results).count((201, None)) == 1
+    assert results.count((409, "slot_taken")) == 49
+    assert db.session.scalar(select(func.count()).select_from(Booking)) == 1
+
+
+def test_one_doctor_racing_for_ten_workstations_at_once_gets_exactly_one(app, checks, room, make_workstation, at):
+    workstations = [make_workstation(room=room) for _ in range(10)]
+    (doctor,), (token,) = quick_doctors(room.clinic, 1)
+    results = race(app, [("/api/v1/bookings", {"workstation_id": ws.id, "start": at(1, "10:00").isoformat(),
+                                               "end": at(1, "11:00").isoformat()}, token) for ws in workstations])
+    assert results.count((201, None)) == 1
+    assert results.count((409, "overlaps_own_booking")) == 9
+    assert db.session.scalar(select(func.count()).select_from(Booking).where(Booking.user_id == doctor.id)) == 1
+
+
+def test_one_doctor_racing_past_the_quota_stays_within_it(app, room, make_workstation, at):
+    """Quota counts run under the doctor's row lock: five racing bookings on five days, quota 3."""
+    workstation = make_workstation(room=room)
+    (doctor,), (token,) = quick_doctors(room.clinic, 1)
+    results = race(app, [("/api/v1/bookings", {"workstation_id": workstation.id, "start": at(day, "10:00").isoformat(),
+                                               "end": at(day, "11:00").isoformat()}, token) for day in range(1, 6)])
+    assert results.count((201, None)) == 3
+    assert results.count((409, "quota_exceeded")) == 2
+
+
+@pytest.fixture
+def two_servers(database_url, app):
+    """Two gunicorn instances on two ports, both on the test database, like two machines behind a proxy."""
+    db.session.commit()
+    env = {**os.environ, "DATABASE_URL": database_url, "PORTAL_ENV": "development", "SECRET_KEY": "race-test",
+           "PORTAL_LOG_REQUESTS": "0"}
+    env.pop("REDIS_URL", None)
+    gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+    ports = [free_port(), free_port()]
+    processes = [subprocess.Popen([gunicorn, "--workers", "2", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for port in ports]
+    try:
+        for port in ports:
+            _wait_until_up(f"http://127.0.0.1:{port}/healthz")
+        yield [f"http://127.0.0.1:{port}" for port in ports]
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
+
+
+def _wait_until_up(url, seconds=60):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"{url} did not come up")
+
+
+def test_two_server_processes_racing_for_one_slot_book_it_once(room, workstations, at, two_servers):
+    doctors, tokens = quick_doctors(room.clinic, 20)
+    body = {"workstation_id": workstations[0].id, "start": at(1, "10:00").isoformat(),
+            "end": at(1, "11:00").isoformat()}
+    barrier = threading.Barrier(len(tokens))
+
+    def send(index):
+        barrier.wait()
+        response = requests.post(two_servers[index % 2] + "/api/v1/bookings", json=body, timeout=60,
+                                 headers={"Authorization": f"Bearer {tokens[index]}"})
+        return response.status_code, (response.json().get("error") or {}).get("code")
+
+    with ThreadPoolExecutor(max_workers=len(tokens)) as pool:
+        results = list(pool.map(send, range(len(tokens))))
+    assert results.count((201, None)) == 1
+    assert results.count((409, "slot_taken")) == 19
+    assert db.session.scalar(select(func.count()).select_from(Booking)) == 1
