@@ -305,9 +305,9 @@ def record_csv():
     for row in learning.rows:
         training, course = row.session, row.session.course
         writer.writerow([to_local(training.start_at, training.room.timezone).date().isoformat(), course.title,
-                         course.trainer.full_name if course.trainer else "", str(course.academic_hours),
+                         course.trainer.full_name if course.trainer else "", _plain_number(course.academic_hours),
                          course.nmo_id or _("not НМО"), numbers.get(row.id, "")])
-    writer.writerow([_("Total"), "", "", str(learning.total_hours), "", ""])
+    writer.writerow([_("Total"), "", "", _plain_number(learning.total_hours), "", ""])
     # A byte-order mark lets spreadsheet programs recognise UTF-8 (Cyrillic) when the file is opened.
     return _download("\ufeff" + out.getvalue(), "text/csv; charset=utf-8", _record_filename(learning, "csv"))
 
@@ -318,6 +318,11 @@ def record_pdf():
     _form, learning = _record_for_request()
     content = pdf.learning_record_pdf(current_user, learning, _certificate_numbers(learning))
     return _download(content, "application/pdf", _record_filename(learning, "pdf"))
+
+
+def _plain_number(value):
+    """1.5 and 2 (not 2.0): what spreadsheet programs read as numbers."""
+    return format(value.normalize(), "f")
 
 
 def _record_filename(learning, extension):
