@@ -121,6 +121,7 @@ class Config:
         # Behind a reverse proxy: how many proxies set X-Forwarded-For (the client's address matters
         # for the per-address sign-in limit).
         self.PROXY_COUNT = _env_int("PORTAL_PROXY_COUNT", 0)
+        self.SEARCH_RATE_LIMIT = env.get("PORTAL_SEARCH_RATE_LIMIT") or self.SEARCH_RATE_LIMIT
         self.SEARCH_QUERY_RETENTION_DAYS = _env_int(
             "PORTAL_SEARCH_QUERY_RETENTION_DAYS", self.SEARCH_QUERY_RETENTION_DAYS)
         self.UPSTREAM_BASE_URLS = {

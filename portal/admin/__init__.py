@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 def _dashboard_panel(user):
     """Admins of a clinic see its state on their dashboard."""
     from flask import render_template
+    from markupsafe import Markup
 
     from portal.admin.summary import clinic_summary
     from portal.clinics.permissions import is_admin
@@ -13,7 +14,8 @@ def _dashboard_panel(user):
     if not is_admin(user) or user.clinic is None:
         return None
     clinic = user.clinic
-    return render_template("admin/_dashboard_panel.html", clinic=clinic, summary=clinic_summary(clinic, utcnow()))
+    return Markup(render_template("admin/_dashboard_panel.html", clinic=clinic,
+                                  summary=clinic_summary(clinic, utcnow())))
 
 
 def init_app(app):

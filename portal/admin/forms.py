@@ -44,7 +44,7 @@ class PolicyForm(FlaskForm):
 
 
 def parse_day_intervals(text):
-    """"08:00-13:00, 14:00-20:00" → [(time, time)]; raises ValueError naming a malformed interval."""
+    """Parse "08:00-13:00, 14:00-20:00" into [(time, time)]; a malformed interval raises ValueError."""
     intervals = []
     for chunk in filter(None, (part.strip() for part in re.split(r"[,;]", text or ""))):
         match = INTERVAL.match(chunk)

@@ -26,7 +26,7 @@ TREND_MONTHS = 6
 
 
 def parse_month(text, clinic, now):
-    """"YYYY-MM" as the first day of that month; empty means the current month in the clinic's zone."""
+    """The first day of month "YYYY-MM"; empty means the current month in the clinic's zone."""
     if not text:
         return to_local(now, clinic.timezone).date().replace(day=1)
     try:

@@ -445,7 +445,8 @@ def audit():
         query = (select(AuditEntry).where(AuditEntry.clinic_id == clinic.id)
                  .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()))
         if form.actor.data:
-            pattern = f"%{form.actor.data.strip().lower()}%"
+            # ilike, not lower() in Python: SQLite folds only ASCII case, so keep the text as typed.
+            pattern = f"%{form.actor.data.strip()}%"
             query = query.join(User, AuditEntry.actor_id == User.id).where(
                 or_(User.email.ilike(pattern), User.full_name.ilike(pattern)))
         if form.action.data:

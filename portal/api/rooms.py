@@ -63,7 +63,7 @@ def get_hours(room_id):
 
 
 def _clock(value):
-    """"HH:MM" as a time, or None."""
+    """A "HH:MM" string as a time, or None."""
     try:
         return datetime.strptime(value, "%H:%M").time() if isinstance(value, str) and len(value) == 5 else None
     except ValueError:

@@ -2,6 +2,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TimeField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from portal.booking.notices import KINDS
@@ -15,7 +16,7 @@ class BookingForm(FlaskForm):
 
 
 class BookNowForm(FlaskForm):
-    minutes = SelectField(_l("For"), coerce=int, choices=[(30, _l("30 minutes")), (60, _l("60 minutes"))])
+    minutes = SelectField(_l("For"), coerce=int, choices=[SelectChoice(30, _l("30 minutes")), SelectChoice(60, _l("60 minutes"))])
 
 
 class CancelForm(FlaskForm):

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from portal.auth.models import User
 from portal.booking import boundary, calendar, notices, qr, services
@@ -115,7 +116,7 @@ def _room_bookings_for_admin(room, start, end):
 
 def _booking_form(room):
     form = BookingForm()
-    form.workstation_id.choices = [(w.id, w.label) for w in room.workstations if w.is_active]
+    form.workstation_id.choices = [SelectChoice(w.id, w.label) for w in room.workstations if w.is_active]
     return form
 
 

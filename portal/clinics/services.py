@@ -534,8 +534,9 @@ def users_of_clinic(clinic_id, *, search=None, role=None, active=None):
     """The people of a clinic for its admins, by name; narrowed by a name/e-mail search, role, active flag."""
     query = select(User).where(User.clinic_id == clinic_id).order_by(User.full_name, User.id)
     if search:
-        pattern = f"%{search.strip().lower()}%"
-        query = query.where(func.lower(User.full_name).like(pattern) | func.lower(User.email).like(pattern))
+        # ilike with the text as typed: SQLite folds only ASCII case, PostgreSQL folds Cyrillic too.
+        pattern = f"%{search.strip()}%"
+        query = query.where(User.full_name.ilike(pattern) | User.email.ilike(pattern))
     if role:
         query = query.where(User.role_rows.any(UserRole.role == role))
     if active is not None:

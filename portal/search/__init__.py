@@ -1,5 +1,22 @@
-"""Literature search: upstream providers, the HTTP layer and the fan-out."""
+"""Literature search: upstream providers, the HTTP layer, the fan-out, and
+the portal's search pages, reading list and clinic settings on top."""
+from flask_babel import lazy_gettext as _l
+
+
+def _is_clinic_admin(user):
+    return user.is_superadmin or (user.clinic_id is not None and user.has_role("admin"))
 
 
 def init_app(app):
-    from portal.search import models  # noqa: F401  (tables known to migrations)
+    from portal.core.nav import NavItem, add_nav_item
+    from portal.search import models, views  # noqa: F401  (tables known to migrations)
+    from portal.search.ratelimit import check_search_rate_limit
+
+    check_search_rate_limit(app.config["SEARCH_RATE_LIMIT"])
+    app.register_blueprint(views.bp)
+    add_nav_item(app, NavItem("search.search_page", _l("Search"),
+                              visible=lambda user: user.clinic_id is not None, order=50))
+    add_nav_item(app, NavItem("search.reading_list", _l("Reading list"),
+                              visible=lambda user: user.clinic_id is not None, order=51))
+    # The usage statistics are linked from this page.
+    add_nav_item(app, NavItem("search.admin", _l("Search sources"), visible=_is_clinic_admin, order=720))

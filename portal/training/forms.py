@@ -1,7 +1,9 @@
 """Forms of the training pages. They check shape only; the services check the rules."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, DecimalField, IntegerField, SelectField, StringField, TextAreaField, TimeField
+from wtforms import (
+    BooleanField, DateField, DecimalField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField,
+    TimeField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 CUSTOM_DURATION = "custom"
@@ -22,8 +24,8 @@ class SessionForm(FlaskForm):
     day = DateField(_l("Date"), validators=[InputRequired(_l("Enter the date."))])
     start_time = TimeField(_l("Start time"), validators=[InputRequired(_l("Enter the start time."))])
     duration = SelectField(_l("Length"), default="45", choices=[
-        ("45", _l("45 minutes (1 academic hour)")), ("90", _l("90 minutes (2 academic hours)")),
-        (CUSTOM_DURATION, _l("Other: until the end time below"))])
+        SelectChoice("45", _l("45 minutes (1 academic hour)")), SelectChoice("90", _l("90 minutes (2 academic hours)")),
+        SelectChoice(CUSTOM_DURATION, _l("Other: until the end time below"))])
     end_time = TimeField(_l("End time (for another length)"), validators=[Optional()])
     capacity = IntegerField(_l("Seats"), validators=[InputRequired(_l("Enter the number of seats.")),
                                                      NumberRange(min=1, max=500)])

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from wtforms import SelectChoice
 
 from portal.clinics.models import Room
 from portal.core.db import utcnow
@@ -139,8 +140,8 @@ def new_session():
     form = SessionForm()
     courses = services.courses_of_clinic(current_user.clinic_id)
     rooms = db.session.query(Room).filter(Room.clinic_id == current_user.clinic_id).order_by(Room.name).all()
-    form.course_id.choices = [(c.id, c.title) for c in courses]
-    form.room_id.choices = [(r.id, f"{r.name} ({r.capacity})") for r in rooms]
+    form.course_id.choices = [SelectChoice(c.id, c.title) for c in courses]
+    form.room_id.choices = [SelectChoice(r.id, f"{r.name} ({r.capacity})") for r in rooms]
     if request.method == "GET":
         form.course_id.data = request.args.get("course_id", type=int)
         if rooms and form.capacity.data is None:

@@ -5,7 +5,7 @@ report and user of clinic B, and change nothing; a doctor of clinic B is
 refused the admin endpoints too; clinic B's own admin succeeds with the very
 same requests (which proves the table's URLs and payloads are real).
 """
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import func, select

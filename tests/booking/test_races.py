@@ -39,6 +39,7 @@ def quick_doctors(clinic, count):
 
 def race(app, requests_to_send):
     """Send every (path, json, token) at once, each from its own thread with its own app context."""
+    db.session.commit()  # SQLite: the test's own open transaction would hold the write lock
     barrier = threading.Barrier(len(requests_to_send))
 
     def send(item):
@@ -120,9 +121,9 @@ def _wait_until_up(url, seconds=60):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
-            if requests.get(url, timeout=2).status_code == 200:
+            if requests.get(url, timeout=10).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except requests.RequestException:
             pass
         time.sleep(0.2)
     pytest.fail(f"{url} did not come up")
@@ -140,6 +141,7 @@ def test_two_server_processes_racing_for_one_slot_book_it_once(room, workstation
                                  headers={"Authorization": f"Bearer {tokens[index]}"})
         return response.status_code, (response.json().get("error") or {}).get("code")
 
+    db.session.commit()
     with ThreadPoolExecutor(max_workers=len(tokens)) as pool:
         results = list(pool.map(send, range(len(tokens))))
     assert results.count((201, None)) == 1

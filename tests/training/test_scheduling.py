@@ -1,7 +1,9 @@
 """Training rules 1 and 2: who schedules where, no overlaps in a room, whole-room sessions over bookings."""
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from portal.booking.models import Booking
 from portal.core.db import utcnow
@@ -111,9 +113,6 @@ def test_sessions_of_one_room_never_overlap(api_as, trainer, schedule, room, cou
 
 def test_the_database_itself_refuses_overlapping_sessions(app, schedule, course, room):
     """The exclusion constraint (PostgreSQL) or trigger (SQLite) holds even without the service."""
-    import pytest
-    from sqlalchemy.exc import IntegrityError
-
     first = schedule(start=local(3, 10))
     db.session.add(TrainingSession(course_id=course.id, room_id=room.id, start_at=first.start_at + timedelta(minutes=30),
                                    end_at=first.end_at + timedelta(minutes=30), capacity=3))
@@ -188,3 +187,10 @@ def test_weekly_series_reports_each_refused_date(app, trainer, schedule, room, c
     created = [r.session for r in results if r.session is not None]
     assert all(s.end_at - s.start_at == timedelta(minutes=45) for s in created)
     assert db.session.scalar(select(func.count()).select_from(TrainingSession)) == 4
+
+
+def test_every_training_endpoint_is_in_the_openapi_document(client):
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    assert set(paths["/trainings"]) == {"get", "post"}
+    assert set(paths["/trainings/{session_id}/enrolment"]) == {"get", "post", "delete"}
+    assert set(paths["/trainings/{session_id}/attendance"]) == {"post"}

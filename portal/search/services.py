@@ -1,0 +1,454 @@
+"""The search rules on top of the Flask-free layer: which sources a clinic has
+linked, validating a search, caching it, recording usage statistics, the
+reading list and the clinic's linked resources and library link prefix.
+
+Privacy (152-FZ, privacy rule 2): the query text is never stored. The result
+cache is keyed by a SHA-256 hash of the normalised search and holds only the
+results; usage statistics keep one row per source and search with the
+clinic, the time, the outcome and the latency — no person, no text.
+
+Only the configured upstream base URLs are ever contacted: the providers are
+built from configuration once per app, a user chooses among them by name, and
+every other parameter is validated as a number or a flag. The query itself is
+sent as an (encoded) query parameter, so a URL typed into the search box is
+searched for as text, never fetched.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import statistics
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import quote, urlsplit
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import delete, select
+
+from portal.core import audit
+from portal.core.errors import Conflict, Invalid, NotFound, UpstreamFailure
+from portal.core.permissions import can_administer_clinic, require
+from portal.core.time import zone
+from portal.extensions import cache, db
+from portal.search.errors import QueryError, UpstreamError
+from portal.search.fanout import SearchOptions, search_all, select_sources
+from portal.search.http import ncbi_rate_limiter, register_secret
+from portal.search.models import ClinicSearchSettings, LinkedResource, SavedReference, SearchEvent, UnlinkedSource
+from portal.search.providers import PROVIDER_CLASSES, SOURCE_NAMES, ProviderSettings, build_provider
+
+PROVIDERS_KEY = "portal_search_providers"
+_providers_lock = threading.Lock()
+
+DOI_RESOLVER = "https://doi.org/"
+PUBMED_RECORD_URL = "https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
+# Upstream sources carry these keys (the OpenAlex key is sent by its provider).
+API_KEY_SETTINGS = {"pubmed": "PORTAL_NCBI_API_KEY", "openalex": "PORTAL_OPENALEX_API_KEY"}
+
+SOURCE_LABELS = {name: cls.label for name, cls in PROVIDER_CLASSES.items()}
+
+
+# --- providers -----------------------------------------------------------------------------
+
+def providers():
+    """The providers of this app, built from its configuration on first use.
+
+    One ``requests.Session`` per source is shared by every request of the
+    process (connection reuse); NCBI's request budget is shared across
+    processes through Redis when ``REDIS_URL`` is set.
+    """
+    app = current_app._get_current_object()
+    built = app.extensions.get(PROVIDERS_KEY)
+    if built is None:
+        with _providers_lock:
+            built = app.extensions.get(PROVIDERS_KEY)
+            if built is None:
+                built = app.extensions[PROVIDERS_KEY] = _build_providers(app.config)
+    return built
+
+
+def _build_providers(config):
+    budget = float(config["SEARCH_SOURCE_BUDGET_SECONDS"])
+    built = {}
+    for name in SOURCE_NAMES:
+        api_key = config.get(API_KEY_SETTINGS[name]) if name in API_KEY_SETTINGS else None
+        register_secret(api_key)
+        settings = ProviderSettings(
+            base_url=config["UPSTREAM_BASE_URLS"][name].rstrip("/"),
+            contact_email=config.get("PORTAL_CONTACT_EMAIL"),
+            api_key=api_key,
+            read_timeout=budget,
+            total_timeout=budget,
+        )
+        limiter = None
+        if name == "pubmed":
+            limiter = ncbi_rate_limiter(api_key, config.get("REDIS_URL"), key_prefix=config["CACHE_KEY_PREFIX"] + "search:")
+        built[name] = build_provider(name, settings, limiter=limiter)
+    return built
+
+
+def close_providers(app):
+    for provider in app.extensions.pop(PROVIDERS_KEY, {}).values():
+        provider.close()
+
+
+# --- linked sources ------------------------------------------------------------------------
+
+def linked_sources(clinic_id):
+    """The sources a clinic has linked, in canonical order (all of them for a
+    user without a clinic, i.e. a superadmin)."""
+    if clinic_id is None:
+        return SOURCE_NAMES
+    unlinked = set(db.session.scalars(select(UnlinkedSource.source).where(UnlinkedSource.clinic_id == clinic_id)))
+    return tuple(name for name in SOURCE_NAMES if name not in unlinked)
+
+
+def set_linked_sources(actor, clinic, sources, *, now):
+    """Link exactly ``sources`` for ``clinic`` (admins of the clinic only).
+
+    At least one source stays linked, otherwise the search page would have
+    nothing to search.
+    """
+    require(can_administer_clinic(actor, clinic.id))
+    chosen = set(sources)
+    unknown = chosen - set(SOURCE_NAMES)
+    if unknown:
+        raise Invalid(_("Unknown search source."), code="unknown_source", field="sources")
+    if not chosen:
+        raise Invalid(_("Link at least one source."), code="no_source", field="sources")
+    db.session.execute(delete(UnlinkedSource).where(UnlinkedSource.clinic_id == clinic.id))
+    for name in SOURCE_NAMES:
+        if name not in chosen:
+            db.session.add(UnlinkedSource(clinic_id=clinic.id, source=name))
+    db.session.flush()
+    audit.record("search.sources_linked", actor=actor, clinic_id=clinic.id,
+                 details={"sources": [name for name in SOURCE_NAMES if name in chosen], "at": now.isoformat()})
+
+
+# --- searching -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SearchOutcome:
+    """The Search JSON shape (``data``) and whether it came from the cache."""
+
+    data: dict
+    cached: bool
+
+
+def search(actor, *, q, sources=None, page=1, year_from=None, year_to=None, open_access=False, now):
+    """Search the sources linked for the actor's clinic.
+
+    Raises ``Invalid`` (400) for a bad query (``invalid_query``), a source that
+    does not exist or is not linked (``unknown_source``) or bad paging and
+    years (``invalid_parameter``). A failing source never raises: it shows as
+    that source's error next to the others' results. Identical searches are
+    answered from the cache; answers with a failed source are not cached, so
+    a passing outage is not remembered. Every search adds one usage row per
+    source (flushed; the caller commits).
+    """
+    try:
+        options = SearchOptions(" ".join(q.split()) if isinstance(q, str) else q, page=page,
+                                year_from=year_from, year_to=year_to, open_access_only=open_access)
+        chosen = select_sources(sources, linked_sources(actor.clinic_id))
+    except QueryError as error:
+        raise Invalid(_query_error_message(error), code=error.code,
+                      field={"invalid_query": "q", "unknown_source": "sources"}.get(error.code)) from None
+
+    key = cache_key(options, chosen)
+    started = time.monotonic()
+    data = cache.get(key)
+    if data is not None:
+        elapsed_ms = round((time.monotonic() - started) * 1000)
+        for name in chosen:
+            db.session.add(SearchEvent(clinic_id=actor.clinic_id, source=name, at=now, ok=True,
+                                       latency_ms=elapsed_ms, cached=True))
+        db.session.flush()
+        return SearchOutcome(data, cached=True)
+
+    all_providers = providers()
+    config = current_app.config
+    result = search_all({name: all_providers[name] for name in chosen}, options,
+                        source_budget=float(config["SEARCH_SOURCE_BUDGET_SECONDS"]),
+                        total_budget=float(config["SEARCH_TOTAL_BUDGET_SECONDS"]))
+    for name, status in result.sources.items():
+        db.session.add(SearchEvent(clinic_id=actor.clinic_id, source=name, at=now, ok=status.status == "ok",
+                                   error_code=status.error.code if status.error else None,
+                                   latency_ms=status.latency_ms, cached=False))
+    db.session.flush()
+    data = result.as_dict()
+    if all(status.status == "ok" for status in result.sources.values()):
+        cache.set(key, data, timeout=int(config["SEARCH_CACHE_SECONDS"]))
+    return SearchOutcome(data, cached=False)
+
+
+def cache_key(options, sources):
+    """A hash of everything that shapes the answer; the query text itself is not in the key."""
+    fields = [options.query, sorted(sources), options.year_from, options.year_to, options.open_access_only,
+              options.page, options.per_page]
+    digest = hashlib.sha256(json.dumps(fields, ensure_ascii=False).encode()).hexdigest()
+    return f"search:v1:{digest}"
+
+
+def _query_error_message(error):
+    messages = {
+        "invalid_query": _("Enter a query of 1 to 500 characters."),
+        "unknown_source": _("Choose among the sources linked for your clinic."),
+    }
+    return messages.get(error.code) or _("Invalid search parameter: %(detail)s", detail=error.message)
+
+
+def fetch_pubmed_abstract(pmid):
+    """The abstract of one PubMed record (efetch), or None when it has none.
+
+    Raises ``Invalid`` for a malformed PMID and ``UpstreamFailure`` (502) when
+    PubMed cannot answer: a single record has no other source to fall back on.
+    """
+    try:
+        return providers()["pubmed"].fetch_abstract(pmid)
+    except QueryError as error:
+        raise Invalid(_("A PMID is a number of up to 10 digits."), code=error.code, field="pmid") from None
+    except UpstreamError as error:
+        raise UpstreamFailure(_("PubMed could not answer: %(detail)s", detail=error.message),
+                              code=error.code) from None
+
+
+# --- links -----------------------------------------------------------------------------------
+
+def link_prefix(clinic_id):
+    if clinic_id is None:
+        return None
+    settings = db.session.get(ClinicSearchSettings, clinic_id)
+    return settings.link_prefix if settings else None
+
+
+def record_links(record, prefix=None):
+    """Where a reader can open a result: the DOI (through the clinic's library
+    proxy when one is set), the PubMed record and the full text where open."""
+    links = {}
+    if record.get("doi"):
+        links["doi"] = proxied(DOI_RESOLVER + quote(record["doi"], safe="/"), prefix)
+    if record.get("pmid"):
+        links["pubmed"] = PUBMED_RECORD_URL.format(pmid=quote(record["pmid"], safe=""))
+    if record.get("open_access") and record.get("url"):
+        links["full_text"] = record["url"]
+    return links
+
+
+def proxied(url, prefix):
+    """``url`` through a library proxy: a prefix ending in "=" (``…/login?url=``)
+    takes the address as an encoded parameter, any other is simply prepended."""
+    if not prefix:
+        return url
+    return prefix + quote(url, safe="") if prefix.endswith("=") else prefix + url
+
+
+def _http_url(value, field):
+    value = (value or "").strip()
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise Invalid(_("Enter an address starting with https:// or http://."), code="invalid_url", field=field)
+    return value
+
+
+def set_link_prefix(actor, clinic, prefix, *, now):
+    """Set (or with an empty value clear) the clinic's library proxy prefix."""
+    require(can_administer_clinic(actor, clinic.id))
+    prefix = _http_url(prefix, "link_prefix") if (prefix or "").strip() else None
+    settings = db.session.get(ClinicSearchSettings, clinic.id) or ClinicSearchSettings(clinic_id=clinic.id)
+    settings.link_prefix = prefix
+    db.session.add(settings)
+    db.session.flush()
+    audit.record("search.link_prefix_set", actor=actor, clinic_id=clinic.id,
+                 details={"link_prefix": prefix, "at": now.isoformat()})
+
+
+# --- linked resources ----------------------------------------------------------------------
+
+def linked_resources(clinic_id):
+    if clinic_id is None:
+        return []
+    return list(db.session.scalars(select(LinkedResource).where(LinkedResource.clinic_id == clinic_id)
+                                   .order_by(LinkedResource.name)))
+
+
+def add_linked_resource(actor, clinic, *, name, url, description="", access_note="", now):
+    """Add a resource to the clinic's list (admins of the clinic only); names are unique per clinic."""
+    require(can_administer_clinic(actor, clinic.id))
+    name = (name or "").strip()
+    if not name:
+        raise Invalid(_("Enter a name."), code="missing_field", field="name")
+    if db.session.scalar(select(LinkedResource.id).where(LinkedResource.clinic_id == clinic.id,
+                                                         LinkedResource.name == name)):
+        raise Conflict(_("A resource with this name is already listed."), code="duplicate_name", field="name")
+    resource = LinkedResource(clinic_id=clinic.id, name=name, url=_http_url(url, "url"),
+                              description=(description or "").strip(), access_note=(access_note or "").strip(),
+                              created_at=now)
+    db.session.add(resource)
+    db.session.flush()
+    audit.record("search.resource_added", actor=actor, clinic_id=clinic.id, obj=resource, details={"name": name})
+    return resource
+
+
+def delete_linked_resource(actor, resource):
+    """Remove a resource from its clinic's list (admins of the clinic only)."""
+    require(can_administer_clinic(actor, resource.clinic_id))
+    audit.record("search.resource_deleted", actor=actor, clinic_id=resource.clinic_id, obj=resource,
+                 details={"name": resource.name})
+    db.session.delete(resource)
+    db.session.flush()
+
+
+# --- reading list --------------------------------------------------------------------------
+
+def reading_list(user):
+    return list(db.session.scalars(select(SavedReference).where(SavedReference.user_id == user.id)
+                                   .order_by(SavedReference.created_at.desc(), SavedReference.id.desc())))
+
+
+def save_reference(user, *, title, authors=(), journal=None, year=None, doi=None, pmid=None, url=None,
+                   source=None, source_id=None, now):
+    """Keep a result on the user's reading list; saving the same work again
+    (same DOI, else PMID, else source id) returns the entry already there."""
+    title = " ".join((title or "").split())
+    if not title:
+        raise Invalid(_("A reference needs a title."), code="missing_field", field="title")
+    doi = (doi or "").strip().lower() or None
+    pmid = (pmid or "").strip() or None
+    if pmid and not (pmid.isascii() and pmid.isdigit() and len(pmid) <= 10):
+        raise Invalid(_("A PMID is a number of up to 10 digits."), code="invalid_field", field="pmid")
+    if url:
+        url = _http_url(url, "url")
+    work_key = (f"doi:{doi}" if doi else f"pmid:{pmid}" if pmid
+                else f"{source}:{source_id}" if source and source_id else f"title:{title.casefold()}")[:300]
+    existing = db.session.scalar(select(SavedReference).where(SavedReference.user_id == user.id,
+                                                              SavedReference.work_key == work_key))
+    if existing:
+        return existing
+    reference = SavedReference(user_id=user.id, work_key=work_key, title=title,
+                               authors=[str(author)[:200] for author in authors][:100],
+                               journal=(journal or "").strip()[:500] or None, year=year, doi=doi, pmid=pmid,
+                               url=url, note="", created_at=now)
+    db.session.add(reference)
+    db.session.flush()
+    return reference
+
+
+def get_reference(user, reference_id):
+    """The user's own saved reference; anyone else's is not found."""
+    reference = db.session.get(SavedReference, reference_id)
+    if reference is None or reference.user_id != user.id:
+        raise NotFound(_("Reference not found."))
+    return reference
+
+
+def update_note(user, reference, note):
+    if reference.user_id != user.id:
+        raise NotFound(_("Reference not found."))
+    reference.note = (note or "").strip()
+    db.session.flush()
+
+
+def delete_reference(user, reference):
+    if reference.user_id != user.id:
+        raise NotFound(_("Reference not found."))
+    db.session.delete(reference)
+    db.session.flush()
+
+
+def export_ris(references):
+    """The references as RIS (one ``JOUR`` record each, the note as ``N1``)."""
+    lines = []
+    for reference in references:
+        lines.append("TY  - JOUR")
+        lines.append(f"TI  - {_one_line(reference.title)}")
+        lines.extend(f"AU  - {_one_line(author)}" for author in reference.authors)
+        if reference.journal:
+            lines.append(f"JO  - {_one_line(reference.journal)}")
+        if reference.year:
+            lines.append(f"PY  - {reference.year}")
+        if reference.doi:
+            lines.append(f"DO  - {reference.doi}")
+        if reference.pmid:
+            lines.append(f"AN  - PMID:{reference.pmid}")
+        if reference.url:
+            lines.append(f"UR  - {reference.url}")
+        if reference.note:
+            lines.append(f"N1  - {_one_line(reference.note)}")
+        lines.append("ER  - ")
+        lines.append("")
+    return "\r\n".join(lines)
+
+
+def export_bibtex(references):
+    """The references as BibTeX ``@article`` entries with unique keys."""
+    entries = []
+    for reference in references:
+        fields = [("title", reference.title), ("author", " and ".join(reference.authors)),
+                  ("journal", reference.journal), ("year", str(reference.year) if reference.year else None),
+                  ("doi", reference.doi), ("pmid", reference.pmid), ("url", reference.url),
+                  ("note", reference.note)]
+        body = ",\n".join(f"  {name} = {{{_bibtex_escape(value)}}}" for name, value in fields if value)
+        entries.append(f"@article{{ref{reference.id},\n{body}\n}}\n")
+    return "\n".join(entries)
+
+
+def _one_line(text):
+    return " ".join(str(text).split())
+
+
+_BIBTEX_SPECIALS = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "%": r"\%", "&": r"\&", "$": r"\$",
+                    "#": r"\#", "_": r"\_", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+
+
+def _bibtex_escape(text):
+    text = _one_line(text)
+    return "".join(_BIBTEX_SPECIALS.get(ch, ch) for ch in text)
+
+
+# --- usage statistics ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SourceUsage:
+    month: str  # YYYY-MM in the clinic's time zone
+    source: str
+    searches: int
+    cached: int
+    errors: int
+    median_latency_ms: int | None  # over answers that went to the upstream
+
+
+def usage_statistics(clinic, *, since, until):
+    """Searches, cached answers, errors and median upstream latency per month
+    and source for ``clinic``, between two aware datetimes, newest month first.
+
+    Medians are computed here rather than in SQL: SQLite has no percentile
+    function and PostgreSQL's differs, and one clinic's events of a few months
+    are few enough to read.
+    """
+    rows = db.session.execute(
+        select(SearchEvent.at, SearchEvent.source, SearchEvent.ok, SearchEvent.cached, SearchEvent.latency_ms)
+        .where(SearchEvent.clinic_id == clinic.id, SearchEvent.at >= since, SearchEvent.at < until))
+    tz = zone(clinic.timezone)
+    groups = {}
+    for at, source, ok, cached, latency_ms in rows:
+        group = groups.setdefault((at.astimezone(tz).strftime("%Y-%m"), source),
+                                  {"searches": 0, "cached": 0, "errors": 0, "latencies": []})
+        group["searches"] += 1
+        group["cached"] += cached
+        group["errors"] += not ok
+        if not cached:
+            group["latencies"].append(latency_ms)
+    order = {name: index for index, name in enumerate(SOURCE_NAMES)}
+    return [
+        SourceUsage(month, source, group["searches"], group["cached"], group["errors"],
+                    round(statistics.median(group["latencies"])) if group["latencies"] else None)
+        for (month, source), group in sorted(groups.items(), key=lambda item: (
+            [-int(part) for part in item[0][0].split("-")], order.get(item[0][1], len(order))))
+    ]
+
+
+def month_start(year, month, tz_name):
+    """The first instant of a local month, as an aware datetime."""
+    return datetime(year, month, 1, tzinfo=zone(tz_name))

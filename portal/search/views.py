@@ -1,0 +1,308 @@
+"""Search pages: the search itself, a PubMed record with its abstract, the
+reading list with its exports, and the clinic admin's sources, resources,
+link prefix and usage statistics."""
+import json
+from datetime import timedelta
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from portal.clinics.models import Clinic
+from portal.core.db import utcnow
+from portal.core.errors import DomainError, NotFound
+from portal.core.permissions import can_administer_clinic, is_superadmin
+from portal.core.time import to_local
+from portal.core.views import _safe_next
+from portal.extensions import db
+from portal.search import services
+from portal.search.forms import (
+    ActionForm, LinkPrefixForm, NoteForm, ResourceForm, SaveReferenceForm, SearchForm, SourcesForm)
+from portal.search.models import LinkedResource
+from portal.search.providers import SOURCE_NAMES
+from portal.search.ratelimit import search_rate_limit
+
+bp = Blueprint("search", __name__, template_folder="templates")
+
+USAGE_MONTHS = 12
+
+# What a reader is told about a failing source (codes of portal.search.errors.UpstreamError).
+SOURCE_ERROR_LABELS = {
+    "timeout": _l("no answer in time"),
+    "rate_limited": _l("too many requests, try again shortly"),
+    "upstream_unavailable": _l("unavailable"),
+    "upstream_error": _l("reported an error"),
+    "bad_response": _l("unreadable answer"),
+    "too_large": _l("answer too large"),
+    "unsupported_filter": _l("cannot apply these filters"),
+    "internal_error": _l("failed"),
+}
+
+
+def _source_choices(names):
+    return [(name, services.SOURCE_LABELS[name]) for name in names]
+
+
+# --- search ------------------------------------------------------------------------------
+
+@bp.get("/search")
+@login_required
+@search_rate_limit
+def search_page():
+    linked = services.linked_sources(current_user.clinic_id)
+    form = SearchForm(request.args)
+    form.sources.choices = _source_choices(linked)
+    outcome, error = None, None
+    if "q" in request.args:
+        # The query's rules (length, linked sources) are the service's, shown next to the box.
+        if form.validate():
+            try:
+                outcome = services.search(
+                    current_user, q=form.q.data or "", sources=form.sources.data, page=form.page.data or 1,
+                    year_from=form.year_from.data, year_to=form.year_to.data,
+                    open_access=form.open_access.data, now=utcnow())
+                db.session.commit()
+            except DomainError as exc:
+                db.session.rollback()
+                error = exc
+    if not form.sources.data:
+        form.sources.data = list(linked)
+    prefix = services.link_prefix(current_user.clinic_id)
+    results = []
+    if outcome:
+        results = [dict(record, links=services.record_links(record, prefix),
+                        authors_json=json.dumps(record["authors"], ensure_ascii=False))
+                   for record in outcome.data["results"]]
+    return render_template(
+        "search/search.html", form=form, error=error, outcome=outcome, results=results,
+        labels=services.SOURCE_LABELS, error_labels=SOURCE_ERROR_LABELS, save_form=SaveReferenceForm(),
+        resources=services.linked_resources(current_user.clinic_id),
+        page_url=lambda page: url_for("search.search_page", **{**request.args.to_dict(flat=False), "page": page}))
+
+
+@bp.get("/search/pubmed/<pmid>")
+@login_required
+@search_rate_limit
+def pubmed_record(pmid):
+    abstract, error = None, None
+    try:
+        abstract = services.fetch_pubmed_abstract(pmid)
+    except DomainError as exc:
+        if exc.status == 400:
+            raise NotFound(_("Record not found.")) from None
+        error = exc
+    links = services.record_links({"pmid": pmid})
+    return render_template("search/record.html", pmid=pmid, abstract=abstract, error=error, links=links)
+
+
+# --- reading list ------------------------------------------------------------------------
+
+@bp.get("/search/reading-list")
+@login_required
+def reading_list():
+    references = services.reading_list(current_user)
+    prefix = services.link_prefix(current_user.clinic_id)
+    links = {reference.id: services.record_links(
+        {"doi": reference.doi, "pmid": reference.pmid}, prefix) for reference in references}
+    return render_template("search/reading_list.html", references=references, links=links,
+                           note_form=NoteForm(), action_form=ActionForm())
+
+
+@bp.post("/search/reading-list")
+@login_required
+def save_reference():
+    form = SaveReferenceForm()
+    back = _safe_next(form.next.data) or url_for("search.reading_list")
+    if not form.validate():
+        flash(_("The result could not be saved."), "error")
+        return redirect(back)
+    try:
+        authors = json.loads(form.authors.data or "[]")
+        year = int(form.year.data) if form.year.data else None
+    except ValueError:
+        authors, year = None, None
+    if not isinstance(authors, list):
+        flash(_("The result could not be saved."), "error")
+        return redirect(back)
+    try:
+        services.save_reference(current_user, title=form.title.data, authors=authors, journal=form.journal.data,
+                                year=year, doi=form.doi.data, pmid=form.pmid.data, url=form.url.data,
+                                source=form.source.data, source_id=form.source_id.data, now=utcnow())
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(back)
+    flash(_("Saved to your reading list."), "success")
+    return redirect(back)
+
+
+@bp.post("/search/reading-list/<int:reference_id>/note")
+@login_required
+def update_note(reference_id):
+    reference = services.get_reference(current_user, reference_id)
+    form = NoteForm()
+    if form.validate():
+        services.update_note(current_user, reference, form.note.data)
+        db.session.commit()
+        flash(_("Note saved."), "success")
+    else:
+        flash(_("The note is too long."), "error")
+    return redirect(url_for("search.reading_list"))
+
+
+@bp.post("/search/reading-list/<int:reference_id>/delete")
+@login_required
+def delete_reference(reference_id):
+    reference = services.get_reference(current_user, reference_id)
+    if ActionForm().validate():
+        services.delete_reference(current_user, reference)
+        db.session.commit()
+        flash(_("Removed from your reading list."), "success")
+    return redirect(url_for("search.reading_list"))
+
+
+@bp.get("/search/reading-list.ris")
+@login_required
+def export_ris():
+    return _download(services.export_ris(services.reading_list(current_user)),
+                     "application/x-research-info-systems", "reading-list.ris")
+
+
+@bp.get("/search/reading-list.bib")
+@login_required
+def export_bibtex():
+    return _download(services.export_bibtex(services.reading_list(current_user)),
+                     "application/x-bibtex", "reading-list.bib")
+
+
+def _download(text, mimetype, filename):
+    return Response(text, mimetype=f"{mimetype}; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+# --- administration ------------------------------------------------------------------------
+
+def _administered_clinic():
+    """The clinic whose search settings are managed: an admin's own clinic; a
+    superadmin picks one with ?clinic_id= (None until picked)."""
+    if is_superadmin(current_user):
+        clinic_id = request.args.get("clinic_id", type=int)
+        if clinic_id is None:
+            return None
+        clinic = db.session.get(Clinic, clinic_id)
+    else:
+        clinic = current_user.clinic
+    if clinic is None or not can_administer_clinic(current_user, clinic.id):
+        raise NotFound(_("Clinic not found."))
+    return clinic
+
+
+def _admin_page(clinic, **forms):
+    sources_form = forms.get("sources_form") or SourcesForm(formdata=None, sources=list(
+        services.linked_sources(clinic.id)))
+    sources_form.sources.choices = _source_choices(SOURCE_NAMES)
+    return render_template(
+        "search/admin.html", clinic=clinic, sources_form=sources_form,
+        prefix_form=forms.get("prefix_form") or LinkPrefixForm(
+            formdata=None, link_prefix=services.link_prefix(clinic.id) or ""),
+        resource_form=forms.get("resource_form") or ResourceForm(formdata=None),
+        resources=services.linked_resources(clinic.id), action_form=ActionForm())
+
+
+def _clinic_picker(endpoint):
+    clinics = db.session.scalars(select(Clinic).order_by(Clinic.name)).all()
+    return render_template("search/pick_clinic.html", clinics=clinics, endpoint=endpoint)
+
+
+def _back_to_admin(clinic):
+    return redirect(url_for("search.admin", clinic_id=clinic.id if is_superadmin(current_user) else None))
+
+
+def _admin_action(form_name, form, act):
+    """Validate ``form``, run ``act`` and commit; on a rule error show the
+    admin page again with the message next to the field."""
+    clinic = _administered_clinic()
+    if clinic is None:
+        raise NotFound(_("Clinic not found."))
+    if form.validate():
+        try:
+            act(clinic)
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return _back_to_admin(clinic)
+        except DomainError as exc:
+            db.session.rollback()
+            field = getattr(form, exc.field, None) if exc.field else None
+            if field is not None:
+                field.errors = [*field.errors, exc.message]
+            else:
+                flash(exc.message, "error")
+    return _admin_page(clinic, **{form_name: form}), 400
+
+
+@bp.get("/search/admin")
+@login_required
+def admin():
+    clinic = _administered_clinic()
+    if clinic is None:
+        return _clinic_picker("search.admin")
+    return _admin_page(clinic)
+
+
+@bp.post("/search/admin/sources")
+@login_required
+def admin_sources():
+    form = SourcesForm()
+    form.sources.choices = _source_choices(SOURCE_NAMES)
+    return _admin_action("sources_form", form, lambda clinic: services.set_linked_sources(
+        current_user, clinic, form.sources.data, now=utcnow()))
+
+
+@bp.post("/search/admin/link-prefix")
+@login_required
+def admin_link_prefix():
+    form = LinkPrefixForm()
+    return _admin_action("prefix_form", form, lambda clinic: services.set_link_prefix(
+        current_user, clinic, form.link_prefix.data, now=utcnow()))
+
+
+@bp.post("/search/admin/resources")
+@login_required
+def admin_add_resource():
+    form = ResourceForm()
+    return _admin_action("resource_form", form, lambda clinic: services.add_linked_resource(
+        current_user, clinic, name=form.name.data, url=form.url.data, description=form.description.data,
+        access_note=form.access_note.data, now=utcnow()))
+
+
+@bp.post("/search/admin/resources/<int:resource_id>/delete")
+@login_required
+def admin_delete_resource(resource_id):
+    resource = db.session.get(LinkedResource, resource_id)
+    if resource is None or not can_administer_clinic(current_user, resource.clinic_id):
+        raise NotFound(_("Resource not found."))
+    if ActionForm().validate():
+        services.delete_linked_resource(current_user, resource)
+        db.session.commit()
+        flash(_("Removed."), "success")
+    return redirect(url_for("search.admin", clinic_id=resource.clinic_id if is_superadmin(current_user) else None))
+
+
+@bp.get("/search/admin/usage")
+@login_required
+def admin_usage():
+    clinic = _administered_clinic()
+    if clinic is None:
+        return _clinic_picker("search.admin_usage")
+    now = utcnow()
+    local_now = to_local(now, clinic.timezone)
+    first = local_now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    for _month in range(USAGE_MONTHS - 1):
+        first = (first - timedelta(days=1)).replace(day=1)
+    rows = services.usage_statistics(clinic, since=services.month_start(first.year, first.month, clinic.timezone),
+                                     until=now + timedelta(seconds=1))
+    return render_template("search/usage.html", clinic=clinic, rows=rows, labels=services.SOURCE_LABELS,
+                           months=USAGE_MONTHS)

@@ -1,0 +1,70 @@
+"""End to end in Chromium: a trainer schedules, a doctor enrols, the trainer marks attendance,
+the doctor downloads the certificate."""
+import io
+from datetime import timedelta
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from portal.core.db import utcnow
+from portal.core.time import to_local
+from portal.extensions import db
+from portal.training.models import TrainingSession
+from tests.conftest import browser_sign_in
+from tests.training.conftest import MOSCOW, local
+
+
+def sign_out(page):
+    page.click("#sign-out")
+    page.wait_for_url("**/sign-in")
+
+
+@pytest.mark.browser
+def test_schedule_enrol_attend_and_download_the_certificate(page, live_server, tmp_path, trainer, doctor, course,
+                                                            room):
+    trainer_email, doctor_email, doctor_id, course_id = trainer.email, doctor.email, doctor.id, course.id
+    db.session.commit()  # SQLite: every transaction takes the write lock, so the test holds none meanwhile
+    browser_sign_in(page, live_server, trainer_email)
+    page.click("text=Проведение занятий")
+    page.click("#new-session")
+    page.select_option("select[name=course_id]", str(course_id))
+    page.fill("input[name=day]", to_local(local(1, 10), MOSCOW).date().isoformat())  # tomorrow
+    page.fill("input[name=start_time]", "10:00")
+    page.select_option("select[name=duration]", "90")
+    page.fill("input[name=capacity]", "8")
+    page.click("form button[type=submit]:has-text('Назначить')")
+    page.wait_for_selector("text=Занятие назначено.")
+    sign_out(page)
+
+    browser_sign_in(page, live_server, doctor_email)
+    page.click("nav >> text=Обучение")
+    card = page.locator(".training-card", has_text="Анафилаксия у детей")
+    card.locator("button:has-text('Записаться')").click()
+    page.wait_for_selector("text=Вы записаны на «Анафилаксия у детей»")
+    sign_out(page)
+
+    # Time passes: the session is now under way (the rules allow attendance only after the start).
+    training = db.session.scalar(select(TrainingSession))
+    training.start_at = utcnow() - timedelta(minutes=5)
+    training.end_at = training.start_at + timedelta(minutes=90)
+    training_id = training.id
+    db.session.commit()
+
+    browser_sign_in(page, live_server, trainer_email)
+    page.goto(f"{live_server.url}/trainings/{training_id}/roster")
+    page.check(f"input[name=attendance-{doctor_id}][value=attended]")
+    page.click("#attendance-form button[type=submit]")
+    page.wait_for_selector("text=Посещаемость сохранена (изменено: 1)")
+    sign_out(page)
+
+    browser_sign_in(page, live_server, doctor_email)
+    page.click("nav >> text=Учёт обучения")
+    page.wait_for_selector("#record-totals:has-text('академических часов: 2')")
+    page.screenshot(path=str(tmp_path / "learning-record.png"), full_page=True)
+    with page.expect_download() as download_info:
+        page.click("a.certificate-link")
+    path = tmp_path / "certificate.pdf"
+    download_info.value.save_as(path)
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(path.read_bytes())).pages)
+    assert "Мария Ивановна Петрова" in text and "Анафилаксия у детей" in text
