@@ -93,25 +93,28 @@ def bump(room_ids):
 
 
 def get_or_compute(room_id, variant, compute):
-    """The cached (clinic_id, text) for a room and variant, else `compute()`'s and cache it.
+    """The cached (clinic_id, text) for a room and variant, else `compute()`'s, cached.
 
-    `compute()` returns (clinic_id, text, valid_until_timestamp). Entries are
-    also dropped when `valid_until` passes (the free times move with the clock).
+    `compute()` returns (clinic_id, text, valid_until_timestamp). One round
+    trip reads the room's version, the all-rooms version and the entry; the
+    entry counts only if it was stored under both current versions and its
+    `valid_until` (the free times move with the clock) has not passed.
     """
     client = get_redis()
     if client is None:
         clinic_id, text, _valid_until = compute()
         return clinic_id, text
-    room_version, all_version = client.mget(_key("version", room_id), _key("version", ALL_ROOMS))
-    key = _key("entry", room_id, int(room_version or 0), int(all_version or 0), variant)
-    cached = client.get(key)
+    key = _key("entry", room_id, variant)
+    room_version, all_version, cached = client.mget(_key("version", room_id), _key("version", ALL_ROOMS), key)
+    versions = f"{int(room_version or 0)}.{int(all_version or 0)}"
     if cached is not None:
-        clinic_id, valid_until, text = cached.decode().split("|", 2)
-        if float(valid_until) > time.time():
+        stored_versions, clinic_id, valid_until, text = cached.decode().split("|", 3)
+        if stored_versions == versions and float(valid_until) > time.time():
             return int(clinic_id), text
     clinic_id, text, valid_until = compute()
     lifetime = max(1, min(ENTRY_SECONDS, int(valid_until - time.time())))
-    client.set(key, f"{clinic_id}|{valid_until}|{text}", ex=lifetime)
+    # Versions only grow: an entry stored late under old versions is simply never used.
+    client.set(key, f"{versions}|{clinic_id}|{valid_until}|{text}", ex=lifetime)
     return clinic_id, text
 
 
