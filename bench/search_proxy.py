@@ -10,18 +10,25 @@ after 200 ms. Measured in one run against one gunicorn server:
   one of them; PubMed's own figure is printed for reference;
 - the throughput of a cached repeat vs /healthz under wrk, 32 connections
   (target ≥ 50 %).
+
+Both run on PostgreSQL (the production database; BENCH_SEARCH_DATABASE_URL,
+default database ``portal_bench_search``, emptied and migrated each run), once
+with the in-process cache and rate-limit storage and once with Redis
+(BENCH_REDIS_URL, as city deployments run; a unique key prefix per run,
+removed afterwards). The Redis run is skipped, saying so, when Redis is not
+reachable. Request logging stays off as in bench/harness.py.
 """
+import json
 import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
-from pathlib import Path
+import uuid
 from urllib.parse import urlencode
 
-from bench.harness import ROOT, gunicorn_server, migrate, print_table, wrk
+from bench.harness import ROOT, ensure_postgres_database, gunicorn_server, migrate, print_table, wrk
 
 sys.path.insert(0, str(ROOT))
 from tests.search.conftest import API_ROOTS, DEFAULT_SAMPLES  # noqa: E402
@@ -31,6 +38,9 @@ UPSTREAM_DELAY_MS = 200
 SEQUENTIAL_REQUESTS = 20
 FOUR_SOURCES = "europepmc,crossref,clinicaltrials,openalex"
 ONE_SOURCE = "europepmc"
+DATABASE_URL = os.environ.get("BENCH_SEARCH_DATABASE_URL",
+                              "postgresql+psycopg://postgres@127.0.0.1:5432/portal_bench_search")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def _flask(env, *args):
@@ -59,43 +69,91 @@ def _median_ms(base_url, token, sources, label):
     return statistics.median(timings)
 
 
-def run(args):
-    upstream = UpstreamServer().start()
-    for path, sample in DEFAULT_SAMPLES.items():
-        upstream.add(path, sample, delay_ms=UPSTREAM_DELAY_MS)
-    with tempfile.TemporaryDirectory() as tmp:
-        database_url = "sqlite:///" + str(Path(tmp) / "bench.sqlite3")
-        migrate(database_url)
-        token = _api_token(database_url)
-        env = {f"PORTAL_{name.upper()}_BASE_URL": upstream.url + root for name, root in API_ROOTS.items()}
-        # The per-user limit would otherwise answer most of the load with 429.
-        env["PORTAL_SEARCH_RATE_LIMIT"] = "1000000 per minute"
-        try:
-            with gunicorn_server(database_url, workers=2, env=env) as base_url:
-                _median_ms(base_url, token, ONE_SOURCE, "warm-up")
-                one = _median_ms(base_url, token, ONE_SOURCE, "one")
-                four = _median_ms(base_url, token, FOUR_SOURCES, "four")
-                pubmed = _median_ms(base_url, token, "pubmed", "pubmed")
+def _reset_database(url):
+    """An empty, migrated benchmark database (never the tests' one)."""
+    import psycopg
 
-                cached_url = f"{base_url}/api/v1/search?" + urlencode({"q": "cached repeat", "sources": FOUR_SOURCES})
-                headers = {"Authorization": f"Bearer {token}"}
-                for _ in range(8):  # every worker fills its own in-process cache
-                    urllib.request.urlopen(urllib.request.Request(cached_url, headers=headers), timeout=30).read()
-                health = wrk(base_url + "/healthz", connections=32, seconds=args.seconds)
-                cached = wrk(cached_url, connections=32, seconds=args.seconds, headers=headers)
-        finally:
-            upstream.stop()
-    print_table(f"search_proxy: upstream delay {UPSTREAM_DELAY_MS} ms, {SEQUENTIAL_REQUESTS} sequential searches each",
-                [
+    name = url.rsplit("/", 1)[1]
+    if not name.startswith("portal_bench"):
+        raise RuntimeError(f"refusing to empty {name!r}: the search benchmark only uses portal_bench* databases")
+    ensure_postgres_database(url)
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+    migrate(url)
+
+
+def _redis_reachable(url):
+    import redis
+
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=1)
+        client.ping()
+        return client
+    except redis.RedisError:
+        return None
+
+
+def _measure(args, token, env, label):
+    with gunicorn_server(DATABASE_URL, workers=2, env=env) as base_url:
+        _median_ms(base_url, token, ONE_SOURCE, "warm-up")
+        one = _median_ms(base_url, token, ONE_SOURCE, "one")
+        four = _median_ms(base_url, token, FOUR_SOURCES, "four")
+        pubmed = _median_ms(base_url, token, "pubmed", "pubmed")
+
+        cached_url = f"{base_url}/api/v1/search?" + urlencode({"q": "cached repeat", "sources": FOUR_SOURCES})
+        headers = {"Authorization": f"Bearer {token}"}
+        # Every worker fills its own in-process cache: repeat until ten answers in a row came from the cache.
+        in_a_row = 0
+        for _ in range(100):
+            with urllib.request.urlopen(urllib.request.Request(cached_url, headers=headers), timeout=30) as answer:
+                in_a_row = in_a_row + 1 if json.load(answer)["cached"] else 0
+            if in_a_row == 10:
+                break
+        else:
+            raise RuntimeError("the repeated search is not answered from the cache")
+        health = wrk(base_url + "/healthz", connections=32, seconds=args.seconds)
+        cached = wrk(cached_url, connections=32, seconds=args.seconds, headers=headers)
+    print_table(f"search_proxy ({label}): upstream delay {UPSTREAM_DELAY_MS} ms, "
+                f"{SEQUENTIAL_REQUESTS} sequential searches each", [
                     {"measure": f"median latency, 1 source ({ONE_SOURCE})", "value": one, "ratio": None, "target": None},
                     {"measure": "median latency, 4 sources", "value": four, "ratio": four / one, "target": "≤ 1.25"},
                     {"measure": "median latency, pubmed (2 calls in a row)", "value": pubmed, "ratio": None,
                      "target": None},
                 ], columns=["measure", "value", "ratio", "target"])
-    print_table("search_proxy: wrk, 32 connections, 2 gunicorn workers", [
+    print_table(f"search_proxy ({label}): wrk, 32 connections, 2 gunicorn workers", [
         {"endpoint": "/healthz", "rps": health["rps"], "p50_ms": health["p50_ms"], "p99_ms": health["p99_ms"],
          "errors": health["errors"], "ratio": None, "target": None},
         {"endpoint": "search, cached repeat", "rps": cached["rps"], "p50_ms": cached["p50_ms"],
          "p99_ms": cached["p99_ms"], "errors": cached["errors"], "ratio": cached["rps"] / health["rps"],
          "target": "≥ 0.50"},
     ])
+
+
+def run(args):
+    upstream = UpstreamServer().start()
+    for path, sample in DEFAULT_SAMPLES.items():
+        upstream.add(path, sample, delay_ms=UPSTREAM_DELAY_MS)
+    try:
+        _reset_database(DATABASE_URL)
+        token = _api_token(DATABASE_URL)
+        env = {f"PORTAL_{name.upper()}_BASE_URL": upstream.url + root for name, root in API_ROOTS.items()}
+        # The per-user limit would otherwise answer most of the load with 429.
+        env["PORTAL_SEARCH_RATE_LIMIT"] = "1000000 per minute"
+        env["PORTAL_CACHE_PREFIX"] = f"bench-search-{uuid.uuid4().hex}:"
+        server_env = {**env, "REDIS_URL": ""}
+        _measure(args, token, server_env, "PostgreSQL, in-process cache")
+        client = _redis_reachable(REDIS_URL)
+        if client is None:
+            print(f"\nsearch_proxy: Redis at {REDIS_URL} is not reachable; the Redis run is skipped")
+            return
+        prefix = f"bench-search-{uuid.uuid4().hex}:"
+        try:
+            _measure(args, token, {**env, "REDIS_URL": REDIS_URL, "PORTAL_CACHE_PREFIX": prefix},
+                     "PostgreSQL, Redis")
+        finally:
+            for key in client.scan_iter(match=prefix + "*"):
+                client.delete(key)
+            client.close()
+    finally:
+        upstream.stop()

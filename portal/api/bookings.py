@@ -5,7 +5,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portal.api.blueprint import bp
-from portal.api.helpers import field, int_arg, items, json_body
+from portal.api.helpers import field, int_arg, items, json_body, time_arg, time_field
 from portal.api.openapi import errors, json_response, list_of
 from portal.api.openapi import json_body as body_schema
 from portal.auth.models import User
@@ -16,7 +16,7 @@ from portal.clinics.models import Room, Workstation
 from portal.core.db import utcnow
 from portal.core.errors import Invalid, NotAllowed, NotFound
 from portal.core.permissions import get_in_clinic_or_404
-from portal.core.time import iso, parse_iso
+from portal.core.time import iso
 from portal.extensions import db
 
 
@@ -32,25 +32,6 @@ def serialise_booking(booking, viewer):
     if booking.user is not None and (booking.user_id == viewer.id or can_see_who_booked(viewer, booking.room)):
         data["user"] = {"id": booking.user.id, "name": booking.user.full_name}
     return data
-
-
-def _time(data, name):
-    value = parse_iso(field(data, name, str))
-    if value is None:
-        raise Invalid(_("The field %(name)s must be a date and time with an offset, e.g. "
-                        "2026-03-02T10:00:00+03:00.", name=name), code="invalid_time", field=name)
-    return value
-
-
-def _time_arg(name):
-    raw = request.args.get(name)
-    if not raw:
-        return None
-    value = parse_iso(raw) or parse_iso(raw.replace(" ", "+"))
-    if value is None:
-        raise Invalid(_("The parameter %(name)s must be a date and time with an offset.", name=name),
-                      code="invalid_parameter", field=name)
-    return value
 
 
 def _visible_booking(booking_id):
@@ -72,7 +53,7 @@ def list_bookings():
         query = query.where(Booking.room_id == room.id)
     else:
         query = query.where(Booking.user_id == current_user.id)
-    since, until = _time_arg("from"), _time_arg("to")
+    since, until = time_arg("from"), time_arg("to")
     if since is not None:
         query = query.where(Booking.end_at > since)
     if until is not None:
@@ -91,7 +72,7 @@ def list_bookings():
 def create_booking():
     data = json_body()
     workstation_id = field(data, "workstation_id", int)
-    start, end = _time(data, "start"), _time(data, "end")
+    start, end = time_field(data, "start"), time_field(data, "end")
     user_id = field(data, "user_id", int, required=False)
     if end <= start:
         raise Invalid(_("The end must be after the start."), code="invalid_time", field="end")

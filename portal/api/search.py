@@ -13,7 +13,6 @@ from portal.api.helpers import int_arg
 from portal.api.openapi import errors, json_response
 from portal.core.db import utcnow
 from portal.core.errors import Invalid
-from portal.extensions import db
 from portal.search import services
 from portal.search.fanout import MAX_QUERY_LENGTH
 from portal.search.providers import SOURCE_NAMES
@@ -45,9 +44,9 @@ def search():
         open_access=_flag_arg("open_access"),
         now=utcnow(),
     )
-    db.session.commit()
-    prefix = services.link_prefix(current_user.clinic_id)
-    results = [{**record, "links": services.record_links(record, prefix)} for record in outcome.data["results"]]
+    # The usage rows are already committed by the service; nothing else was written.
+    results = [{**record, "links": services.record_links(record, outcome.link_prefix)}
+               for record in outcome.data["results"]]
     return jsonify({**outcome.data, "results": results, "cached": outcome.cached})
 
 

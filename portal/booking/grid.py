@@ -9,21 +9,32 @@ from portal.core.time import to_local
 CELL_STATES = ("unavailable", "own", "free", "partial", "busy", "training", "closure", "closed", "past")
 
 
-@dataclass
-class Cell:
+@dataclass(frozen=True)
+class Column:
+    """One time column, with its local labels worked out once for every row."""
+
     start: object
     end: object
+    label: str        # "10:00"
+    end_label: str    # "11:00"
+    local_start: str  # "2026-03-02T10:00", for booking links
+    local_end: str
+
+
+@dataclass
+class Cell:
+    column: Column
     state: str
     booking_id: int | None = None     # the viewer's own booking in this cell
     who: str | None = None            # who booked (admins and trainers only)
-    free_start: object = None         # the bookable part, for the booking link
-    free_end: object = None
+    free_start: str | None = None     # the bookable part (local ISO), for the booking link
+    free_end: str | None = None
 
 
 @dataclass
 class Day:
     date: object
-    columns: list = field(default_factory=list)   # (start, end) UTC per cell
+    columns: list = field(default_factory=list)   # Column per cell
 
 
 @dataclass
@@ -46,8 +57,8 @@ def build_grid(state, days, cell_minutes, now, viewer_id, names=None):
         bookings = state.bookings_of(workstation_id)
         row = Row(workstation_id, label, status)
         for day in day_columns:
-            row.cells.append([_cell(start, end, status, free, bookings, blocks_training, blocks_closure,
-                                    state.windows, viewer_id, names) for start, end in day.columns])
+            row.cells.append([_cell(column, status, free, bookings, blocks_training, blocks_closure, state.windows,
+                                    viewer_id, names, room.timezone) for column in day.columns])
         rows.append(row)
     return {"days": day_columns, "rows": rows, "tz": room.timezone}
 
@@ -59,7 +70,9 @@ def _columns(state, day, cell_minutes):
     step = timedelta(minutes=cell_minutes)
     columns, cursor = [], day_start + first
     while cursor < day_start + last:
-        columns.append((cursor, cursor + step))
+        start, end = to_local(cursor, state.room.timezone), to_local(cursor + step, state.room.timezone)
+        columns.append(Column(cursor, cursor + step, f"{start:%H:%M}", f"{end:%H:%M}", f"{start:%Y-%m-%dT%H:%M}",
+                              f"{end:%Y-%m-%dT%H:%M}"))
         cursor += step
     return columns
 
@@ -79,24 +92,30 @@ def _visible_span(state):
     return (earliest // hour) * hour, -((-latest) // hour) * hour
 
 
-def _cell(start, end, status, free, bookings, trainings, closures, windows, viewer_id, names):
+def _local_iso(value, tz):
+    return f"{to_local(value, tz):%Y-%m-%dT%H:%M}"
+
+
+def _cell(column, status, free, bookings, trainings, closures, windows, viewer_id, names, tz):
+    start, end = column.start, column.end
     if status != "active":
-        return Cell(start, end, "unavailable")
+        return Cell(column, "unavailable")
     touching = [b for b in bookings if b.start < end and start < b.end]
     own = next((b for b in touching if b.user_id == viewer_id), None)
     if own is not None:
-        return Cell(start, end, "own", booking_id=own.id)
+        return Cell(column, "own", booking_id=own.id)
     fitting = [(max(s, start), min(e, end)) for s, e in free if s < end and start < e]
     if fitting:
-        full = fitting[0] == (start, end)
-        return Cell(start, end, "free" if full else "partial", free_start=fitting[0][0], free_end=fitting[0][1])
+        if fitting[0] == (start, end):
+            return Cell(column, "free", free_start=column.local_start, free_end=column.local_end)
+        return Cell(column, "partial", free_start=_local_iso(fitting[0][0], tz), free_end=_local_iso(fitting[0][1], tz))
     if touching:
         who = ", ".join(names.get(b.user_id, "") for b in touching) if names is not None else None
-        return Cell(start, end, "busy", who=who)
+        return Cell(column, "busy", who=who)
     if overlaps(start, end, trainings):
-        return Cell(start, end, "training")
+        return Cell(column, "training")
     if overlaps(start, end, closures):
-        return Cell(start, end, "closure")
+        return Cell(column, "closure")
     if not overlaps(start, end, windows):
-        return Cell(start, end, "closed")
-    return Cell(start, end, "past")
+        return Cell(column, "closed")
+    return Cell(column, "past")

@@ -7,6 +7,12 @@ cache is keyed by a SHA-256 hash of the normalised search and holds only the
 results; usage statistics keep one row per source and search with the
 clinic, the time, the outcome and the latency — no person, no text.
 
+A cached repeat is the common case and stays cheap: one query reads the
+clinic's linked sources and library prefix together, one cache GET answers,
+and the usage rows go in with one Core INSERT in a short transaction of their
+own (no ORM unit of work, and the caller's session is neither flushed nor
+committed, so the signed-in user is not expired and reloaded).
+
 Only the configured upstream base URLs are ever contacted: the providers are
 built from configuration once per app, a user chooses among them by name, and
 every other parameter is validated as a number or a flag. The query itself is
@@ -26,7 +32,7 @@ from urllib.parse import quote, urlsplit
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, literal, select, union_all
 
 from portal.core import audit
 from portal.core.errors import Conflict, Invalid, NotFound, UpstreamFailure
@@ -105,6 +111,22 @@ def linked_sources(clinic_id):
     return tuple(name for name in SOURCE_NAMES if name not in unlinked)
 
 
+def search_settings(clinic_id):
+    """``(linked_sources(clinic_id), link_prefix(clinic_id))`` in one round trip:
+    both are read for every search, cached or not."""
+    if clinic_id is None:
+        return SOURCE_NAMES, None
+    rows = db.session.execute(union_all(
+        select(literal("unlinked").label("kind"), UnlinkedSource.source.label("value"))
+        .where(UnlinkedSource.clinic_id == clinic_id),
+        select(literal("prefix").label("kind"), ClinicSearchSettings.link_prefix.label("value"))
+        .where(ClinicSearchSettings.clinic_id == clinic_id),
+    )).all()
+    unlinked = {value for kind, value in rows if kind == "unlinked"}
+    prefix = next((value for kind, value in rows if kind == "prefix"), None)
+    return tuple(name for name in SOURCE_NAMES if name not in unlinked), prefix
+
+
 def set_linked_sources(actor, clinic, sources, *, now):
     """Link exactly ``sources`` for ``clinic`` (admins of the clinic only).
 
@@ -135,6 +157,7 @@ class SearchOutcome:
 
     data: dict
     cached: bool
+    link_prefix: str | None = None  # the clinic's library proxy, read along with its linked sources
 
 
 def search(actor, *, q, sources=None, page=1, year_from=None, year_to=None, open_access=False, now):
@@ -145,13 +168,15 @@ def search(actor, *, q, sources=None, page=1, year_from=None, year_to=None, open
     years (``invalid_parameter``). A failing source never raises: it shows as
     that source's error next to the others' results. Identical searches are
     answered from the cache; answers with a failed source are not cached, so
-    a passing outage is not remembered. Every search adds one usage row per
-    source (flushed; the caller commits).
+    a passing outage is not remembered. Every search records one usage row
+    per source, committed at once in a transaction of its own (usage is a
+    fact whatever the caller does next; the caller's session is untouched).
     """
     try:
         options = SearchOptions(" ".join(q.split()) if isinstance(q, str) else q, page=page,
                                 year_from=year_from, year_to=year_to, open_access_only=open_access)
-        chosen = select_sources(sources, linked_sources(actor.clinic_id))
+        linked, prefix = search_settings(actor.clinic_id)
+        chosen = select_sources(sources, linked)
     except QueryError as error:
         raise Invalid(_query_error_message(error), code=error.code,
                       field={"invalid_query": "q", "unknown_source": "sources"}.get(error.code)) from None
@@ -161,26 +186,30 @@ def search(actor, *, q, sources=None, page=1, year_from=None, year_to=None, open
     data = cache.get(key)
     if data is not None:
         elapsed_ms = round((time.monotonic() - started) * 1000)
-        for name in chosen:
-            db.session.add(SearchEvent(clinic_id=actor.clinic_id, source=name, at=now, ok=True,
-                                       latency_ms=elapsed_ms, cached=True))
-        db.session.flush()
-        return SearchOutcome(data, cached=True)
+        record_usage([{"clinic_id": actor.clinic_id, "source": name, "at": now, "ok": True, "error_code": None,
+                       "latency_ms": elapsed_ms, "cached": True} for name in chosen])
+        return SearchOutcome(data, cached=True, link_prefix=prefix)
 
     all_providers = providers()
     config = current_app.config
     result = search_all({name: all_providers[name] for name in chosen}, options,
                         source_budget=float(config["SEARCH_SOURCE_BUDGET_SECONDS"]),
                         total_budget=float(config["SEARCH_TOTAL_BUDGET_SECONDS"]))
-    for name, status in result.sources.items():
-        db.session.add(SearchEvent(clinic_id=actor.clinic_id, source=name, at=now, ok=status.status == "ok",
-                                   error_code=status.error.code if status.error else None,
-                                   latency_ms=status.latency_ms, cached=False))
-    db.session.flush()
+    record_usage([{"clinic_id": actor.clinic_id, "source": name, "at": now, "ok": status.status == "ok",
+                   "error_code": status.error.code if status.error else None,
+                   "latency_ms": status.latency_ms, "cached": False} for name, status in result.sources.items()])
     data = result.as_dict()
     if all(status.status == "ok" for status in result.sources.values()):
         cache.set(key, data, timeout=int(config["SEARCH_CACHE_SECONDS"]))
-    return SearchOutcome(data, cached=False)
+    return SearchOutcome(data, cached=False, link_prefix=prefix)
+
+
+def record_usage(rows):
+    """Insert usage rows (``SearchEvent`` columns) and commit them, on a
+    connection of their own: one Core INSERT, no ORM objects."""
+    if rows:
+        with db.engine.begin() as connection:
+            connection.execute(insert(SearchEvent.__table__), rows)
 
 
 def cache_key(options, sources):

@@ -117,6 +117,7 @@ def test_cached_availability_follows_every_change_from_any_process(redis_url, ap
         db.session.add(Closure(**closure))
         db.session.commit()
         db.session.remove()
+        db.engine.dispose()  # its pooled connections must not outlive the test
     assert spans(availability(api, room).get_json()["workstations"][0]["busy"], "closure") == [("15:00", "16:00")]
     # A workstation taken out of service.
     workstations[0].status = "out_of_service"

@@ -297,12 +297,12 @@ def test_ncbi_limit_via_redis_holds_across_processes(redis_handle):
     for worker in workers:
         worker.start()
     for _ in workers:
-        ready.get(timeout=20)
+        ready.get(timeout=60)  # spawning a Python process is slow on a loaded machine
     go.set()  # both processes race for the same window from here
     for worker in workers:
-        worker.join(timeout=20)
+        worker.join(timeout=60)
 
-    times = [results.get(timeout=1) for _ in range(6)]
+    times = [results.get(timeout=10) for _ in range(6)]
     assert all(worker.exitcode == 0 for worker in workers)
     assert most_in_one_second(times) <= 3
 
@@ -316,7 +316,7 @@ def test_limiter_with_a_key_allows_ten_per_window(redis_handle):
     for _ in range(10):
         limiter.acquire(in_seconds(5))
 
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < 1.0  # ten went through without waiting out a 1.1 s window
     with pytest.raises(UpstreamError, match="^rate_limited:"):
         limiter.acquire(in_seconds(0.3))  # the 11th would have to wait ~1.1 s
 
