@@ -13,6 +13,7 @@ $(BIN)/activate:
 $(VENV)/.installed: requirements.txt | $(BIN)/activate
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip check
 	touch $@
 
 install: $(VENV)/.installed translations
