@@ -35,6 +35,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, insert, literal, select, union_all
 
 from portal.core import audit
+from portal.core.db import is_sqlite
 from portal.core.errors import Conflict, Invalid, NotFound, UpstreamFailure
 from portal.core.permissions import can_administer_clinic, require
 from portal.core.time import zone
@@ -205,11 +206,26 @@ def search(actor, *, q, sources=None, page=1, year_from=None, year_to=None, open
 
 
 def record_usage(rows):
-    """Insert usage rows (``SearchEvent`` columns) and commit them, on a
-    connection of their own: one Core INSERT, no ORM objects."""
-    if rows:
-        with db.engine.begin() as connection:
-            connection.execute(insert(SearchEvent.__table__), rows)
+    """Insert usage rows (``SearchEvent`` columns) with one Core INSERT and
+    commit them before returning; a single statement is atomic, so the rows
+    of one search are kept together.
+
+    PostgreSQL: on a pooled connection of its own in autocommit mode — one
+    round trip (no BEGIN/COMMIT, no ORM unit of work), and the caller's
+    session is not committed, so its objects (the signed-in user) are not
+    expired and reloaded. SQLite has a single writer and this session's
+    transaction already holds the write lock (BEGIN IMMEDIATE, see
+    portal/core/db.py), so there the rows go in with it and it is committed.
+    """
+    if not rows:
+        return
+    statement = insert(SearchEvent.__table__).values(rows)
+    if is_sqlite():
+        db.session.execute(statement)
+        db.session.commit()
+        return
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(statement)
 
 
 def cache_key(options, sources):

@@ -219,3 +219,16 @@ def test_active_bookings_overlapping_lists_only_active_ones(doctor, booking, roo
     booking.status = "cancelled"
     db.session.commit()
     assert services.active_bookings_overlapping(room.id, at(1, "10:30"), at(1, "12:00")) == []
+
+
+def test_taking_a_workstation_out_of_service_through_the_api_moves_its_bookings(api_as, admin, doctor, room,
+                                                                               workstations, at):
+    booking = Booking(user_id=doctor.id, workstation_id=workstations[0].id, room_id=room.id,
+                      start_at=at(1, "10:00"), end_at=at(1, "11:00"))
+    db.session.add(booking)
+    db.session.commit()
+    response = api_as(admin).patch(f"/api/v1/workstations/{workstations[0].id}", json={"status": "out_of_service"})
+    assert response.status_code == 200, response.get_json()
+    db.session.refresh(booking)
+    assert (booking.workstation_id, booking.status) == (workstations[1].id, "booked")
+    assert kinds_for(doctor) == ["booking_moved"]

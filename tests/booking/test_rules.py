@@ -1,5 +1,4 @@
 """Booking rules 1–6 through the API: each violation is refused with its own code and a clear message."""
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -216,3 +215,18 @@ def test_the_database_itself_refuses_overlaps_per_workstation_and_per_doctor(doc
                            start_at=at(1, "10:00"), end_at=at(1, "11:00"), status="cancelled"))
     db.session.commit()
     assert db.session.scalar(select(db.func.count()).select_from(Booking)) == 3
+
+
+def test_the_booking_list_shows_own_bookings_and_whole_rooms_only_to_their_admins(api_as, admin, doctor, make_user,
+                                                                                 room, workstations, at):
+    colleague = make_user("doctor", clinic=room.clinic)
+    for owner, ws in ((doctor, workstations[0]), (colleague, workstations[1])):
+        db.session.add(Booking(user_id=owner.id, workstation_id=ws.id, room_id=room.id,
+                               start_at=at(1, "10:00"), end_at=at(1, "11:00")))
+    db.session.commit()
+    mine = api_as(doctor).get("/api/v1/bookings").get_json()["items"]
+    assert [b["user_id"] for b in mine] == [doctor.id]
+    assert api_as(doctor).get(f"/api/v1/bookings?room_id={room.id}").status_code == 403
+    assert api_as(make_user("admin")).get(f"/api/v1/bookings?room_id={room.id}").status_code == 404
+    everything = api_as(admin).get(f"/api/v1/bookings?room_id={room.id}&status=booked").get_json()["items"]
+    assert sorted(b["user"]["name"] for b in everything) == sorted([doctor.full_name, colleague.full_name])
