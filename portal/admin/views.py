@@ -22,7 +22,6 @@ from portal.clinics.permissions import can_manage_user, get_administered_or_404,
 from portal.core.db import utcnow
 from portal.core.errors import DomainError
 from portal.core.models import AuditEntry
-from portal.core.notifications import notify
 from portal.core.permissions import is_superadmin, require
 from portal.core.time import local_to_utc, to_local
 from portal.extensions import db
@@ -388,9 +387,7 @@ def new_user(clinic_id):
         except DomainError as error:
             show_error(form, DomainError(error.message, field="roles" if error.field == "role" else error.field))
         else:
-            link = url_for("auth.set_password", token=auth_services.set_password_token(user), _external=True)
-            notify(user, "account_created", _("Your Growth Room Portal account"),
-                   _("Set your password here: %(link)s", link=link))
+            auth_services.send_invitation(user)
             db.session.commit()
             flash(_("%(name)s can now set a password with the link sent by e-mail.", name=user.full_name),
                   "success")

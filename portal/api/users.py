@@ -1,5 +1,5 @@
 """Users of a clinic (admins) or of any clinic (superadmins)."""
-from flask import jsonify, url_for
+from flask import jsonify
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -11,7 +11,6 @@ from portal.api.openapi import json_body as body_schema
 from portal.auth import services
 from portal.clinics.models import Clinic
 from portal.core.errors import Invalid
-from portal.core.notifications import notify
 from portal.core.permissions import get_in_clinic_or_404
 from portal.extensions import db
 
@@ -31,9 +30,7 @@ def create_user():
         current_user, email=field(data, "email", str), full_name=field(data, "full_name", str),
         role=role, clinic=clinic, password=password)
     if password is None:
-        link = url_for("auth.set_password", token=services.set_password_token(user), _external=True)
-        notify(user, "account_created", _("Your Growth Room Portal account"),
-               _("Set your password here: %(link)s", link=link))
+        services.send_invitation(user)
     db.session.commit()
     return jsonify(serialise_user(user)), 201
 

@@ -2,7 +2,7 @@
 from flask import current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, logout_user
+from flask_login import logout_user
 
 from portal.core.db import utcnow
 from portal.extensions import login_manager

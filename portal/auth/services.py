@@ -15,7 +15,9 @@ from portal.clinics.models import Clinic
 from portal.core import audit
 from portal.core.db import utcnow
 from portal.core.errors import Invalid, NotAllowed, RateLimited, Unauthorized
+from portal.core.notifications import in_language_of, notify
 from portal.core.permissions import can_administer_clinic, is_superadmin
+from portal.core.urls import portal_url
 from portal.extensions import db
 
 MIN_PASSWORD_LENGTH = 10
@@ -106,6 +108,14 @@ def _serializer():
 def set_password_token(user):
     # The hash fragment makes the link single-use: it dies once the password changes.
     return _serializer().dumps({"id": user.id, "p": user.password_hash[-12:]})
+
+
+def send_invitation(user):
+    """Tell a new user (created without a password) where to set one; the link lasts three days."""
+    link = portal_url("auth.set_password", token=set_password_token(user), external=True)
+    with in_language_of(user):
+        notify(user, "account_created", _("Your Growth Room Portal account"),
+               _("Set your password here: %(link)s", link=link))
 
 
 def user_for_set_password_token(token):

@@ -6,7 +6,7 @@ from icalendar import Calendar, Event
 from sqlalchemy import select
 
 from portal.booking.models import Booking
-from portal.booking.notices import url
+from portal.core.urls import portal_url
 from portal.extensions import db
 from portal.training.models import Course, Enrolment, TrainingSession
 
@@ -26,7 +26,7 @@ def _calendar(name):
 
 
 def _uid(kind, object_id):
-    host = url("core.index", external=True).split("//", 1)[-1].strip("/") or "portal"
+    host = portal_url("core.index", external=True).split("//", 1)[-1].strip("/") or "portal"
     return f"{kind}-{object_id}@{host}"
 
 
@@ -40,7 +40,7 @@ def _booking_event(booking, now):
                            room=booking.room.name))
     event.add("location", ", ".join(part for part in (booking.room.clinic.name, booking.room.location) if part))
     event.add("status", ICAL_STATUS[booking.status])
-    event.add("url", url("booking.booking_detail", booking_id=booking.id, external=True))
+    event.add("url", portal_url("booking.booking_detail", booking_id=booking.id, external=True))
     return event
 
 

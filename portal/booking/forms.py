@@ -1,11 +1,10 @@
 """Booking forms (shape only; the rules live in services.py)."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TimeField
+from wtforms import DateField, HiddenField, SelectField, StringField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from portal.booking.notices import KINDS
 
 
 class BookingForm(FlaskForm):
@@ -27,14 +26,3 @@ class ActionForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
 
     next = HiddenField()
-
-
-def email_preferences_form(user):
-    """One checkbox per booking notice kind; checked = also by e-mail."""
-
-    class EmailPreferencesForm(FlaskForm):
-        pass
-
-    for kind, label in KINDS.items():
-        setattr(EmailPreferencesForm, kind, BooleanField(label, default=user.wants_email(kind)))
-    return EmailPreferencesForm()

@@ -2,16 +2,14 @@
 
 The kinds are the ones a user can switch off for e-mail on the preferences page.
 """
-from urllib.parse import urlsplit
-
 from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from portal.core.notifications import notify
+from portal.core.notifications import in_language_of, notify
 from portal.core.time import format_local
+from portal.core.urls import portal_url
 
 KINDS = {
     "booking_confirmed": _l("A booking is confirmed"),
@@ -22,13 +20,6 @@ KINDS = {
 }
 
 
-def url(endpoint, external=False, **values):
-    """A URL of the portal, also from the command line: built on PORTAL_BASE_URL, never on a request's Host."""
-    base = urlsplit(current_app.config["PORTAL_BASE_URL"])
-    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "http")
-    return adapter.build(endpoint, values, force_external=external)
-
-
 def describe(booking):
     tz = booking.room.timezone
     return _("%(workstation)s, %(room)s, %(start)s–%(end)s", workstation=booking.workstation.label,
@@ -37,38 +28,34 @@ def describe(booking):
 
 
 def _send(booking, kind, subject, text, link=None):
-    link = link or url("booking.booking_detail", booking_id=booking.id)
-    absolute = url("booking.booking_detail", booking_id=booking.id, external=True) if link.startswith("/") else link
+    link = link or portal_url("booking.booking_detail", booking_id=booking.id)
+    absolute = portal_url("booking.booking_detail", booking_id=booking.id, external=True) if link.startswith("/") else link
     notify(booking.user, kind, subject, f"{text}\n\n{absolute}", link=link)
 
 
-def _language(user):
-    return force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"])
-
-
 def booking_confirmed(booking):
-    with _language(booking.user):
+    with in_language_of(booking.user):
         _send(booking, "booking_confirmed", _("Booking confirmed: %(what)s", what=describe(booking)),
               _("Please check in at the workstation from 10 minutes before the start; "
                 "a booking without check-in is released when the grace period ends."))
 
 
 def booking_cancelled(booking, reason):
-    with _language(booking.user):
+    with in_language_of(booking.user):
         _send(booking, "booking_cancelled", _("An administrator cancelled your booking: %(what)s",
                                               what=describe(booking)),
               _("Reason: %(reason)s", reason=reason) if reason else _("No reason was given."))
 
 
 def booking_cancelled_out_of_service(booking, workstation):
-    with _language(booking.user):
+    with in_language_of(booking.user):
         _send(booking, "booking_cancelled", _("Your booking was cancelled: %(what)s", what=describe(booking)),
               _("%(workstation)s was taken out of service and no other workstation of the room is free "
                 "at this time. Please choose another time.", workstation=workstation.label))
 
 
 def booking_moved(booking, old_workstation):
-    with _language(booking.user):
+    with in_language_of(booking.user):
         _send(booking, "booking_moved", _("Your booking moved to %(workstation)s",
                                           workstation=booking.workstation.label),
               _("%(old)s was taken out of service. Your booking keeps its time: %(what)s.",
@@ -76,14 +63,14 @@ def booking_moved(booking, old_workstation):
 
 
 def reminder(booking):
-    cancel_link = url("booking.cancel_by_link", token=cancel_token(booking), external=True)
-    with _language(booking.user):
+    cancel_link = portal_url("booking.cancel_by_link", token=cancel_token(booking), external=True)
+    with in_language_of(booking.user):
         _send(booking, "booking_reminder", _("Reminder: %(what)s", what=describe(booking)),
               _("Cannot come? Free the workstation for a colleague with one click: %(link)s", link=cancel_link))
 
 
 def no_show_released(booking):
-    with _language(booking.user):
+    with in_language_of(booking.user):
         _send(booking, "no_show_released", _("Booking released: %(what)s", what=describe(booking)),
               _("You did not check in before the grace period ended, so the workstation was freed "
                 "for others. The booking counts as a no-show."))

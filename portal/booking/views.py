@@ -12,7 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from portal.auth.models import User
 from portal.booking import boundary, calendar, notices, qr, services
 from portal.booking.availability import grid_ceil, load_room_state, local_day_range
-from portal.booking.forms import ActionForm, BookingForm, BookNowForm, CancelForm, email_preferences_form
+from portal.booking.forms import ActionForm, BookingForm, BookNowForm, CancelForm
 from portal.booking.grid import build_grid
 from portal.booking.models import ACTIVE_STATUSES, Booking
 from portal.booking.permissions import (
@@ -379,22 +379,7 @@ def calendar_feed(token):
     return Response(calendar.feed_ics(user, utcnow()), headers=calendar.calendar_response_headers("bookings.ics"))
 
 
-# --- e-mail preferences and the reminder's cancel link ----------------------------------------
-
-@bp.route("/notifications/email", methods=["GET", "POST"])
-@login_required
-def email_preferences():
-    user = current_user._get_current_object()
-    form = email_preferences_form(user)
-    if form.validate_on_submit():
-        others = [kind for kind in user.email_opt_out.split() if kind not in notices.KINDS]
-        off = [kind for kind in notices.KINDS if not form[kind].data]
-        user.email_opt_out = " ".join(others + off)
-        db.session.commit()
-        flash(_("Your e-mail preferences are saved."), "success")
-        return redirect(url_for("booking.email_preferences"))
-    return render_template("booking/email_preferences.html", form=form, kinds=notices.KINDS)
-
+# --- the reminder's cancel link ---------------------------------------------------------------
 
 @bp.route("/bookings/cancel-link/<token>", methods=["GET", "POST"])
 def cancel_by_link(token):

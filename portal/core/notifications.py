@@ -5,6 +5,7 @@ session's outbox and leave only after that transaction commits, so nobody is
 told about a booking that was rolled back.
 """
 from flask import current_app
+from flask_babel import force_locale
 from sqlalchemy import event, func, select, update
 
 from portal.core.db import utcnow
@@ -24,6 +25,26 @@ def notify(user, kind, subject, body="", link=None):
     if user.wants_email(kind):
         db.session.info.setdefault(OUTBOX, []).append((user.email, str(subject), str(body)))
     return note
+
+
+def in_language_of(user):
+    """Messages to a user are written in their language, not in the language of whoever acted."""
+    return force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def register_kinds(app, kinds):
+    """Features name the notification kinds a user may switch off for e-mail: {kind: label}."""
+    app.extensions.setdefault("portal_notification_kinds", {}).update(kinds)
+
+
+def optional_kinds(app):
+    return app.extensions.get("portal_notification_kinds", {})
+
+
+def set_email_choices(user, wanted, known):
+    """Keep e-mail for the `wanted` kinds among `known`; opt-outs of other kinds stay as they were."""
+    kept = [kind for kind in user.email_opt_out.split() if kind not in known]
+    user.email_opt_out = " ".join(kept + [kind for kind in known if kind not in wanted])
 
 
 def unread_count(user):

@@ -1,8 +1,10 @@
 """The pages every user sees: home, dashboard, notifications, language switch."""
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal.core import notifications
+from portal.core.forms import email_preferences_form
 from portal.core.nav import dashboard_panels
 from portal.extensions import db
 
@@ -36,6 +38,20 @@ def notifications_read():
     notifications.mark_all_read(current_user)
     db.session.commit()
     return redirect(url_for("core.notification_list"))
+
+
+@bp.route("/notifications/email", methods=["GET", "POST"])
+@login_required
+def email_preferences():
+    user = current_user._get_current_object()
+    kinds = notifications.optional_kinds(current_app)
+    form = email_preferences_form(user, kinds)
+    if form.validate_on_submit():
+        notifications.set_email_choices(user, [kind for kind in kinds if form[kind].data], list(kinds))
+        db.session.commit()
+        flash(_("Your e-mail preferences are saved."), "success")
+        return redirect(url_for("core.email_preferences"))
+    return render_template("core/email_preferences.html", form=form, kinds=kinds)
 
 
 @bp.post("/language")

@@ -17,6 +17,7 @@ def init_app(app):
 
     from portal.core.db import utcnow
     from portal.core.nav import NavItem, add_dashboard_panel, add_nav_item
+    from portal.core.notifications import register_kinds
     from portal.training import cli, models, services, views  # noqa: F401  (cli registers commands)
 
     app.register_blueprint(views.bp)
@@ -33,3 +34,10 @@ def init_app(app):
         return Markup(render_template("training/_dashboard_panel.html", enrolments=enrolments))
 
     add_dashboard_panel(app, upcoming_panel, order=30)
+    register_kinds(app, {
+        "training_enrolled": _l("I am enrolled in a training"),
+        "training_waitlisted": _l("I am on a training's waiting list"),
+        "training_promoted": _l("I got a seat from the waiting list"),
+        "training_reminder": _l("Reminder before a training starts"),
+        "training_cancelled": _l("A training I signed up for is cancelled"),
+    })

@@ -27,8 +27,9 @@ from portal.clinics.models import DEFAULT_POLICY, Room
 from portal.clinics.schedule import closures_between, weekly_intervals
 from portal.core import audit
 from portal.core.errors import Conflict, Invalid, NotAllowed, NotFound
-from portal.core.notifications import notify
+from portal.core.notifications import in_language_of, notify
 from portal.core.time import format_local, iso, local_to_utc, to_local
+from portal.core.urls import portal_url
 from portal.extensions import db
 from portal.training.models import (
     ACTIVE_ENROLMENT_STATUSES, SESSION_OVERLAP, Certificate, Course, Enrolment, TrainingSession)
@@ -576,10 +577,9 @@ def _tell(user, kind, message):
     """Notify `user` in their own language (not the actor's): `message()` returns (subject, body)."""
     if user is None:
         return
-    with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+    with in_language_of(user):
         subject, body = message()
-    # Built from the URL map, not from a request: reminders are sent from the command line.
-    notify(user, kind, subject, body, link=current_app.url_map.bind("").build("training.catalogue"))
+    notify(user, kind, subject, body, link=portal_url("training.catalogue"))
 
 
 def session_minutes(training):

@@ -3,7 +3,7 @@ import csv
 import io
 from datetime import datetime, timedelta
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
@@ -12,6 +12,7 @@ from portal.clinics.models import Room
 from portal.core.db import utcnow
 from portal.core.errors import DomainError
 from portal.core.permissions import get_in_clinic_or_404
+from portal.core.urls import portal_url
 from portal.core.time import local_to_utc, to_local
 from portal.extensions import db
 from portal.training import pdf, services
@@ -345,7 +346,7 @@ def certificate_pdf(enrolment_id):
 
 def verification_url(number):
     """Absolute, from PORTAL_BASE_URL: the QR code is scanned outside the portal."""
-    return current_app.config["PORTAL_BASE_URL"].rstrip("/") + url_for("training.verify_certificate", number=number)
+    return portal_url("training.verify_certificate", number=number, external=True)
 
 
 @bp.get("/certificates/<number>")

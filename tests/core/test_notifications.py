@@ -49,3 +49,20 @@ def test_without_mail_server_the_mail_goes_to_the_log(app, make_user, caplog):
         notifications.notify(doctor, "booking_confirmed", "Logged subject", "Body")
         db.session.commit()
     assert "Logged subject" in caplog.text
+
+
+def test_email_preferences_list_every_features_kinds_and_keep_unknown_ones(auth, client, make_user):
+    from tests.conftest import csrf_token_from
+
+    doctor = make_user(email_opt_out="some_future_kind")
+    auth.login(doctor)
+    page = client.get("/notifications/email").get_data(as_text=True)
+    for label in ("Бронь подтверждена", "Напоминание перед началом тренинга", "Проблема, о которой я сообщил, решена"):
+        assert label in page
+    response = client.post("/notifications/email", data={
+        "csrf_token": csrf_token_from(page), "booking_confirmed": "y", "training_reminder": "y"})
+    assert response.status_code == 302
+    db.session.refresh(doctor)
+    assert doctor.wants_email("booking_confirmed") and doctor.wants_email("training_reminder")
+    assert not doctor.wants_email("booking_moved") and not doctor.wants_email("training_enrolled")
+    assert not doctor.wants_email("some_future_kind")

@@ -10,7 +10,6 @@ from portal.search.models import LinkedResource, SavedReference
 
 from .portal_search_setup import (  # noqa: F401  (fixtures)
     FIRST_TITLES, SEARCH_PATHS, SOURCE_NAMES, clinic_doctor, config_overrides, search_settings)
-from .upstream_server import sample_bytes
 from tests.conftest import csrf_token_from
 
 
