@@ -166,6 +166,25 @@ def test_an_identical_search_is_answered_from_the_cache(api, upstream):
     assert sorted(events) == [("crossref", False), ("crossref", True), ("pubmed", False), ("pubmed", True)]
 
 
+def test_a_cached_answer_still_gets_the_clinic_link_prefix_and_linked_sources(api, upstream, clinic_doctor):
+    from portal.search.models import ClinicSearchSettings, UnlinkedSource
+
+    first = api.get("/api/v1/search?q=ecology&sources=crossref").get_json()
+    db.session.add_all([ClinicSearchSettings(clinic_id=clinic_doctor.clinic_id,
+                                             link_prefix="https://proxy.library.example/login?url="),
+                        UnlinkedSource(clinic_id=clinic_doctor.clinic_id, source="pubmed")])
+    db.session.commit()
+
+    second = api.get("/api/v1/search?q=ecology&sources=crossref").get_json()
+    refused = api.get("/api/v1/search?q=ecology&sources=crossref,pubmed")
+
+    assert first["cached"] is False and second["cached"] is True
+    doi = "https%3A%2F%2Fdoi.org%2F10.1093%2Fobo%2F9780199830060-0238"
+    assert [r["links"].get("doi") for r in first["results"]][0] == "https://doi.org/10.1093/obo/9780199830060-0238"
+    assert [r["links"].get("doi") for r in second["results"]][0] == "https://proxy.library.example/login?url=" + doi
+    assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "unknown_source"
+
+
 def test_other_pages_and_filters_are_not_served_from_the_cache(api, upstream):
     api.get("/api/v1/search?q=cancer&sources=crossref")
     api.get("/api/v1/search?q=cancer&sources=crossref&page=2")

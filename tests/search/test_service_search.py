@@ -46,6 +46,56 @@ def test_usage_statistics_per_source_and_month_in_the_clinic_zone(make_clinic):
     ]
 
 
+def test_cached_hits_are_counted_per_source_and_month(clinic_doctor, upstream):
+    october, later_in_october = (datetime(2026, 10, day, 9, tzinfo=timezone.utc) for day in (10, 20))
+    november = datetime(2026, 11, 5, 9, tzinfo=timezone.utc)
+    first = services.search(clinic_doctor, q="asthma", sources="crossref,europepmc", now=october)
+    calls = len(upstream.requests)
+    repeats = [services.search(clinic_doctor, q=" asthma ", sources="europepmc,crossref", now=at)
+               for at in (later_in_october, later_in_october, november)]
+
+    assert first.cached is False and all(outcome.cached for outcome in repeats)
+    assert len(upstream.requests) == calls  # the repeats never reached an upstream
+    rows = services.usage_statistics(clinic_doctor.clinic, since=datetime(2026, 1, 1, tzinfo=timezone.utc),
+                                     until=datetime(2027, 1, 1, tzinfo=timezone.utc))
+    assert [(r.month, r.source, r.searches, r.cached, r.errors) for r in rows] == [
+        ("2026-11", "europepmc", 1, 1, 0),
+        ("2026-11", "crossref", 1, 1, 0),
+        ("2026-10", "europepmc", 3, 2, 0),
+        ("2026-10", "crossref", 3, 2, 0),
+    ]
+    latencies = {(r.month, r.source): r.median_latency_ms for r in rows}
+    assert latencies[("2026-11", "crossref")] is None  # only cached answers: no upstream latency
+    assert latencies[("2026-10", "crossref")] == first.data["sources"]["crossref"]["latency_ms"]
+
+
+def test_usage_rows_are_committed_by_the_search_itself(clinic_doctor, upstream):
+    services.search(clinic_doctor, q="asthma", sources="crossref", now=utcnow())
+    services.search(clinic_doctor, q="asthma", sources="crossref", now=utcnow())  # cached
+    db.session.rollback()  # whatever the caller does next, the usage stays recorded
+
+    events = db.session.execute(select(SearchEvent.source, SearchEvent.cached, SearchEvent.ok)).all()
+    assert sorted(events) == [("crossref", False, True), ("crossref", True, True)]
+
+
+def test_search_settings_reads_linked_sources_and_prefix_together(make_user):
+    from portal.search.models import ClinicSearchSettings, UnlinkedSource
+
+    doctor, other = make_user("doctor"), make_user("doctor")
+    assert services.search_settings(doctor.clinic_id) == (services.SOURCE_NAMES, None)
+    assert services.search_settings(None) == (services.SOURCE_NAMES, None)
+    db.session.add_all([UnlinkedSource(clinic_id=doctor.clinic_id, source="crossref"),
+                        UnlinkedSource(clinic_id=doctor.clinic_id, source="pubmed"),
+                        ClinicSearchSettings(clinic_id=doctor.clinic_id, link_prefix="https://proxy.example/")])
+    db.session.commit()
+
+    linked, prefix = services.search_settings(doctor.clinic_id)
+    assert linked == tuple(name for name in services.SOURCE_NAMES if name not in {"crossref", "pubmed"})
+    assert linked == services.linked_sources(doctor.clinic_id)
+    assert prefix == "https://proxy.example/" == services.link_prefix(doctor.clinic_id)
+    assert services.search_settings(other.clinic_id) == (services.SOURCE_NAMES, None)
+
+
 def test_no_query_text_is_stored_anywhere_in_the_database(app, clinic_doctor, upstream):
     db.session.commit()
     inspector = inspect(db.engine)
