@@ -74,7 +74,8 @@ class Config:
     SIGNIN_MAX_FAILURES_PER_ACCOUNT = 5
     SIGNIN_FAILURE_WINDOW_SECONDS = 15 * 60
     SIGNIN_FAILURES_PER_ADDRESS = "30 per minute"
-    RATELIMIT_HEADERS_ENABLED = True
+    # Rate-limit headers would cost two more storage round trips on every limited request.
+    RATELIMIT_HEADERS_ENABLED = False
     SEARCH_RATE_LIMIT = "60 per minute"
 
     MAIL_SERVER = None
