@@ -21,6 +21,7 @@ from portal.clinics.models import Clinic, Closure, EquipmentItem, ProblemReport,
 from portal.clinics.permissions import can_manage_user, get_administered_or_404, is_admin
 from portal.core.db import utcnow
 from portal.core.errors import DomainError
+from portal.core.forms import show_error, submit
 from portal.core.models import AuditEntry
 from portal.core.permissions import is_superadmin, require
 from portal.core.time import local_to_utc, to_local
@@ -35,15 +36,6 @@ AUDIT_PAGE_SIZE = 100
 @login_required
 def admins_only():
     require(is_admin(current_user), _("Only administrators can open these pages."))
-
-
-def show_error(form, error):
-    """Put a service's error next to the field it names, or above the form."""
-    target = getattr(form, error.field, None) if error.field else None
-    if target is not None and hasattr(target, "errors"):
-        target.errors = list(target.errors) + [error.message]
-    else:
-        form.form_errors.append(error.message)
 
 
 def _clinic(clinic_id):
@@ -69,17 +61,12 @@ def overview(clinic_id):
 def new_room(clinic_id):
     clinic = _clinic(clinic_id)
     form = forms.RoomForm()
-    if form.validate_on_submit():
-        try:
-            room = services.create_room(current_user, clinic, name=form.name.data, location=form.location.data,
-                                        capacity=form.capacity.data)
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Room %(name)s created. Now set its opening hours.", name=room.name), "success")
-            return redirect(url_for("admin.room_schedule", room_id=room.id))
-    return render_template("admin/room_new.html", clinic=clinic, form=form), 400 if form.errors else 200
+    return submit(
+        form, lambda: services.create_room(current_user, clinic, name=form.name.data,
+                                           location=form.location.data, capacity=form.capacity.data),
+        success_message=lambda room: _("Room %(name)s created. Now set its opening hours.", name=room.name),
+        redirect_to=lambda room: url_for("admin.room_schedule", room_id=room.id),
+    ) or (render_template("admin/room_new.html", clinic=clinic, form=form), 400 if form.errors else 200)
 
 
 # --- a room: details, policy, workstations --------------------------------------------------
@@ -101,51 +88,41 @@ def room_page(room_id):
     if request.method == "GET":
         return _room_page(room)
     form = forms.RoomForm()
-    if form.validate_on_submit():
-        try:
-            services.update_room(current_user, room, name=form.name.data, location=form.location.data,
-                                 capacity=form.capacity.data)
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Saved."), "success")
-            return redirect(url_for("admin.room_page", room_id=room.id))
-    return _room_page(room, 400, details_form=form)
+    return submit(
+        form, lambda: services.update_room(current_user, room, name=form.name.data, location=form.location.data,
+                                           capacity=form.capacity.data),
+        success_message=_("Saved."), redirect_to=url_for("admin.room_page", room_id=room.id),
+    ) or _room_page(room, 400, details_form=form)
 
 
 @bp.post("/rooms/<int:room_id>/policy")
 def room_policy(room_id):
     room = get_administered_or_404(Room, room_id, current_user)
     form = forms.PolicyForm()
-    if form.validate_on_submit():
-        try:
-            services.update_policy(current_user, room, form.changes())
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("The booking policy is saved."), "success")
-            return redirect(url_for("admin.room_page", room_id=room.id))
-    return _room_page(room, 400, policy_form=form)
+    return submit(
+        form, lambda: services.update_policy(current_user, room, form.changes()),
+        success_message=_("The booking policy is saved."), redirect_to=url_for("admin.room_page", room_id=room.id),
+    ) or _room_page(room, 400, policy_form=form)
 
 
 @bp.post("/rooms/<int:room_id>/workstations")
 def add_workstations(room_id):
     room = get_administered_or_404(Room, room_id, current_user)
     form = forms.WorkstationsForm()
-    if form.validate_on_submit():
-        try:
-            for label in form.label_list():
-                services.create_workstation(current_user, room, label=label, specs=form.specs.data)
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error if error.field != "label" else DomainError(error.message, field="labels"))
-        else:
-            db.session.commit()
-            flash(_("Workstations added."), "success")
-            return redirect(url_for("admin.room_page", room_id=room.id))
-    return _room_page(room, 400, workstations_form=form)
+
+    def add():
+        for label in form.label_list():
+            services.create_workstation(current_user, room, label=label, specs=form.specs.data)
+
+    return submit(
+        form, add, on_error=_show_labels_error,
+        success_message=_("Workstations added."), redirect_to=url_for("admin.room_page", room_id=room.id),
+    ) or _room_page(room, 400, workstations_form=form)
+
+
+def _show_labels_error(form, error):
+    """The service checks one label at a time; the form has one field for all of them."""
+    show_error(form, error if error.field != "label" else DomainError(error.message, field="labels"))
 
 
 @bp.post("/workstations/<int:workstation_id>")
@@ -184,18 +161,17 @@ def room_schedule(room_id):
     if request.method == "GET":
         return _schedule_page(room)
     form = forms.HoursForm()
-    if form.validate_on_submit():
-        try:
-            services.set_opening_hours(current_user, room, form.intervals())
-        except DomainError as error:
-            db.session.rollback()
-            weekday = error.details.get("weekday")
-            show_error(form, DomainError(error.message, field=f"day_{weekday}" if weekday is not None else None))
-        else:
-            db.session.commit()
-            flash(_("Opening hours saved."), "success")
-            return redirect(url_for("admin.room_schedule", room_id=room.id))
-    return _schedule_page(room, 400, hours_form=form)
+    return submit(
+        form, lambda: services.set_opening_hours(current_user, room, form.intervals()),
+        on_error=_show_weekday_error,
+        success_message=_("Opening hours saved."), redirect_to=url_for("admin.room_schedule", room_id=room.id),
+    ) or _schedule_page(room, 400, hours_form=form)
+
+
+def _show_weekday_error(form, error):
+    """On the line of the weekday the service names, else above the form."""
+    weekday = error.details.get("weekday")
+    show_error(form, DomainError(error.message, field=f"day_{weekday}" if weekday is not None else None))
 
 
 def _local(value, room):
@@ -206,37 +182,29 @@ def _local(value, room):
 def add_closure(room_id):
     room = get_administered_or_404(Room, room_id, current_user)
     form = forms.ClosureForm()
-    if form.validate_on_submit():
-        try:
-            services.add_closure(current_user, room, start=_local(form.start.data, room),
-                                 end=_local(form.end.data, room), reason=form.reason.data)
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Closure added."), "success")
-            return redirect(url_for("admin.room_schedule", room_id=room.id))
-    return _schedule_page(room, 400, closure_form=form)
+    return submit(
+        form, lambda: services.add_closure(current_user, room, start=_local(form.start.data, room),
+                                           end=_local(form.end.data, room), reason=form.reason.data),
+        success_message=_("Closure added."), redirect_to=url_for("admin.room_schedule", room_id=room.id),
+    ) or _schedule_page(room, 400, closure_form=form)
 
 
 @bp.post("/rooms/<int:room_id>/holidays")
 def add_holidays(room_id):
     room = get_administered_or_404(Room, room_id, current_user)
     form = forms.HolidaysForm()
-    if form.validate_on_submit():
+
+    def add():
         rooms = room.clinic.rooms if form.all_rooms.data else [room]
-        try:
-            created = [closure for each in rooms
-                       for closure in services.add_public_holidays(current_user, each, year=form.year.data,
-                                                                   now=utcnow())]
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Public holidays of %(year)d added: %(count)d closures.", year=form.year.data,
-                    count=len(created)), "success")
-            return redirect(url_for("admin.room_schedule", room_id=room.id))
-    return _schedule_page(room, 400, holidays_form=form)
+        return [closure for each in rooms
+                for closure in services.add_public_holidays(current_user, each, year=form.year.data, now=utcnow())]
+
+    return submit(
+        form, add,
+        success_message=lambda created: _("Public holidays of %(year)d added: %(count)d closures.",
+                                          year=form.year.data, count=len(created)),
+        redirect_to=url_for("admin.room_schedule", room_id=room.id),
+    ) or _schedule_page(room, 400, holidays_form=form)
 
 
 @bp.post("/closures/<int:closure_id>/delete")
@@ -301,20 +269,20 @@ def _equipment_form(clinic, room_id=None):
 def new_equipment(clinic_id):
     clinic = _clinic(clinic_id)
     form = _equipment_form(clinic, request.args.get("room_id", type=int))
-    if form.validate_on_submit():
+
+    def create():
+        # The form offers only this clinic's rooms, so this finds the room; it cannot answer 404/403 here.
         room = get_administered_or_404(Room, form.room_id.data, current_user)
         workstation = db.session.get(Workstation, form.workstation_id.data) if form.workstation_id.data else None
-        try:
-            item = services.create_equipment(current_user, room, kind=form.kind.data,
-                                             inventory_number=form.inventory_number.data,
-                                             workstation=workstation, notes=form.notes.data)
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Item %(number)s added.", number=item.inventory_number), "success")
-            return redirect(url_for("admin.equipment", clinic_id=clinic.id))
-    return render_template("admin/equipment_new.html", clinic=clinic, form=form), 400 if form.errors else 200
+        return services.create_equipment(current_user, room, kind=form.kind.data,
+                                         inventory_number=form.inventory_number.data,
+                                         workstation=workstation, notes=form.notes.data)
+
+    return submit(
+        form, create,
+        success_message=lambda item: _("Item %(number)s added.", number=item.inventory_number),
+        redirect_to=url_for("admin.equipment", clinic_id=clinic.id),
+    ) or (render_template("admin/equipment_new.html", clinic=clinic, form=form), 400 if form.errors else 200)
 
 
 @bp.route("/equipment/<int:item_id>", methods=["GET", "POST"])
@@ -322,17 +290,11 @@ def equipment_item(item_id):
     item = get_administered_or_404(EquipmentItem, item_id, current_user)
     form = forms.EquipmentStatusForm(formdata=None if request.method == "GET" else request.form,
                                      status=item.status)
-    if form.validate_on_submit():
-        try:
-            services.update_equipment(current_user, item, status=form.status.data, note=form.note.data)
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Saved."), "success")
-            return redirect(url_for("admin.equipment_item", item_id=item.id))
-    return render_template("admin/equipment_item.html", item=item, clinic=item.room.clinic, form=form), \
-        400 if form.errors else 200
+    return submit(
+        form, lambda: services.update_equipment(current_user, item, status=form.status.data, note=form.note.data),
+        success_message=_("Saved."), redirect_to=url_for("admin.equipment_item", item_id=item.id),
+    ) or (render_template("admin/equipment_item.html", item=item, clinic=item.room.clinic, form=form),
+          400 if form.errors else 200)
 
 
 # --- problem reports --------------------------------------------------------------------------------
@@ -380,19 +342,24 @@ def users(clinic_id):
 def new_user(clinic_id):
     clinic = _clinic(clinic_id)
     form = forms.UserForm()
-    if form.validate_on_submit():
-        try:
-            user = auth_services.create_user(current_user, email=form.email.data, full_name=form.full_name.data,
-                                             role=form.roles.data, clinic=clinic, position=form.position.data or None)
-        except DomainError as error:
-            show_error(form, DomainError(error.message, field="roles" if error.field == "role" else error.field))
-        else:
-            auth_services.send_invitation(user)
-            db.session.commit()
-            flash(_("%(name)s can now set a password with the link sent by e-mail.", name=user.full_name),
-                  "success")
-            return redirect(url_for("admin.users", clinic_id=clinic.id))
-    return render_template("admin/user_new.html", clinic=clinic, form=form), 400 if form.errors else 200
+
+    def create():
+        user = auth_services.create_user(current_user, email=form.email.data, full_name=form.full_name.data,
+                                         role=form.roles.data, clinic=clinic, position=form.position.data or None)
+        auth_services.send_invitation(user)
+        return user
+
+    return submit(
+        form, create, on_error=_show_roles_error,
+        success_message=lambda user: _("%(name)s can now set a password with the link sent by e-mail.",
+                                       name=user.full_name),
+        redirect_to=url_for("admin.users", clinic_id=clinic.id),
+    ) or (render_template("admin/user_new.html", clinic=clinic, form=form), 400 if form.errors else 200)
+
+
+def _show_roles_error(form, error):
+    """The service checks a role; the form chooses roles."""
+    show_error(form, DomainError(error.message, field="roles" if error.field == "role" else error.field))
 
 
 @bp.post("/users/<int:user_id>/roles")

@@ -13,6 +13,10 @@ def json_body():
     return data
 
 
+# Every whole number the API takes (ids, minutes, seats) fits a database integer.
+DATABASE_INT_MAX = 2**31 - 1
+
+
 def field(data, name, kind, *, required=True, default=None):
     """Read one field of a JSON body and check its type (bool is not an int here)."""
     if name not in data or data[name] is None:
@@ -22,6 +26,8 @@ def field(data, name, kind, *, required=True, default=None):
     value = data[name]
     if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
         raise Invalid(_("The field %(name)s must be a whole number.", name=name), code="invalid_field", field=name)
+    if kind is int and not -DATABASE_INT_MAX <= value <= DATABASE_INT_MAX:
+        raise Invalid(_("The field %(name)s is out of range.", name=name), code="invalid_field", field=name)
     if kind is not int and not isinstance(value, kind):
         raise Invalid(_("The field %(name)s has the wrong type.", name=name), code="invalid_field", field=name)
     return value
@@ -36,7 +42,9 @@ def int_arg(name, default=None, *, minimum=None, maximum=None):
     except ValueError:
         raise Invalid(_("The parameter %(name)s must be a whole number.", name=name),
                       code="invalid_parameter", field=name) from None
-    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+    minimum = -DATABASE_INT_MAX if minimum is None else minimum
+    maximum = DATABASE_INT_MAX if maximum is None else maximum
+    if not minimum <= value <= maximum:
         raise Invalid(_("The parameter %(name)s is out of range.", name=name), code="invalid_parameter", field=name)
     return value
 

@@ -1,5 +1,5 @@
 """The doctor's side of the clinics package: reporting a fault in a room."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -8,7 +8,7 @@ from portal.clinics.forms import ProblemReportForm
 from portal.clinics.models import EquipmentItem, Room, Workstation
 from portal.clinics.permissions import get_visible_or_404
 from portal.core.db import utcnow
-from portal.core.errors import DomainError
+from portal.core.forms import submit
 from portal.core.views import _safe_next
 from portal.extensions import db
 
@@ -33,17 +33,20 @@ def report_problem(room_id):
     form.set_choices(room, services.equipment_of_clinic(room.clinic_id, room_id=room.id))
     if request.method == "GET" and request.args.get("target"):
         form.target.data = request.args["target"]
-    if form.validate_on_submit():
+
+    def report():
         kind, target = _target(room, form.target.data)
-        try:
-            services.report_problem(current_user, room, description=form.description.data, now=utcnow(),
-                                    workstation=target if kind == "workstation" else None,
-                                    equipment=target if kind == "equipment" else None)
-        except DomainError as error:
-            getattr(form, error.field if error.field in ("target", "description") else "target").errors.append(
-                error.message)
-        else:
-            db.session.commit()
-            flash(_("Thank you: the administrators have been told and will fix it."), "success")
-            return redirect(_safe_next(request.args.get("next")) or url_for("core.dashboard"))
-    return render_template("clinics/report_problem.html", room=room, form=form), 400 if form.errors else 200
+        services.report_problem(current_user, room, description=form.description.data, now=utcnow(),
+                                workstation=target if kind == "workstation" else None,
+                                equipment=target if kind == "equipment" else None)
+
+    return submit(
+        form, report, on_error=_show_error,
+        success_message=_("Thank you: the administrators have been told and will fix it."),
+        redirect_to=_safe_next(request.args.get("next")) or url_for("core.dashboard"),
+    ) or (render_template("clinics/report_problem.html", room=room, form=form), 400 if form.errors else 200)
+
+
+def _show_error(form, error):
+    """Under the description, or else under the choice of what has the problem."""
+    getattr(form, error.field if error.field in ("target", "description") else "target").errors.append(error.message)

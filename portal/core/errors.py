@@ -6,6 +6,7 @@ API answers {"error": {"code", "message"}} with the matching status.
 """
 from flask import jsonify, render_template, request
 from flask_babel import gettext as _
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from portal.extensions import db
@@ -111,6 +112,12 @@ def register_error_handlers(app):
         if status == 429 and getattr(error, "retry_after", None):
             response[0].headers["Retry-After"] = str(error.retry_after)
         return response
+
+    @app.errorhandler(DataError)
+    def handle_bad_value(error):
+        # The database refused a value (a number out of range, say): the input's fault, not ours.
+        db.session.rollback()
+        return error_response(400, "invalid_value", _("A value in the request is out of range or malformed."))
 
     @app.errorhandler(Exception)
     def handle_unexpected(error):

@@ -28,7 +28,8 @@ def can_train_in_clinic(user, clinic_id):
 
 def get_in_clinic_or_404(model, object_id, user, clinic_id_of):
     """Load an object the user may see (same clinic or superadmin), else NotFound."""
-    obj = db.session.get(model, object_id) if isinstance(object_id, int) else None
+    in_range = isinstance(object_id, int) and 0 < object_id <= 2**31 - 1
+    obj = db.session.get(model, object_id) if in_range else None
     if obj is None or not can_see_clinic(user, clinic_id_of(obj)):
         raise NotFound(f"{model.__name__} not found", code="not_found")
     return obj

@@ -11,6 +11,7 @@ from wtforms import SelectChoice
 from portal.clinics.models import Room
 from portal.core.db import utcnow
 from portal.core.errors import DomainError
+from portal.core.forms import submit
 from portal.core.permissions import get_in_clinic_or_404
 from portal.core.urls import portal_url
 from portal.core.time import local_to_utc, to_local
@@ -119,19 +120,15 @@ def manage():
 def new_course():
     _require_trainer()
     form = CourseForm()
-    if form.validate_on_submit():
-        try:
-            course = services.create_course(
-                _actor(), current_user.clinic_id, title=form.title.data, academic_hours=form.academic_hours.data,
-                nmo_id=form.nmo_id.data, description=form.description.data, now=utcnow())
-        except DomainError as error:
-            db.session.rollback()
-            _show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("The course “%(title)s” is created. Now schedule its sessions.", title=course.title), "success")
-            return redirect(url_for("training.new_session", course_id=course.id))
-    return render_template("training/course_form.html", form=form), 400 if form.errors else 200
+    return submit(
+        form, lambda: services.create_course(
+            _actor(), current_user.clinic_id, title=form.title.data, academic_hours=form.academic_hours.data,
+            nmo_id=form.nmo_id.data, description=form.description.data, now=utcnow()),
+        on_error=_show_error,
+        success_message=lambda course: _("The course “%(title)s” is created. Now schedule its sessions.",
+                                         title=course.title),
+        redirect_to=lambda course: url_for("training.new_session", course_id=course.id),
+    ) or (render_template("training/course_form.html", form=form), 400 if form.errors else 200)
 
 
 @bp.route("/trainings/sessions/new", methods=["GET", "POST"])
