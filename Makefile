@@ -45,7 +45,7 @@ browser:
 	  || echo "Chromium is not installed and could not be installed: browser tests will be skipped."
 
 test: install browser
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --durations=15 $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python -m bench $(BENCH_ARGS)
