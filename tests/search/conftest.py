@@ -14,7 +14,9 @@ import redis
 
 from portal.search.providers import PROVIDER_CLASSES, Provider, ProviderSettings
 
-from .upstream_server import UpstreamServer
+from tests.conftest import require_part
+
+from .upstream_server import UpstreamServer, shared_samples_dir
 
 # Where each source's API root lives on the replay server, and the path its
 # search request goes to (API root + documented path).
@@ -61,7 +63,15 @@ def connections(monkeypatch):
 
 
 @pytest.fixture
-def upstream():
+def recorded_samples():
+    """The recorded upstream answers live beside the project, not in it; say so when they are absent."""
+    samples = shared_samples_dir()
+    require_part(samples.is_dir(), "the directory of recorded upstream samples",
+                 f"expected at {samples} (set PORTAL_UPSTREAM_SAMPLES)")
+
+
+@pytest.fixture
+def upstream(recorded_samples):
     server = UpstreamServer().start()
     for path, sample in DEFAULT_SAMPLES.items():
         server.add(path, sample)

@@ -16,6 +16,8 @@ from portal.search.records import Record
 from .conftest import API_ROOTS, DEFAULT_SAMPLES, ESUMMARY_PATH, SEARCH_PATHS
 from .upstream_server import CUT, HTML, HUGE, MALFORMED, sample_bytes
 
+pytestmark = pytest.mark.usefixtures("recorded_samples")  # they parse the recorded answers directly
+
 FIRST_TITLES = {
     "pubmed": "Molegro Virtual Docker for Docking.",
     "europepmc": "Abscopal response in a patient with fibrolamellar hepatocellular carcinoma following radiotherapy.",
