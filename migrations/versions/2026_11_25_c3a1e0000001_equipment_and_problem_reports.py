@@ -1,4 +1,4 @@
-"""equipment and problem reports (tables of the clinics (issue: rooms, equipment) package)
+"""Equipment items with their history, and problem reports (clinics package)
 
 Revision ID: c3a1e0000001
 Revises: bc21fc4f9460

@@ -1,4 +1,4 @@
-"""booking additions (tables of the booking package)
+"""Booking additions: reminder flag and partial indexes (booking package)
 
 The reminder flag, and partial indexes over active bookings only: the room
 schedule, the quota checks and the periodic jobs read few rows however long

@@ -1,4 +1,4 @@
-"""training additions (tables of the training package)
+"""Training additions: certificates and enrolment reminders (training package)
 
 Revision ID: c5c3e0000003
 Revises: c4b2e0000002

@@ -1,4 +1,4 @@
-"""search additions (tables of the search package)
+"""Search additions: linked sources, resources, link prefix, reading list (search package)
 
 Revision ID: c6d4e0000004
 Revises: c5c3e0000003
