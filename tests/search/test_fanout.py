@@ -68,7 +68,11 @@ def test_one_failing_source_does_not_hide_the_others(all_providers, upstream, fa
     upstream.add(path, **options)
     started = time.monotonic()
 
-    result = search_all(all_providers, SearchOptions("cancer", per_page=10), source_budget=0.5, total_budget=1.0)
+    # Short budgets where the failure is slowness itself; elsewhere room for a loaded machine
+    # (streaming 5 MB up to the byte cap must not be mistaken for a timeout).
+    source_budget, total_budget = (0.5, 1.0) if code == "timeout" else (5.0, 6.0)
+    result = search_all(all_providers, SearchOptions("cancer", per_page=10), source_budget=source_budget,
+                        total_budget=total_budget)
 
     elapsed = time.monotonic() - started
     status = result.sources[failing]
@@ -78,7 +82,7 @@ def test_one_failing_source_does_not_hide_the_others(all_providers, upstream, fa
     assert all(result.sources[name].status == "ok" and result.sources[name].count > 0 for name in others)
     assert {source for record in result.records for source in record.sources} == set(others)
     assert [record.title for record in result.records[: len(others)]] == [FIRST_TITLES[name] for name in others]
-    assert elapsed < 1.0 + 0.3
+    assert elapsed < total_budget + 0.3
 
 
 def test_whole_search_stops_at_the_total_budget(all_providers, upstream):
