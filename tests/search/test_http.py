@@ -51,7 +51,7 @@ def test_total_deadline_holds_against_a_trickling_body(client, upstream):
     with pytest.raises(UpstreamError, match="^timeout:"):
         client().get(PATH, {}, deadline=in_seconds(0.5))
 
-    assert time.monotonic() - started < 0.9
+    assert time.monotonic() - started < 2.0  # the body alone would take 20 s
 
 
 def test_deadline_holds_while_waiting_for_headers(client, upstream):
@@ -61,7 +61,7 @@ def test_deadline_holds_while_waiting_for_headers(client, upstream):
     with pytest.raises(UpstreamError, match="^timeout:"):
         client().get(PATH, {}, deadline=in_seconds(0.4))
 
-    assert time.monotonic() - started < 0.8
+    assert time.monotonic() - started < 2.0  # the headers come only after 3 s
 
 
 def test_body_within_deadline_is_returned_whole(client, upstream):
@@ -150,7 +150,7 @@ def test_retry_after_beyond_the_deadline_gives_up_at_once(client, upstream):
 
     assert response.status == 429
     assert len(upstream.requests_to(PATH)) == 1
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < 1.5  # not the 30 s the upstream asked for
 
 
 def test_other_errors_are_not_retried(client, upstream):
@@ -329,7 +329,7 @@ def test_local_limiter_refuses_rather_than_overrun_the_deadline():
     with pytest.raises(UpstreamError, match="^rate_limited:"):
         limiter.acquire(in_seconds(1))
 
-    assert time.monotonic() - started < 0.1
+    assert time.monotonic() - started < 0.5  # waiting would have taken 10 s
 
 
 def test_redis_limiter_falls_back_to_the_process_when_redis_is_down(caplog):
@@ -344,6 +344,6 @@ def test_redis_limiter_falls_back_to_the_process_when_redis_is_down(caplog):
     with pytest.raises(UpstreamError, match="^rate_limited:"):
         limiter.acquire(in_seconds(1))
 
-    # An outage costs almost no time and is logged once, not per request.
-    assert time.monotonic() - started < 0.5
+    # An outage costs almost no time (redis-py's own retries take seconds) and is logged once.
+    assert time.monotonic() - started < 1.5
     assert len([r for r in caplog.records if "Redis unavailable" in r.getMessage()]) == 1
