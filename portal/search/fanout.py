@@ -25,7 +25,7 @@ from typing import Iterable, Mapping, Sequence
 from .errors import QueryError, UpstreamError
 from .providers import SOURCE_NAMES, Provider
 from .providers.base import check_paging, check_years
-from .records import Record, SearchPage
+from .records import Record, SearchPage, plain_dict
 
 logger = logging.getLogger(__name__)
 
@@ -137,19 +137,7 @@ class MergedRecord:
     ids: Mapping[str, str]
 
     def as_dict(self) -> dict:
-        return {
-            "title": self.title,
-            "authors": list(self.authors),
-            "journal": self.journal,
-            "year": self.year,
-            "doi": self.doi,
-            "pmid": self.pmid,
-            "url": self.url,
-            "snippet": self.snippet,
-            "open_access": self.open_access,
-            "sources": list(self.sources),
-            "ids": dict(self.ids),
-        }
+        return plain_dict(self)
 
 
 @dataclass(frozen=True)

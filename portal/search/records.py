@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+
+
+def plain_dict(record) -> dict:
+    """A record dataclass as JSON-ready data: tuples become lists, mappings dicts."""
+    def plain(value):
+        if isinstance(value, tuple):
+            return list(value)
+        if isinstance(value, Mapping):
+            return dict(value)
+        return value
+
+    return {f.name: plain(getattr(record, f.name)) for f in fields(record)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,19 +41,7 @@ class Record:
     open_access: bool | None = None
 
     def as_dict(self) -> dict:
-        return {
-            "source": self.source,
-            "id": self.id,
-            "title": self.title,
-            "authors": list(self.authors),
-            "journal": self.journal,
-            "year": self.year,
-            "doi": self.doi,
-            "pmid": self.pmid,
-            "url": self.url,
-            "snippet": self.snippet,
-            "open_access": self.open_access,
-        }
+        return plain_dict(self)
 
 
 @dataclass(frozen=True, slots=True)
