@@ -92,6 +92,11 @@ class Config:
     SEARCH_TOTAL_BUDGET_SECONDS = 10.0
     SEARCH_CACHE_SECONDS = 600
     SEARCH_QUERY_RETENTION_DAYS = 7
+    # Usage rows are written in batches (portal/search/usage.py): at least this often, or at this many rows.
+    SEARCH_USAGE_FLUSH_SECONDS = 10
+    SEARCH_USAGE_BATCH_ROWS = 500
+    # A clinic's linked sources and link prefix, kept by each process (portal/search/services.py).
+    SEARCH_SETTINGS_CACHE_SECONDS = 30
 
     BOOKING_HISTORY_RETENTION_DAYS = 365 * 3
     PORTAL_BASE_URL = "http://127.0.0.1:5000"
@@ -125,6 +130,7 @@ class Config:
         self.SEARCH_RATE_LIMIT = env.get("PORTAL_SEARCH_RATE_LIMIT") or self.SEARCH_RATE_LIMIT
         self.SEARCH_QUERY_RETENTION_DAYS = _env_int(
             "PORTAL_SEARCH_QUERY_RETENTION_DAYS", self.SEARCH_QUERY_RETENTION_DAYS)
+        self.SEARCH_USAGE_FLUSH_SECONDS = _env_int("PORTAL_SEARCH_USAGE_FLUSH_SECONDS", self.SEARCH_USAGE_FLUSH_SECONDS)
         self.UPSTREAM_BASE_URLS = {
             name.lower(): env.get(f"PORTAL_{name}_BASE_URL") or default
             for name, default in UPSTREAM_DEFAULTS.items()
@@ -152,6 +158,8 @@ class ProductionConfig(Config):
 class TestingConfig(Config):
     TESTING = True
     LOG_REQUESTS = False
+    # Each search's usage rows are written at once; tests of the batching set their own window.
+    SEARCH_USAGE_FLUSH_SECONDS = 0
 
     def __init__(self):
         super().__init__()

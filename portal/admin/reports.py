@@ -18,6 +18,7 @@ from portal.core.errors import Invalid
 from portal.core.models import AuditEntry
 from portal.core.time import to_local
 from portal.extensions import db
+from portal.search import usage as search_usage
 from portal.search.models import SearchEvent
 from portal.training.models import Enrolment, TrainingSession
 
@@ -139,6 +140,7 @@ def _trainings(clinic, start, end):
 
 
 def _searches(clinic, start, end):
+    search_usage.flush()
     rows = db.session.execute(select(SearchEvent.source, SearchEvent.ok, SearchEvent.latency_ms).where(
         SearchEvent.clinic_id == clinic.id, SearchEvent.at >= start, SearchEvent.at < end)).all()
     by_source = defaultdict(list)

@@ -25,7 +25,7 @@ def authenticate_caller():
         return None
     raw = bearer_token()
     if raw is not None:
-        if not current_user.is_authenticated or g.get("api_token") is None:
+        if not current_user.is_authenticated or g.get("api_token_id") is None:
             raise Unauthorized(_("The API token is invalid or revoked."), code="invalid_token")
         return None
     if request.headers.get("Authorization"):

@@ -7,6 +7,7 @@ from portal.api.helpers import field, json_body
 from portal.api.openapi import errors, json_response
 from portal.api.openapi import json_body as body_schema
 from portal.auth import services
+from portal.auth.models import ApiToken
 from portal.core.errors import Invalid
 from portal.extensions import db, limiter
 
@@ -30,10 +31,10 @@ def create_token():
 
 @bp.delete("/tokens/current")
 def revoke_current_token():
-    token = g.get("api_token")
-    if token is None:
+    token_id = g.get("api_token_id")
+    if token_id is None:
         raise Invalid(_("Only a request made with a bearer token can revoke it."), code="no_token")
-    services.revoke_token(token)
+    services.revoke_token(db.session.get(ApiToken, token_id))
     db.session.commit()
     return "", 204
 

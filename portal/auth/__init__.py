@@ -16,7 +16,6 @@ def bearer_token():
 
 def init_app(app):
     from portal.auth import cli, services, views  # noqa: F401  (cli registers commands)
-    from portal.auth.models import ApiToken
     from portal.core.errors import error_response, wants_json
     from portal.core.nav import NavItem, add_nav_item
 
@@ -24,6 +23,7 @@ def init_app(app):
     login_manager.login_view = "auth.sign_in"
     login_manager.login_message = _l("Please sign in.")
     login_manager.session_protection = "basic"
+    services.track_token_callers()
 
     @login_manager.user_loader
     def load_user(user_id):
@@ -34,11 +34,11 @@ def init_app(app):
         raw = bearer_token()
         if raw is None:
             return None
-        token = ApiToken.find_active(raw)
-        if token is None:
+        found = services.caller_for_token(raw)
+        if found is None:
             return None
-        g.api_token = token
-        return token.user
+        g.api_token_id, user = found
+        return user
 
     @login_manager.unauthorized_handler
     def unauthorized():

@@ -3,8 +3,8 @@ import hashlib
 import secrets
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Index, String, select
-from sqlalchemy.orm import Mapped, contains_eager, mapped_column, relationship
+from sqlalchemy import Boolean, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.core.db import UTCDateTime, utcnow
@@ -106,19 +106,6 @@ class ApiToken(db.Model):
         token = cls(user=user, token_hash=hash_secret(raw), name=name)
         db.session.add(token)
         return token, raw
-
-    @staticmethod
-    def find_active(raw):
-        # Every API call checks its token: one round trip loads the token with its user, clinic and roles.
-        return db.session.execute(
-            select(ApiToken).join(ApiToken.user)
-            .options(contains_eager(ApiToken.user).joinedload(User.role_rows))
-            .where(
-                ApiToken.token_hash == hash_secret(raw),
-                ApiToken.revoked_at.is_(None),
-                User.active.is_(True),
-            )
-        ).unique().scalar_one_or_none()
 
 
 class SignInSession(db.Model):

@@ -8,11 +8,13 @@ from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.auth import signin_limits
-from portal.auth.models import ROLES, ApiToken, SignInSession, User, hash_secret, new_secret
+from portal.auth.models import ROLES, ApiToken, SignInSession, User, UserRole, hash_secret, new_secret
 from portal.clinics.models import Clinic
-from portal.core import audit
+from portal.core import audit, versioned_cache
 from portal.core.db import utcnow
 from portal.core.errors import Invalid, NotAllowed, RateLimited, Unauthorized
 from portal.core.notifications import in_language_of, notify
@@ -22,6 +24,12 @@ from portal.extensions import db
 
 MIN_PASSWORD_LENGTH = 10
 SET_PASSWORD_MAX_AGE = 3 * 24 * 3600
+
+# Token callers are cached while no user, role or token changed (see track_token_callers).
+TOKEN_SCOPES = ("auth:tokens",)
+TOKEN_ENTRY_SECONDS = 60
+# What a cached caller carries: every user column but the password hash, which stays in the database.
+CALLER_ATTRIBUTES = tuple(attr for attr in User.__mapper__.column_attrs if attr.key != "password_hash")
 
 
 def normalise_email(raw):
@@ -79,6 +87,52 @@ def user_for_session(user_id, raw_key):
     return db.session.scalar(
         select(User).join(SignInSession, SignInSession.user_id == User.id).where(
             User.id == int(user_id), SignInSession.key_hash == hash_secret(raw_key), User.active.is_(True)))
+
+
+def caller_for_token(raw):
+    """``(token_id, user)`` for an active token of an active user, else None.
+
+    Every API call asks this, so it stays cheap: one Core query reads the
+    token, its user and the user's roles, and with Redis the answer is cached
+    until any user, role or token changes (portal.core.versioned_cache). The
+    user is attached to the session as if just loaded, without SQL; what the
+    answer does not carry (the password hash, the clinic) loads on first use.
+    """
+    token_hash = hash_secret(raw)
+    found = versioned_cache.get_or_compute(TOKEN_SCOPES, f"auth:token:{token_hash}",
+                                           lambda: (_token_caller(token_hash), None), lifetime=TOKEN_ENTRY_SECONDS)
+    if found is None:
+        return None
+    token_id, columns, roles = found
+    return token_id, _attached_user(columns, roles)
+
+
+def _token_caller(token_hash):
+    rows = db.session.execute(
+        select(ApiToken.id, UserRole.role, *(attr.class_attribute for attr in CALLER_ATTRIBUTES))
+        .join_from(ApiToken, User, ApiToken.user_id == User.id)
+        .outerjoin(UserRole, UserRole.user_id == User.id)
+        .where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None), User.active.is_(True))
+    ).all()
+    if not rows:
+        return None
+    columns = {attr.key: value for attr, value in zip(CALLER_ATTRIBUTES, rows[0][2:])}
+    return rows[0][0], columns, sorted(row[1] for row in rows if row[1] is not None)
+
+
+def _attached_user(columns, roles):
+    user = User(**columns)
+    role_rows = [UserRole(user_id=user.id, role=role) for role in roles]
+    for instance in (user, *role_rows):
+        make_transient_to_detached(instance)
+    set_committed_value(user, "role_rows", role_rows)
+    return db.session.merge(user, load=False)
+
+
+def track_token_callers():
+    """Any committed change to a user, a role or a token ends every cached token caller."""
+    for model in (User, UserRole, ApiToken):
+        versioned_cache.track(model, lambda row: TOKEN_SCOPES, bulk_scopes=TOKEN_SCOPES)
 
 
 def check_password_strength(password, field="password"):

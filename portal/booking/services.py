@@ -272,7 +272,7 @@ def _transition(booking, from_statuses, **values):
     """
     result = db.session.execute(
         update(Booking).where(Booking.id == booking.id, Booking.status.in_(from_statuses)).values(**values)
-        .execution_options(**{cache.ROOMS_OPTION: {booking.room_id}}))
+        .execution_options(**cache.rooms_option({booking.room_id})))
     if result.rowcount != 1:
         db.session.refresh(booking)
         return False
@@ -355,12 +355,12 @@ def release_no_shows(*, now):
             update(Booking).where(Booking.status == "booked", Booking.start_at <= now - timedelta(minutes=grace),
                                   Booking.room_id.in_(rooms_with_grace))
             .values(status="no_show").returning(Booking.id, Booking.room_id)
-            .execution_options(synchronize_session=False, **{cache.ROOMS_OPTION: set()})).all()
+            .execution_options(synchronize_session=False, **cache.rooms_option(()))).all()
         released_ids += [row.id for row in rows]
-        cache.mark_changed(db.session, {row.room_id for row in rows})
+        cache.mark_rooms_changed(db.session, {row.room_id for row in rows})
     db.session.execute(
         update(Booking).where(Booking.status == "checked_in", Booking.end_at <= now).values(status="completed")
-        .execution_options(synchronize_session=False, **{cache.ROOMS_OPTION: set()}))
+        .execution_options(synchronize_session=False, **cache.rooms_option(())))
     released = db.session.scalars(select(Booking).where(Booking.id.in_(released_ids))
                                   .order_by(Booking.start_at)).all() if released_ids else []
     for booking in released:
@@ -376,7 +376,7 @@ def send_reminders(*, now, lead_minutes=60):
         update(Booking).where(Booking.status == "booked", Booking.reminder_sent_at.is_(None),
                               Booking.start_at > now, Booking.start_at <= now + timedelta(minutes=lead_minutes))
         .values(reminder_sent_at=now).returning(Booking.id)
-        .execution_options(synchronize_session=False, **{cache.ROOMS_OPTION: set()})).all()
+        .execution_options(synchronize_session=False, **cache.rooms_option(()))).all()
     reminded = db.session.scalars(select(Booking).where(Booking.id.in_([row.id for row in rows]))
                                   .order_by(Booking.start_at)).all() if rows else []
     for booking in reminded:

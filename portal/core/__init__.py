@@ -17,7 +17,7 @@ CONTENT_SECURITY_POLICY = (
 
 
 def init_app(app):
-    from portal.core import health, notifications, request_log, views
+    from portal.core import health, notifications, request_log, versioned_cache, views
     from portal.core.errors import register_error_handlers
     from portal.core.time import format_local
 
@@ -26,6 +26,7 @@ def init_app(app):
     register_error_handlers(app)
     notifications.init_app(app)
     request_log.init_app(app)
+    versioned_cache.init_app(app)
 
     @app.template_filter("local_time")
     def local_time(value, tz_name=None, fmt="short"):

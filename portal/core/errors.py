@@ -4,7 +4,7 @@ Services raise these with a stable snake_case code and a human message; the
 HTML views show the message (next to the field when one is named) and the
 API answers {"error": {"code", "message"}} with the matching status.
 """
-from flask import jsonify, render_template, request
+from flask import jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
@@ -60,6 +60,10 @@ class RateLimited(DomainError):
     status = 429
     default_code = "rate_limited"
 
+    def __init__(self, message, *, retry_after=None, **kwargs):
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after  # seconds, sent as Retry-After
+
 
 class UpstreamFailure(DomainError):
     status = 502
@@ -88,12 +92,20 @@ def error_response(status, code, message, extra=None):
     return render_template("core/error.html", status=status, message=message), status
 
 
+def _with_retry_after(response, seconds):
+    response = make_response(response)
+    if seconds:
+        response.headers["Retry-After"] = str(seconds)
+    return response
+
+
 def register_error_handlers(app):
     @app.errorhandler(DomainError)
     def handle_domain_error(error):
         db.session.rollback()
         extra = {k: v for k, v in error.to_dict().items() if k not in ("code", "message")}
-        return error_response(error.status, error.code, error.message, extra)
+        return _with_retry_after(error_response(error.status, error.code, error.message, extra),
+                                 getattr(error, "retry_after", None))
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error):
@@ -108,10 +120,7 @@ def register_error_handlers(app):
             429: _("Too many requests. Please wait a minute and try again."),
         }
         message = messages.get(status) or error.description or error.name
-        response = error_response(status, code, str(message))
-        if status == 429 and getattr(error, "retry_after", None):
-            response[0].headers["Retry-After"] = str(error.retry_after)
-        return response
+        return _with_retry_after(error_response(status, code, str(message)), getattr(error, "retry_after", None))
 
     @app.errorhandler(DataError)
     def handle_bad_value(error):

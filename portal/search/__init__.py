@@ -9,10 +9,11 @@ def _is_clinic_admin(user):
 
 def init_app(app):
     from portal.core.nav import NavItem, add_nav_item
-    from portal.search import models, views  # noqa: F401  (tables known to migrations)
-    from portal.search.ratelimit import check_search_rate_limit
+    from portal.search import models, ratelimit, services, usage, views  # noqa: F401  (tables known to migrations)
 
-    check_search_rate_limit(app.config["SEARCH_RATE_LIMIT"])
+    ratelimit.init_app(app)
+    usage.init_app(app)
+    services.keep_search_settings(app)
     app.register_blueprint(views.bp)
     add_nav_item(app, NavItem("search.search_page", _l("Search"),
                               visible=lambda user: user.clinic_id is not None, order=50))

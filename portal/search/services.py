@@ -7,11 +7,10 @@ cache is keyed by a SHA-256 hash of the normalised search and holds only the
 results; usage statistics keep one row per source and search with the
 clinic, the time, the outcome and the latency — no person, no text.
 
-A cached repeat is the common case and stays cheap: one query reads the
-clinic's linked sources and library prefix together, one cache GET answers,
-and the usage rows go in with one Core INSERT in a short transaction of their
-own (no ORM unit of work, and the caller's session is neither flushed nor
-committed, so the signed-in user is not expired and reloaded).
+A cached repeat is the common case and stays cheap: the clinic's linked
+sources and library prefix are kept by each process for a short while, one
+cache GET answers, and the usage rows wait in a per-process batch
+(portal.search.usage).
 
 Only the configured upstream base URLs are ever contacted: the providers are
 built from configuration once per app, a user chooses among them by name, and
@@ -30,16 +29,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote, urlsplit
 
+from cachelib import SimpleCache
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, insert, literal, select, union_all
+from sqlalchemy import delete, literal, select, union_all
 
 from portal.core import audit
-from portal.core.db import is_sqlite
 from portal.core.errors import Conflict, Invalid, NotFound, UpstreamFailure
 from portal.core.permissions import can_administer_clinic, require
 from portal.core.time import zone
 from portal.extensions import cache, db
+from portal.search import usage
 from portal.search.errors import QueryError, UpstreamError
 from portal.search.fanout import SearchOptions, search_all, select_sources
 from portal.search.http import ncbi_rate_limiter, register_secret
@@ -55,6 +55,8 @@ PUBMED_RECORD_URL = "https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
 API_KEY_SETTINGS = {"pubmed": "PORTAL_NCBI_API_KEY", "openalex": "PORTAL_OPENALEX_API_KEY"}
 
 SOURCE_LABELS = {name: cls.label for name, cls in PROVIDER_CLASSES.items()}
+# Clinics whose search settings a process keeps (the city has about a hundred polyclinics).
+SETTINGS_KEPT_CLINICS = 1000
 
 
 # --- providers -----------------------------------------------------------------------------
@@ -103,20 +105,29 @@ def close_providers(app):
 
 # --- linked sources ------------------------------------------------------------------------
 
-def linked_sources(clinic_id):
-    """The sources a clinic has linked, in canonical order (all of them for a
-    user without a clinic, i.e. a superadmin)."""
-    if clinic_id is None:
-        return SOURCE_NAMES
-    unlinked = set(db.session.scalars(select(UnlinkedSource.source).where(UnlinkedSource.clinic_id == clinic_id)))
-    return tuple(name for name in SOURCE_NAMES if name not in unlinked)
+SETTINGS_KEY = "portal_search_settings"
 
 
 def search_settings(clinic_id):
-    """``(linked_sources(clinic_id), link_prefix(clinic_id))`` in one round trip:
-    both are read for every search, cached or not."""
+    """``(linked sources, link prefix)`` of a clinic, read for every search.
+
+    They change a few times a year, so each process keeps them for
+    SEARCH_SETTINGS_CACHE_SECONDS: an admin's change reaches every server
+    within that time, at once on the one that made it. The admin pages read
+    the database (``stored_search_settings``).
+    """
     if clinic_id is None:
         return SOURCE_NAMES, None
+    kept = current_app.extensions[SETTINGS_KEY]
+    found = kept.get(clinic_id)
+    if found is None:
+        found = stored_search_settings(clinic_id)
+        kept.set(clinic_id, found)
+    return found
+
+
+def stored_search_settings(clinic_id):
+    """``(linked sources, link prefix)`` as stored, in one round trip."""
     rows = db.session.execute(union_all(
         select(literal("unlinked").label("kind"), UnlinkedSource.source.label("value"))
         .where(UnlinkedSource.clinic_id == clinic_id),
@@ -126,6 +137,15 @@ def search_settings(clinic_id):
     unlinked = {value for kind, value in rows if kind == "unlinked"}
     prefix = next((value for kind, value in rows if kind == "prefix"), None)
     return tuple(name for name in SOURCE_NAMES if name not in unlinked), prefix
+
+
+def keep_search_settings(app):
+    app.extensions[SETTINGS_KEY] = SimpleCache(threshold=SETTINGS_KEPT_CLINICS,
+                                               default_timeout=app.config["SEARCH_SETTINGS_CACHE_SECONDS"])
+
+
+def _settings_changed(clinic_id):
+    current_app.extensions[SETTINGS_KEY].delete(clinic_id)
 
 
 def set_linked_sources(actor, clinic, sources, *, now):
@@ -146,6 +166,7 @@ def set_linked_sources(actor, clinic, sources, *, now):
         if name not in chosen:
             db.session.add(UnlinkedSource(clinic_id=clinic.id, source=name))
     db.session.flush()
+    _settings_changed(clinic.id)
     audit.record("search.sources_linked", actor=actor, clinic_id=clinic.id,
                  details={"sources": [name for name in SOURCE_NAMES if name in chosen], "at": now.isoformat()})
 
@@ -169,9 +190,9 @@ def search(actor, *, q, sources=None, page=1, year_from=None, year_to=None, open
     years (``invalid_parameter``). A failing source never raises: it shows as
     that source's error next to the others' results. Identical searches are
     answered from the cache; answers with a failed source are not cached, so
-    a passing outage is not remembered. Every search records one usage row
-    per source, committed at once in a transaction of its own (usage is a
-    fact whatever the caller does next; the caller's session is untouched).
+    a passing outage is not remembered. Every search counts one usage row
+    per source (portal.search.usage; the caller's session is untouched on
+    PostgreSQL).
     """
     try:
         options = SearchOptions(" ".join(q.split()) if isinstance(q, str) else q, page=page,
@@ -187,7 +208,7 @@ def search(actor, *, q, sources=None, page=1, year_from=None, year_to=None, open
     data = cache.get(key)
     if data is not None:
         elapsed_ms = round((time.monotonic() - started) * 1000)
-        record_usage([{"clinic_id": actor.clinic_id, "source": name, "at": now, "ok": True, "error_code": None,
+        usage.record([{"clinic_id": actor.clinic_id, "source": name, "at": now, "ok": True, "error_code": None,
                        "latency_ms": elapsed_ms, "cached": True} for name in chosen])
         return SearchOutcome(data, cached=True, link_prefix=prefix)
 
@@ -196,36 +217,13 @@ def search(actor, *, q, sources=None, page=1, year_from=None, year_to=None, open
     result = search_all({name: all_providers[name] for name in chosen}, options,
                         source_budget=float(config["SEARCH_SOURCE_BUDGET_SECONDS"]),
                         total_budget=float(config["SEARCH_TOTAL_BUDGET_SECONDS"]))
-    record_usage([{"clinic_id": actor.clinic_id, "source": name, "at": now, "ok": status.status == "ok",
+    usage.record([{"clinic_id": actor.clinic_id, "source": name, "at": now, "ok": status.status == "ok",
                    "error_code": status.error.code if status.error else None,
                    "latency_ms": status.latency_ms, "cached": False} for name, status in result.sources.items()])
     data = result.as_dict()
     if all(status.status == "ok" for status in result.sources.values()):
         cache.set(key, data, timeout=int(config["SEARCH_CACHE_SECONDS"]))
     return SearchOutcome(data, cached=False, link_prefix=prefix)
-
-
-def record_usage(rows):
-    """Insert usage rows (``SearchEvent`` columns) with one Core INSERT and
-    commit them before returning; a single statement is atomic, so the rows
-    of one search are kept together.
-
-    PostgreSQL: on a pooled connection of its own in autocommit mode — one
-    round trip (no BEGIN/COMMIT, no ORM unit of work), and the caller's
-    session is not committed, so its objects (the signed-in user) are not
-    expired and reloaded. SQLite has a single writer and this session's
-    transaction already holds the write lock (BEGIN IMMEDIATE, see
-    portal/core/db.py), so there the rows go in with it and it is committed.
-    """
-    if not rows:
-        return
-    statement = insert(SearchEvent.__table__).values(rows)
-    if is_sqlite():
-        db.session.execute(statement)
-        db.session.commit()
-        return
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(statement)
 
 
 def cache_key(options, sources):
@@ -260,13 +258,6 @@ def fetch_pubmed_abstract(pmid):
 
 
 # --- links -----------------------------------------------------------------------------------
-
-def link_prefix(clinic_id):
-    if clinic_id is None:
-        return None
-    settings = db.session.get(ClinicSearchSettings, clinic_id)
-    return settings.link_prefix if settings else None
-
 
 def record_links(record, prefix=None):
     """Where a reader can open a result: the DOI (through the clinic's library
@@ -305,6 +296,7 @@ def set_link_prefix(actor, clinic, prefix, *, now):
     settings.link_prefix = prefix
     db.session.add(settings)
     db.session.flush()
+    _settings_changed(clinic.id)
     audit.record("search.link_prefix_set", actor=actor, clinic_id=clinic.id,
                  details={"link_prefix": prefix, "at": now.isoformat()})
 
@@ -472,6 +464,7 @@ def usage_statistics(clinic, *, since, until):
     function and PostgreSQL's differs, and one clinic's events of a few months
     are few enough to read.
     """
+    usage.flush()
     rows = db.session.execute(
         select(SearchEvent.at, SearchEvent.source, SearchEvent.ok, SearchEvent.cached, SearchEvent.latency_ms)
         .where(SearchEvent.clinic_id == clinic.id, SearchEvent.at >= since, SearchEvent.at < until))

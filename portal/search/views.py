@@ -51,7 +51,7 @@ def _source_choices(names):
 @login_required
 @search_rate_limit
 def search_page():
-    linked = services.linked_sources(current_user.clinic_id)
+    linked, prefix = services.search_settings(current_user.clinic_id)
     form = SearchForm(request.args)
     form.sources.choices = _source_choices(linked)
     outcome, error = None, None
@@ -69,7 +69,6 @@ def search_page():
                 error = exc
     if not form.sources.data:
         form.sources.data = list(linked)
-    prefix = services.link_prefix(current_user.clinic_id)
     results = []
     if outcome:
         results = [dict(record, links=services.record_links(record, prefix),
@@ -103,7 +102,7 @@ def pubmed_record(pmid):
 @login_required
 def reading_list():
     references = services.reading_list(current_user)
-    prefix = services.link_prefix(current_user.clinic_id)
+    _linked, prefix = services.search_settings(current_user.clinic_id)
     links = {reference.id: services.record_links(
         {"doi": reference.doi, "pmid": reference.pmid}, prefix) for reference in references}
     return render_template("search/reading_list.html", references=references, links=links,
@@ -201,13 +200,13 @@ def _administered_clinic():
 
 
 def _admin_page(clinic, **forms):
-    sources_form = forms.get("sources_form") or SourcesForm(formdata=None, sources=list(
-        services.linked_sources(clinic.id)))
+    linked, prefix = services.stored_search_settings(clinic.id)
+    sources_form = forms.get("sources_form") or SourcesForm(formdata=None, sources=list(linked))
     sources_form.sources.choices = _source_choices(SOURCE_NAMES)
     return render_template(
         "search/admin.html", clinic=clinic, sources_form=sources_form,
         prefix_form=forms.get("prefix_form") or LinkPrefixForm(
-            formdata=None, link_prefix=services.link_prefix(clinic.id) or ""),
+            formdata=None, link_prefix=prefix or ""),
         resource_form=forms.get("resource_form") or ResourceForm(formdata=None),
         resources=services.linked_resources(clinic.id), action_form=ActionForm())
 

@@ -1,13 +1,17 @@
 """GET /api/v1/search against the replay server of recorded upstream answers."""
+import time
 from urllib.parse import quote
 
 import pytest
 from sqlalchemy import select
 
+from portal.auth.models import User
+from portal.core.db import utcnow
 from portal.extensions import db
 from portal.search import services
 from portal.search.models import SearchEvent
 from portal.search.ratelimit import check_search_rate_limit
+from tests.conftest import make_config
 
 from .conftest import DEFAULT_SAMPLES
 from .portal_search_setup import (  # noqa: F401  (fixtures)
@@ -168,13 +172,13 @@ def test_an_identical_search_is_answered_from_the_cache(api, upstream):
     assert sorted(events) == [("crossref", False), ("crossref", True), ("pubmed", False), ("pubmed", True)]
 
 
-def test_a_cached_answer_still_gets_the_clinic_link_prefix_and_linked_sources(api, upstream, clinic_doctor):
-    from portal.search.models import ClinicSearchSettings, UnlinkedSource
-
+def test_a_cached_answer_still_gets_the_clinic_link_prefix_and_linked_sources(api, upstream, clinic_doctor,
+                                                                               make_user):
+    admin = make_user("admin", clinic=clinic_doctor.clinic)
     first = api.get("/api/v1/search?q=ecology&sources=crossref").get_json()
-    db.session.add_all([ClinicSearchSettings(clinic_id=clinic_doctor.clinic_id,
-                                             link_prefix="https://proxy.library.example/login?url="),
-                        UnlinkedSource(clinic_id=clinic_doctor.clinic_id, source="pubmed")])
+    services.set_link_prefix(admin, admin.clinic, "https://proxy.library.example/login?url=", now=utcnow())
+    services.set_linked_sources(admin, admin.clinic, [name for name in services.SOURCE_NAMES if name != "pubmed"],
+                                now=utcnow())
     db.session.commit()
 
     second = api.get("/api/v1/search?q=ecology&sources=crossref").get_json()
@@ -184,6 +188,30 @@ def test_a_cached_answer_still_gets_the_clinic_link_prefix_and_linked_sources(ap
     doi = "https%3A%2F%2Fdoi.org%2F10.1093%2Fobo%2F9780199830060-0238"
     assert [r["links"].get("doi") for r in first["results"]][0] == "https://doi.org/10.1093/obo/9780199830060-0238"
     assert [r["links"].get("doi") for r in second["results"]][0] == "https://proxy.library.example/login?url=" + doi
+    assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "unknown_source"
+
+
+@pytest.mark.parametrize("search_settings", [{"SEARCH_SETTINGS_CACHE_SECONDS": 1}])
+def test_a_change_made_by_another_server_reaches_searches_within_the_settings_lifetime(
+        api, upstream, clinic_doctor, make_user, database_url, search_settings):
+    from portal import create_app
+
+    admin_id = make_user("admin", clinic=clinic_doctor.clinic).id
+    assert api.get("/api/v1/search?q=ecology&sources=pubmed").status_code == 200
+    other_server = create_app(make_config(database_url))
+    db.session.commit()  # SQLite: release the test's write lock before the other server writes
+    with other_server.app_context():
+        other_admin = db.session.get(User, admin_id)
+        services.set_linked_sources(other_admin, other_admin.clinic, ["crossref"], now=utcnow())
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+
+    kept = api.get("/api/v1/search?q=ecology&sources=pubmed")
+    time.sleep(1.2)
+    refused = api.get("/api/v1/search?q=ecology&sources=pubmed")
+
+    assert kept.status_code == 200
     assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "unknown_source"
 
 
@@ -205,6 +233,7 @@ def test_searches_beyond_the_rate_limit_answer_429_in_the_error_shape(api, upstr
     assert answers == [200] * 30
     assert refused.status_code == 429
     assert refused.get_json()["error"]["code"] == "rate_limited"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 61
     assert colleague.status_code == 200  # the limit is per user, not per address
 
 

@@ -78,22 +78,22 @@ def test_usage_rows_are_committed_by_the_search_itself(clinic_doctor, upstream):
     assert sorted(events) == [("crossref", False, True), ("crossref", True, True)]
 
 
-def test_search_settings_reads_linked_sources_and_prefix_together(make_user):
+def test_stored_search_settings_read_linked_sources_and_prefix_together(make_user):
     from portal.search.models import ClinicSearchSettings, UnlinkedSource
 
     doctor, other = make_user("doctor"), make_user("doctor")
-    assert services.search_settings(doctor.clinic_id) == (services.SOURCE_NAMES, None)
+    assert services.stored_search_settings(doctor.clinic_id) == (services.SOURCE_NAMES, None)
     assert services.search_settings(None) == (services.SOURCE_NAMES, None)
     db.session.add_all([UnlinkedSource(clinic_id=doctor.clinic_id, source="crossref"),
                         UnlinkedSource(clinic_id=doctor.clinic_id, source="pubmed"),
                         ClinicSearchSettings(clinic_id=doctor.clinic_id, link_prefix="https://proxy.example/")])
     db.session.commit()
 
-    linked, prefix = services.search_settings(doctor.clinic_id)
+    linked, prefix = services.stored_search_settings(doctor.clinic_id)
     assert linked == tuple(name for name in services.SOURCE_NAMES if name not in {"crossref", "pubmed"})
-    assert linked == services.linked_sources(doctor.clinic_id)
-    assert prefix == "https://proxy.example/" == services.link_prefix(doctor.clinic_id)
-    assert services.search_settings(other.clinic_id) == (services.SOURCE_NAMES, None)
+    assert prefix == "https://proxy.example/"
+    assert services.search_settings(doctor.clinic_id) == (linked, prefix)
+    assert services.stored_search_settings(other.clinic_id) == (services.SOURCE_NAMES, None)
 
 
 def test_no_query_text_is_stored_anywhere_in_the_database(app, clinic_doctor, upstream):
@@ -164,4 +164,4 @@ def test_the_last_linked_source_cannot_be_unlinked(make_user):
     with pytest.raises(Invalid) as error:
         services.set_linked_sources(admin, admin.clinic, [], now=utcnow())
     assert error.value.code == "no_source"
-    assert services.linked_sources(admin.clinic_id) == services.SOURCE_NAMES
+    assert services.stored_search_settings(admin.clinic_id)[0] == services.SOURCE_NAMES
