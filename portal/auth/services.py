@@ -7,7 +7,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -107,13 +107,23 @@ def caller_for_token(raw):
     return token_id, _attached_user(columns, roles)
 
 
+def _token_caller_statement():
+    # Built once: composing the statement cost more than running it.
+    users, tokens, roles = User.__table__, ApiToken.__table__, UserRole.__table__
+    return (
+        select(tokens.c.id, roles.c.role, *(users.c[attr.columns[0].key] for attr in CALLER_ATTRIBUTES))
+        .join_from(tokens, users, tokens.c.user_id == users.c.id)
+        .outerjoin(roles, roles.c.user_id == users.c.id)
+        .where(tokens.c.token_hash == bindparam("token_hash"), tokens.c.revoked_at.is_(None),
+               users.c.active.is_(True))
+    )
+
+
+TOKEN_CALLER = _token_caller_statement()
+
+
 def _token_caller(token_hash):
-    rows = db.session.execute(
-        select(ApiToken.id, UserRole.role, *(attr.class_attribute for attr in CALLER_ATTRIBUTES))
-        .join_from(ApiToken, User, ApiToken.user_id == User.id)
-        .outerjoin(UserRole, UserRole.user_id == User.id)
-        .where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None), User.active.is_(True))
-    ).all()
+    rows = db.session.connection().execute(TOKEN_CALLER, {"token_hash": token_hash}).all()
     if not rows:
         return None
     columns = {attr.key: value for attr, value in zip(CALLER_ATTRIBUTES, rows[0][2:])}
