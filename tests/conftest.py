@@ -14,6 +14,7 @@ import re
 import shutil
 import socket
 import threading
+import uuid
 from datetime import time
 
 import pytest
@@ -74,6 +75,14 @@ def make_config(database_url, **overrides):
     for key, value in overrides.items():
         setattr(config, key, value)
     return config
+
+
+def redis_config(redis_url):
+    """Settings for an app that keeps its cache and limits in Redis, as config.py sets them from
+    REDIS_URL, under a key prefix of its own: other test runs share this Redis and reuse ids."""
+    prefix = f"test-{uuid.uuid4().hex}:"
+    return {"REDIS_URL": redis_url, "CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": redis_url,
+            "CACHE_KEY_PREFIX": prefix, "RATELIMIT_STORAGE_URI": redis_url, "RATELIMIT_KEY_PREFIX": prefix + "limits"}
 
 
 @pytest.fixture(scope="session")

@@ -45,10 +45,11 @@ def search_rate_limit(view):
     @functools.wraps(view)
     def limited(*args, **kwargs):
         if limiter.enabled and not _no_search_requested():
-            user_key = f"user:{current_user.get_id()}"
+            # Under the key prefix Flask-Limiter uses, so deployments sharing a Redis do not share counts.
+            identifiers = (current_app.config["RATELIMIT_KEY_PREFIX"], SCOPE, f"user:{current_user.get_id()}")
             for item in current_app.extensions[PARSED_KEY]:
-                if not limiter.limiter.hit(item, SCOPE, user_key):
-                    reset_at = limiter.limiter.get_window_stats(item, SCOPE, user_key).reset_time
+                if not limiter.limiter.hit(item, *identifiers):
+                    reset_at = limiter.limiter.get_window_stats(item, *identifiers).reset_time
                     raise RateLimited(_("Too many searches. Please wait a minute and try again."),
                                       retry_after=max(1, int(reset_at - time.time()) + 1))
         return view(*args, **kwargs)

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from portal.core.models import AuditEntry
 from portal.extensions import db, limiter
-from tests.conftest import PASSWORD, csrf_token_from, free_port
+from tests.conftest import PASSWORD, csrf_token_from, free_port, redis_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,12 +26,7 @@ def counter_backend(request):
 
 @pytest.fixture
 def config_overrides(request, counter_backend):
-    if counter_backend == "redis":
-        redis_url = request.getfixturevalue("redis_url")
-        prefix = f"test-{time.time_ns()}:"
-        return {"REDIS_URL": redis_url, "CACHE_KEY_PREFIX": prefix, "RATELIMIT_KEY_PREFIX": prefix + "limits",
-                "RATELIMIT_STORAGE_URI": redis_url}
-    return {}
+    return redis_config(request.getfixturevalue("redis_url")) if counter_backend == "redis" else {}
 
 
 @pytest.fixture(autouse=True)
