@@ -5,7 +5,6 @@ completed) over open workstation-minutes: the room's opening hours in the
 clinic's time zone, minus closures, times its workstations that are not
 retired. The weekday × hour heatmap spreads both over local clock hours.
 """
-import statistics
 from collections import defaultdict
 from datetime import datetime, timedelta
 
@@ -18,8 +17,7 @@ from portal.core.errors import Invalid
 from portal.core.models import AuditEntry
 from portal.core.time import to_local
 from portal.extensions import db
-from portal.search import usage as search_usage
-from portal.search.models import SearchEvent
+from portal.search import services as search_services
 from portal.training.models import Enrolment, TrainingSession
 
 OCCUPYING_STATUSES = ("booked", "checked_in", "completed")
@@ -140,15 +138,11 @@ def _trainings(clinic, start, end):
 
 
 def _searches(clinic, start, end):
-    search_usage.flush()
-    rows = db.session.execute(select(SearchEvent.source, SearchEvent.ok, SearchEvent.latency_ms).where(
-        SearchEvent.clinic_id == clinic.id, SearchEvent.at >= start, SearchEvent.at < end)).all()
-    by_source = defaultdict(list)
-    for source, ok, latency in rows:
-        by_source[source].append((ok, latency))
-    return {source: {"searches": len(events), "errors": sum(1 for ok, _latency in events if not ok),
-                     "median_latency_ms": round(statistics.median(latency for _ok, latency in events))}
-            for source, events in sorted(by_source.items())}
+    # The search package's own statistics for one month: answers from the cache count as searches,
+    # the median latency is the upstreams' (None when every answer came from the cache).
+    return {row.source: {"searches": row.searches, "cached": row.cached, "errors": row.errors,
+                         "median_latency_ms": row.median_latency_ms}
+            for row in search_services.usage_statistics(clinic, since=start, until=end)}
 
 
 def usage_report(clinic, first_day):

@@ -46,8 +46,10 @@ SCHEMAS = {
                             "items": {"type": "array", "items": {"type": "object"}}}},
                         "searches": {"type": "object", "description": "per source name",
                                      "additionalProperties": {"type": "object", "properties": {
-                                         "searches": {"type": "integer"}, "errors": {"type": "integer"},
-                                         "median_latency_ms": {"type": "integer"}}}},
+                                         "searches": {"type": "integer"}, "cached": {"type": "integer"},
+                                         "errors": {"type": "integer"},
+                                         "median_latency_ms": {"type": ["integer", "null"],
+                                                               "description": "upstream answers only"}}}},
                         "heatmap": {"type": "array", "description": "local weekday (Monday 0) × hour", "items": {
                             "type": "object", "properties": {
                                 "weekday": {"type": "integer"}, "hour": {"type": "integer"},

@@ -109,6 +109,7 @@ def _usage_fixture(make_room, make_workstation, make_user):
         SearchEvent(clinic_id=room.clinic_id, source="pubmed", at=monday_10_msk, ok=True, latency_ms=300),
         SearchEvent(clinic_id=room.clinic_id, source="pubmed", at=monday_10_msk, ok=False, latency_ms=900),
         SearchEvent(clinic_id=room.clinic_id, source="pubmed", at=monday_10_msk, ok=True, latency_ms=500),
+        SearchEvent(clinic_id=room.clinic_id, source="pubmed", at=monday_10_msk, ok=True, latency_ms=0, cached=True),
     ])
     course = Course(clinic_id=room.clinic_id, title="Доказательная медицина", academic_hours=2)
     session = TrainingSession(course=course, room_id=room.id, start_at=monday_10_msk + timedelta(days=2),
@@ -132,7 +133,8 @@ def test_usage_report_counts_occupancy_no_shows_refusals_trainings_and_searches(
     assert [ws["booked_minutes"] for ws in room_row["workstations"]] == [120, 0]
     assert report["bookings"]["no_shows"] == 1 and report["bookings"]["refused"] == 1
     assert report["trainings"]["fill_rate"] == 1 and report["trainings"]["waitlisted"] == 1
-    assert report["searches"] == {"pubmed": {"searches": 3, "errors": 1, "median_latency_ms": 500}}
+    # The answer from the cache counts as a search but not in the upstream's latency.
+    assert report["searches"] == {"pubmed": {"searches": 4, "cached": 1, "errors": 1, "median_latency_ms": 500}}
     monday_10 = next(cell for cell in report["heatmap"] if (cell["weekday"], cell["hour"]) == (0, 10))
     # January 2026 has four Mondays: the 10:00 cell holds 4 × 60 min × 2 workstations of open time.
     assert monday_10["open_minutes"] == 480 and monday_10["booked_minutes"] == 60
