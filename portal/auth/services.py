@@ -123,7 +123,9 @@ TOKEN_CALLER = _token_caller_statement()
 
 
 def _token_caller(token_hash):
-    rows = db.session.connection().execute(TOKEN_CALLER, {"token_hash": token_hash}).all()
+    # One statement on its own autocommit connection: no BEGIN and ROLLBACK round trips around it.
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        rows = connection.execute(TOKEN_CALLER, {"token_hash": token_hash}).all()
     if not rows:
         return None
     columns = {attr.key: value for attr, value in zip(CALLER_ATTRIBUTES, rows[0][2:])}
