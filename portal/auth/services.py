@@ -133,12 +133,17 @@ def _token_caller(token_hash):
 
 
 def _attached_user(columns, roles):
+    session = db.session()
+    loaded = session.identity_map.get(session.identity_key(User, columns["id"]))
+    if loaded is not None:
+        return loaded  # this session already holds the user (a test's, or a CLI's)
     user = User(**columns)
     role_rows = [UserRole(user_id=user.id, role=role) for role in roles]
     for instance in (user, *role_rows):
         make_transient_to_detached(instance)
     set_committed_value(user, "role_rows", role_rows)
-    return db.session.merge(user, load=False)
+    session.add(user)
+    return user
 
 
 def track_token_callers():
