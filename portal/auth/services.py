@@ -241,9 +241,15 @@ def create_user(actor, *, email, full_name, role, clinic=None, password=None, po
 
 
 def set_active(actor, user, active):
-    """Deactivating a user ends their sessions and API tokens at once."""
+    """Deactivating a user ends their sessions and API tokens at once.
+
+    Nobody deactivates their own account: an admin would lock themselves out
+    (and perhaps leave the clinic without an admin) by one wrong click.
+    """
     if actor is not None and not can_administer_clinic(actor, user.clinic_id):
         raise NotAllowed(_("You can only manage users of your own clinic."))
+    if actor is not None and not active and user.id == actor.id:
+        raise Invalid(_("You cannot deactivate your own account."), code="own_account", field="active")
     if user.is_superadmin and actor is not None and not is_superadmin(actor):
         raise NotAllowed(_("Only a city administrator can change city administrators."))
     user.active = active
@@ -254,7 +260,6 @@ def set_active(actor, user, active):
             token.revoked_at = utcnow()
     audit.record("user_activated" if active else "user_deactivated", actor=actor,
                  clinic_id=user.clinic_id, obj=user)
-
 
 
 def set_roles(actor, user, roles):

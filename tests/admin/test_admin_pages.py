@@ -30,6 +30,19 @@ def test_admin_creates_a_user_sets_roles_and_deactivates_them(auth, client, make
     assert actions == ["user_created", "user_roles_changed", "user_deactivated"]
 
 
+def test_an_admin_cannot_deactivate_their_own_account(api_as, auth, client, make_user):
+    admin = make_user(role="admin")
+    refused = api_as(admin).patch(f"/api/v1/users/{admin.id}", json={"active": False})
+    auth.login(admin)
+    page = client.post(f"/admin/users/{admin.id}/active", data={"csrf_token": auth.csrf_token()},
+                       follow_redirects=True)
+
+    assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "own_account"
+    assert "Нельзя отключить собственную учётную запись" in page.get_data(as_text=True)
+    db.session.expire_all()
+    assert admin.active is True
+
+
 def test_an_admin_never_grants_superadmin(api_as, make_clinic, make_user):
     clinic = make_clinic()
     admin, doctor = make_user(role="admin", clinic=clinic), make_user(clinic=clinic)
