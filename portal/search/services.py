@@ -113,8 +113,8 @@ def search_settings(clinic_id):
 
     They change a few times a year, so each process keeps them for
     SEARCH_SETTINGS_CACHE_SECONDS: an admin's change reaches every server
-    within that time, at once on the one that made it. The admin pages read
-    the database (``stored_search_settings``).
+    within that time (the one that made it drops its copy at once). The
+    admin pages read the database (``stored_search_settings``).
     """
     if clinic_id is None:
         return SOURCE_NAMES, None
