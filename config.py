@@ -91,7 +91,6 @@ class Config:
     SEARCH_SOURCE_BUDGET_SECONDS = 8.0
     SEARCH_TOTAL_BUDGET_SECONDS = 10.0
     SEARCH_CACHE_SECONDS = 600
-    SEARCH_QUERY_RETENTION_DAYS = 7
     # Usage rows are written in batches (portal/search/usage.py): at least this often, or at this many rows.
     SEARCH_USAGE_FLUSH_SECONDS = 10
     SEARCH_USAGE_BATCH_ROWS = 500
@@ -128,8 +127,6 @@ class Config:
         # for the per-address sign-in limit).
         self.PROXY_COUNT = _env_int("PORTAL_PROXY_COUNT", 0)
         self.SEARCH_RATE_LIMIT = env.get("PORTAL_SEARCH_RATE_LIMIT") or self.SEARCH_RATE_LIMIT
-        self.SEARCH_QUERY_RETENTION_DAYS = _env_int(
-            "PORTAL_SEARCH_QUERY_RETENTION_DAYS", self.SEARCH_QUERY_RETENTION_DAYS)
         self.SEARCH_USAGE_FLUSH_SECONDS = _env_int("PORTAL_SEARCH_USAGE_FLUSH_SECONDS", self.SEARCH_USAGE_FLUSH_SECONDS)
         self.UPSTREAM_BASE_URLS = {
             name.lower(): env.get(f"PORTAL_{name}_BASE_URL") or default

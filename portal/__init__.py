@@ -4,17 +4,25 @@ import importlib
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from portal.core import transaction
 from portal.extensions import babel, cache, csrf, db, limiter, login_manager, migrate
 
 # Feature packages, each exposing init_app(app). Order only matters for navigation.
-FEATURES = ("core", "auth", "clinics", "booking", "training", "search", "admin", "api", "privacy", "demo")
+FEATURES = ("core", "auth", "clinics", "booking", "training", "search", "reports", "admin", "api", "privacy", "demo")
+
+
+class Portal(Flask):
+    """Flask with one database transaction per request, ended where the view's answer is known."""
+
+    def dispatch_request(self):
+        return transaction.finish_request(self.make_response(super().dispatch_request()))
 
 
 def create_app(config=None):
     """Build the app. `config` is a config object (see config.py); default from the environment."""
     from config import config_from_env
 
-    app = Flask(__name__, instance_relative_config=False)
+    app = Portal(__name__, instance_relative_config=False)
     app.config.from_object(config or config_from_env())
     if app.config.get("PROXY_COUNT"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=1, x_host=1)

@@ -7,7 +7,7 @@ def _dashboard_panel(user):
     from flask import render_template
     from markupsafe import Markup
 
-    from portal.admin.summary import clinic_summary
+    from portal.reports.summary import clinic_summary
     from portal.clinics.permissions import is_admin
     from portal.core.db import utcnow
 
@@ -20,12 +20,10 @@ def _dashboard_panel(user):
 
 def init_app(app):
     from portal.admin import views
-    from portal.admin.charts import percent
     from portal.clinics.permissions import is_admin
-    from portal.core.nav import NavItem, add_nav_item, add_dashboard_panel
+    from portal.core.nav import NavItem, add_dashboard_panel, add_nav_item
 
     app.register_blueprint(views.bp)
-    app.jinja_env.globals["percent"] = percent
     add_nav_item(app, NavItem("admin.index", _l("Administration"), visible=is_admin, order=700))
     add_nav_item(app, NavItem("admin.audit", _l("Audit log"), visible=is_admin, order=710))
     add_dashboard_panel(app, _dashboard_panel, order=50)

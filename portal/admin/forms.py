@@ -4,8 +4,17 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, DateTimeLocalField, EmailField, IntegerField, SelectField,
-                     SelectMultipleField, StringField, TextAreaField)
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    EmailField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -160,9 +169,6 @@ class RolesForm(FlaskForm):
 class ActiveForm(FlaskForm):
     active = BooleanField()
 
-
-class ConfirmForm(FlaskForm):
-    """A bare button: only the CSRF token."""
 
 
 class AuditFilterForm(FlaskForm):

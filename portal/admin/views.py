@@ -1,28 +1,27 @@
 """Admin screens: each view loads (404), checks access (403), calls a service, renders."""
 import csv
 import io
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import or_, select
 from wtforms.fields.choices import SelectChoice
 
 from portal.admin import forms
-from portal.admin.summary import clinic_summary
-from portal.admin.charts import heatmap_svg, trend_svg
-from portal.admin.reports import csv_rows, parse_month, usage_report
+from portal.reports import audit_log
+from portal.reports.charts import heatmap_svg, trend_svg
+from portal.reports.usage import csv_rows, parse_month, usage_report
+from portal.reports.summary import clinic_summary
 from portal.auth import services as auth_services
-from portal.auth.models import User
+from portal.auth.permissions import can_manage_user, get_administered_user_or_404
 from portal.clinics import services
 from portal.clinics.labels import status_label
 from portal.clinics.models import Clinic, Closure, EquipmentItem, ProblemReport, Room, Workstation
-from portal.clinics.permissions import can_manage_user, get_administered_or_404, is_admin
+from portal.clinics.permissions import get_administered_or_404, is_admin
 from portal.core.db import utcnow
 from portal.core.errors import DomainError
-from portal.core.forms import show_error, submit
-from portal.core.models import AuditEntry
+from portal.core.forms import run_action, show_error, submit
 from portal.core.permissions import is_superadmin, require
 from portal.core.time import local_to_utc, to_local
 from portal.extensions import db
@@ -129,22 +128,21 @@ def _show_labels_error(form, error):
 def workstation_status(workstation_id):
     workstation = get_administered_or_404(Workstation, workstation_id, current_user)
     form = forms.WorkstationStatusForm()
-    if form.validate_on_submit():
-        moved, cancelled = services.set_workstation_status(current_user, workstation, form.status.data,
-                                                           now=utcnow())
-        db.session.commit()
-        flash(_("%(label)s is now %(status)s. Bookings moved: %(moved)d, cancelled: %(cancelled)d.",
-                label=workstation.label, status=status_label(workstation.status), moved=len(moved),
-                cancelled=len(cancelled)), "success")
-    return redirect(url_for("admin.room_page", room_id=workstation.room_id))
+    return run_action(
+        lambda: services.set_workstation_status(current_user, workstation, form.status.data, now=utcnow()),
+        form=form,
+        success_message=lambda outcome: _(
+            "%(label)s is now %(status)s. Bookings moved: %(moved)d, cancelled: %(cancelled)d.",
+            label=workstation.label, status=status_label(workstation.status), moved=len(outcome[0]),
+            cancelled=len(outcome[1])),
+        redirect_to=url_for("admin.room_page", room_id=workstation.room_id))
 
 
 # --- a room's schedule: opening hours, closures, public holidays ------------------------------
 
 def _schedule_page(room, status=200, **posted):
     now = utcnow()
-    closures = db.session.scalars(select(Closure).where(
-        Closure.room_id == room.id, Closure.end_at > now - timedelta(days=31)).order_by(Closure.start_at)).all()
+    closures = services.closures_of_room(room, ending_after=now - timedelta(days=31))
     page_forms = {
         "hours_form": posted.get("hours_form") or forms.HoursForm.for_room(room),
         "closure_form": posted.get("closure_form") or forms.ClosureForm(formdata=None),
@@ -210,12 +208,8 @@ def add_holidays(room_id):
 @bp.post("/closures/<int:closure_id>/delete")
 def delete_closure(closure_id):
     closure = get_administered_or_404(Closure, closure_id, current_user)
-    room_id = closure.room_id
-    if forms.ConfirmForm().validate_on_submit():
-        services.delete_closure(current_user, closure)
-        db.session.commit()
-        flash(_("Closure removed."), "success")
-    return redirect(url_for("admin.room_schedule", room_id=room_id))
+    return run_action(lambda: services.delete_closure(current_user, closure), success_message=_("Closure removed."),
+                      redirect_to=url_for("admin.room_schedule", room_id=closure.room_id))
 
 
 # --- equipment ---------------------------------------------------------------------------------
@@ -313,18 +307,13 @@ def problem_reports(clinic_id):
 def problem_report_status(report_id):
     report = get_administered_or_404(ProblemReport, report_id, current_user)
     form = forms.ProblemStatusForm()
-    if form.validate_on_submit():
-        try:
-            services.set_problem_status(current_user, report, form.status.data, now=utcnow(),
-                                        resolution=form.resolution.data)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(_("Report #%(id)d is now %(status)s.", id=report.id, status=status_label(report.status)),
-                  "success")
-    return redirect(url_for("admin.problem_reports", clinic_id=report.room.clinic_id))
+    return run_action(
+        lambda: services.set_problem_status(current_user, report, form.status.data, now=utcnow(),
+                                            resolution=form.resolution.data),
+        form=form,
+        success_message=lambda _report: _("Report #%(id)d is now %(status)s.", id=report.id,
+                                          status=status_label(report.status)),
+        redirect_to=url_for("admin.problem_reports", clinic_id=report.room.clinic_id))
 
 
 # --- users ----------------------------------------------------------------------------------------
@@ -333,7 +322,7 @@ def problem_report_status(report_id):
 def users(clinic_id):
     clinic = _clinic(clinic_id)
     search = request.args.get("q", "").strip()
-    people = services.users_of_clinic(clinic.id, search=search or None)
+    people = auth_services.users_of_clinic(clinic.id, search=search or None)
     return render_template("admin/users.html", clinic=clinic, people=people, search=search,
                            roles_form=forms.RolesForm(formdata=None), can_manage_user=can_manage_user)
 
@@ -343,14 +332,11 @@ def new_user(clinic_id):
     clinic = _clinic(clinic_id)
     form = forms.UserForm()
 
-    def create():
-        user = auth_services.create_user(current_user, email=form.email.data, full_name=form.full_name.data,
-                                         role=form.roles.data, clinic=clinic, position=form.position.data or None)
-        auth_services.send_invitation(user)
-        return user
-
     return submit(
-        form, create, on_error=_show_roles_error,
+        form, lambda: auth_services.create_user(
+            current_user, email=form.email.data, full_name=form.full_name.data, role=form.roles.data, clinic=clinic,
+            position=form.position.data or None),
+        on_error=_show_roles_error,
         success_message=lambda user: _("%(name)s can now set a password with the link sent by e-mail.",
                                        name=user.full_name),
         redirect_to=url_for("admin.users", clinic_id=clinic.id),
@@ -364,32 +350,26 @@ def _show_roles_error(form, error):
 
 @bp.post("/users/<int:user_id>/roles")
 def user_roles(user_id):
-    user = get_administered_or_404(User, user_id, current_user)
+    user = get_administered_user_or_404(current_user, user_id)
     form = forms.RolesForm()
-    if form.validate_on_submit():
-        try:
-            auth_services.set_roles(current_user, user, form.roles.data)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(_("Roles of %(name)s saved.", name=user.full_name), "success")
-    else:
+    if not form.validate_on_submit():
         flash(_("Choose at least one role."), "error")
-    return redirect(url_for("admin.users", clinic_id=user.clinic_id))
+        return redirect(url_for("admin.users", clinic_id=user.clinic_id))
+    return run_action(lambda: auth_services.set_roles(current_user, user, form.roles.data), form=form,
+                      success_message=_("Roles of %(name)s saved.", name=user.full_name),
+                      redirect_to=url_for("admin.users", clinic_id=user.clinic_id))
 
 
 @bp.post("/users/<int:user_id>/active")
 def user_active(user_id):
-    user = get_administered_or_404(User, user_id, current_user)
+    user = get_administered_user_or_404(current_user, user_id)
     form = forms.ActiveForm()
-    if form.validate_on_submit():
-        auth_services.set_active(current_user, user, form.active.data)
-        db.session.commit()
-        flash(_("%(name)s is activated.", name=user.full_name) if user.active
-              else _("%(name)s is deactivated and signed out everywhere.", name=user.full_name), "success")
-    return redirect(url_for("admin.users", clinic_id=user.clinic_id))
+    return run_action(
+        lambda: auth_services.set_active(current_user, user, form.active.data), form=form,
+        success_message=lambda _result: (
+            _("%(name)s is activated.", name=user.full_name) if user.active
+            else _("%(name)s is deactivated and signed out everywhere.", name=user.full_name)),
+        redirect_to=url_for("admin.users", clinic_id=user.clinic_id))
 
 
 # --- audit log --------------------------------------------------------------------------------------
@@ -404,28 +384,14 @@ def audit():
     form.validate()
     clinic = _clinic(form.clinic_id.data) if form.clinic_id.data else None
     page = max(request.args.get("page", 1, type=int), 1)
-    entries = []
+    entries, actors, has_next = [], {}, False
     if clinic is not None:
-        query = (select(AuditEntry).where(AuditEntry.clinic_id == clinic.id)
-                 .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()))
-        if form.actor.data:
-            # ilike, not lower() in Python: SQLite folds only ASCII case, so keep the text as typed.
-            pattern = f"%{form.actor.data.strip()}%"
-            query = query.join(User, AuditEntry.actor_id == User.id).where(
-                or_(User.email.ilike(pattern), User.full_name.ilike(pattern)))
-        if form.action.data:
-            query = query.where(AuditEntry.action.ilike(f"%{form.action.data.strip()}%"))
-        if form.date_from.data and not form.date_from.errors:
-            query = query.where(AuditEntry.at >= local_to_utc(datetime.combine(form.date_from.data, time()),
-                                                              clinic.timezone))
-        if form.date_to.data and not form.date_to.errors:
-            query = query.where(AuditEntry.at < local_to_utc(
-                datetime.combine(form.date_to.data + timedelta(days=1), time()), clinic.timezone))
-        entries = db.session.scalars(query.offset((page - 1) * AUDIT_PAGE_SIZE).limit(AUDIT_PAGE_SIZE + 1)).all()
-    actors = {user.id: user for user in db.session.scalars(
-        select(User).where(User.id.in_({entry.actor_id for entry in entries if entry.actor_id})))}
-    return render_template("admin/audit.html", form=form, clinic=clinic, entries=entries[:AUDIT_PAGE_SIZE],
-                           actors=actors, page=page, has_next=len(entries) > AUDIT_PAGE_SIZE)
+        entries, actors, has_next = audit_log.search(
+            clinic, actor=form.actor.data, action=form.action.data,
+            date_from=None if form.date_from.errors else form.date_from.data,
+            date_to=None if form.date_to.errors else form.date_to.data, page=page, page_size=AUDIT_PAGE_SIZE)
+    return render_template("admin/audit.html", form=form, clinic=clinic, entries=entries, actors=actors, page=page,
+                           has_next=has_next)
 
 
 # --- usage report -----------------------------------------------------------------------------------

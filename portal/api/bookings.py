@@ -2,15 +2,14 @@
 from flask import jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from portal.api.blueprint import bp
 from portal.api.helpers import field, int_arg, items, json_body, time_arg, time_field
 from portal.api.openapi import errors, json_response, list_of
 from portal.api.openapi import json_body as body_schema
 from portal.auth.models import User
-from portal.booking import boundary, services
-from portal.booking.models import BOOKING_STATUSES, Booking
+from portal.booking import changes, creating, queries
+from portal.booking.models import BOOKING_STATUSES
 from portal.booking.permissions import can_administer_room, can_see_who_booked
 from portal.clinics.models import Room, Workstation
 from portal.core.db import utcnow
@@ -34,37 +33,17 @@ def serialise_booking(booking, viewer):
     return data
 
 
-def _visible_booking(booking_id):
-    """The owner and the clinic's admins and trainers see a booking; anyone else gets a 404."""
-    booking = db.session.get(Booking, booking_id)
-    if booking is None or not (booking.user_id == current_user.id or can_see_who_booked(current_user, booking.room)):
-        raise NotFound(_("Booking not found"), code="not_found")
-    return booking
-
-
 @bp.get("/bookings")
 def list_bookings():
-    query = select(Booking)
     room_id = int_arg("room_id")
+    room = None
     if room_id is not None:
         room = get_in_clinic_or_404(Room, room_id, current_user, lambda r: r.clinic_id)
         if not can_administer_room(current_user, room):
             raise NotAllowed(_("Only administrators of this clinic see all bookings of a room."))
-        query = query.where(Booking.room_id == room.id)
-    else:
-        query = query.where(Booking.user_id == current_user.id)
-    since, until = time_arg("from"), time_arg("to")
-    if since is not None:
-        query = query.where(Booking.end_at > since)
-    if until is not None:
-        query = query.where(Booking.start_at < until)
-    status = request.args.get("status")
-    if status:
-        if status not in BOOKING_STATUSES:
-            raise Invalid(_("Unknown status."), code="invalid_parameter", field="status")
-        query = query.where(Booking.status == status)
-    limit = int_arg("limit", 200, minimum=1, maximum=1000)
-    bookings = db.session.scalars(query.order_by(Booking.start_at, Booking.id).limit(limit)).all()
+    bookings = queries.bookings_for_api(current_user, room=room, since=time_arg("from"), until=time_arg("to"),
+                                        status=request.args.get("status"),
+                                        limit=int_arg("limit", 200, minimum=1, maximum=1000))
     return jsonify(items(bookings, lambda b: serialise_booking(b, current_user)))
 
 
@@ -84,7 +63,8 @@ def create_booking():
         owner = db.session.get(User, user_id)
         if owner is None or owner.clinic_id != workstation.room.clinic_id:
             raise NotFound(_("User not found"), code="not_found")
-    booking = boundary.book(current_user, workstation=workstation, start=start, end=end, now=utcnow(), user=owner)
+    booking = creating.create_booking(current_user, workstation=workstation, start=start, end=end, now=utcnow(),
+                                      user=owner)
     response = jsonify(serialise_booking(booking, current_user))
     response.headers["Location"] = url_for("api.get_booking", booking_id=booking.id)
     return response, 201
@@ -92,24 +72,22 @@ def create_booking():
 
 @bp.get("/bookings/<int:booking_id>")
 def get_booking(booking_id):
-    return jsonify(serialise_booking(_visible_booking(booking_id), current_user))
+    return jsonify(serialise_booking(queries.visible_booking(current_user, booking_id), current_user))
 
 
 @bp.delete("/bookings/<int:booking_id>")
 def cancel_booking(booking_id):
-    booking = _visible_booking(booking_id)
+    booking = queries.visible_booking(current_user, booking_id)
     data = request.get_json(silent=True) if request.content_length else None
     reason = field(data, "reason", str, required=False) if isinstance(data, dict) else None
-    services.cancel_booking(current_user, booking, now=utcnow(), reason=reason)
-    db.session.commit()
+    changes.cancel_booking(current_user, booking, now=utcnow(), reason=reason)
     return jsonify(serialise_booking(booking, current_user))
 
 
 @bp.post("/bookings/<int:booking_id>/check-in")
 def check_in(booking_id):
-    booking = _visible_booking(booking_id)
-    services.check_in(current_user, booking, now=utcnow())
-    db.session.commit()
+    booking = queries.visible_booking(current_user, booking_id)
+    changes.check_in(current_user, booking, now=utcnow())
     return jsonify(serialise_booking(booking, current_user))
 
 

@@ -9,12 +9,11 @@ from portal.api.me import serialise_user
 from portal.api.openapi import errors, json_response, list_of
 from portal.api.openapi import json_body as body_schema
 from portal.auth import services as auth_services
-from portal.auth.models import ROLES, User
-from portal.clinics import services
+from portal.auth.models import ROLES
+from portal.auth.permissions import get_administered_user_or_404
 from portal.clinics.models import Clinic
 from portal.clinics.permissions import get_administered_or_404
 from portal.core.errors import Invalid
-from portal.extensions import db
 
 
 @bp.get("/users")
@@ -27,18 +26,18 @@ def list_users():
     role = request.args.get("role") or None
     if role is not None and role not in ROLES:
         raise Invalid(_("Unknown role."), code="invalid_parameter", field="role")
-    return jsonify(items(services.users_of_clinic(clinic.id, search=request.args.get("q"), role=role),
+    return jsonify(items(auth_services.users_of_clinic(clinic.id, search=request.args.get("q"), role=role),
                          serialise_user))
 
 
 @bp.get("/users/<int:user_id>")
 def get_user(user_id):
-    return jsonify(serialise_user(get_administered_or_404(User, user_id, current_user)))
+    return jsonify(serialise_user(get_administered_user_or_404(current_user, user_id)))
 
 
 @bp.patch("/users/<int:user_id>")
 def update_user(user_id):
-    user = get_administered_or_404(User, user_id, current_user)
+    user = get_administered_user_or_404(current_user, user_id)
     data = json_body()
     roles = field(data, "roles", list, required=False)
     active = field(data, "active", bool, required=False)
@@ -49,7 +48,6 @@ def update_user(user_id):
         auth_services.set_roles(current_user, user, roles)
     if active is not None and active != user.active:
         auth_services.set_active(current_user, user, active)
-    db.session.commit()
     return jsonify(serialise_user(user))
 
 

@@ -9,7 +9,6 @@ from portal.api.openapi import json_body as body_schema
 from portal.clinics import services
 from portal.clinics.models import Clinic
 from portal.core.permissions import get_in_clinic_or_404
-from portal.extensions import db
 
 
 def serialise_clinic(clinic):
@@ -34,7 +33,6 @@ def create_clinic():
         current_user, name=field(data, "name", str), short_name=field(data, "short_name", str),
         timezone=field(data, "timezone", str, required=False),
         address=field(data, "address", str, required=False, default=""))
-    db.session.commit()
     return jsonify(serialise_clinic(clinic)), 201
 
 
@@ -52,7 +50,6 @@ def create_room(clinic_id):
         current_user, clinic, name=field(data, "name", str),
         location=field(data, "location", str, required=False, default=""),
         capacity=field(data, "capacity", int))
-    db.session.commit()
     return jsonify(serialise_room(room)), 201
 
 

@@ -53,7 +53,6 @@ def create_equipment(room_id):
         workstation=workstation_by_id(field(data, "workstation_id", int, required=False)),
         notes=field(data, "notes", str, required=False, default=""),
         status=field(data, "status", str, required=False, default="in_service"))
-    db.session.commit()
     return jsonify(serialise_item(item, with_history=True)), 201
 
 
@@ -70,7 +69,6 @@ def update_equipment(item_id):
     services.update_equipment(current_user, item, status=field(data, "status", str, required=False),
                               notes=field(data, "notes", str, required=False),
                               note=field(data, "note", str, required=False, default=""))
-    db.session.commit()
     return jsonify(serialise_item(item, with_history=True))
 
 

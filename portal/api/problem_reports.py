@@ -58,7 +58,6 @@ def create_problem_report():
         raise NotFound(_("Not found."))
     report = services.report_problem(current_user, target.room, description=field(data, "description", str),
                                      now=utcnow(), workstation=workstation, equipment=equipment)
-    db.session.commit()
     return jsonify(serialise_report(report)), 201
 
 
@@ -92,7 +91,6 @@ def update_problem_report(report_id):
     data = json_body()
     services.set_problem_status(current_user, report, field(data, "status", str), now=utcnow(),
                                 resolution=field(data, "resolution", str, required=False, default=""))
-    db.session.commit()
     return jsonify(serialise_report(report))
 
 

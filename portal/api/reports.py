@@ -3,7 +3,7 @@ from flask import jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.admin.reports import parse_month, usage_report
+from portal.reports.usage import parse_month, usage_report
 from portal.api.blueprint import bp
 from portal.api.helpers import int_arg
 from portal.api.openapi import errors, json_response

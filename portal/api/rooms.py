@@ -16,7 +16,6 @@ from portal.clinics.permissions import get_administered_or_404
 from portal.core.db import utcnow
 from portal.core.errors import Invalid
 from portal.core.time import iso, parse_iso
-from portal.extensions import db
 
 
 def serialise_hours(room):
@@ -43,7 +42,6 @@ def update_room(room_id):
         current_user, room, name=field(data, "name", str, required=False, default=room.name),
         location=field(data, "location", str, required=False, default=room.location),
         capacity=field(data, "capacity", int, required=False, default=room.capacity))
-    db.session.commit()
     return jsonify(serialise_room(room))
 
 
@@ -52,7 +50,6 @@ def update_policy(room_id):
     room = get_administered_or_404(Room, room_id, current_user)
     data = json_body()
     services.update_policy(current_user, room, {name: field(data, name, int) for name in data})
-    db.session.commit()
     return jsonify(room.policy())
 
 
@@ -84,16 +81,13 @@ def put_hours(room_id):
             raise Invalid(_("Times must look like 08:00."), code="invalid_time", field="hours")
         intervals.append((row.get("weekday"), opens, closes))
     services.set_opening_hours(current_user, room, intervals)
-    db.session.commit()
     return jsonify(hours=serialise_hours(room), timezone=room.timezone)
 
 
 @bp.get("/rooms/<int:room_id>/closures")
 def list_closures(room_id):
     room = get_administered_or_404(Room, room_id, current_user)
-    closures = db.session.scalars(db.select(Closure).where(Closure.room_id == room.id)
-                                  .order_by(Closure.start_at)).all()
-    return jsonify(items(closures, serialise_closure))
+    return jsonify(items(services.closures_of_room(room), serialise_closure))
 
 
 def _time_field(data, name):
@@ -111,7 +105,6 @@ def create_closure(room_id):
     data = json_body()
     closure = services.add_closure(current_user, room, start=_time_field(data, "start"),
                                    end=_time_field(data, "end"), reason=field(data, "reason", str))
-    db.session.commit()
     return jsonify(serialise_closure(closure)), 201
 
 
@@ -119,7 +112,6 @@ def create_closure(room_id):
 def create_holiday_closures(room_id):
     room = get_administered_or_404(Room, room_id, current_user)
     closures = services.add_public_holidays(current_user, room, year=field(json_body(), "year", int), now=utcnow())
-    db.session.commit()
     return jsonify(items(closures, serialise_closure)), 201
 
 
@@ -127,7 +119,6 @@ def create_holiday_closures(room_id):
 def delete_closure(closure_id):
     closure = get_administered_or_404(Closure, closure_id, current_user)
     services.delete_closure(current_user, closure)
-    db.session.commit()
     return "", 204
 
 
@@ -143,7 +134,6 @@ def create_workstation(room_id):
     data = json_body()
     workstation = services.create_workstation(current_user, room, label=field(data, "label", str),
                                               specs=field(data, "specs", str, required=False, default=""))
-    db.session.commit()
     return jsonify(serialise_workstation(workstation)), 201
 
 
@@ -159,7 +149,6 @@ def update_workstation(workstation_id):
     if "status" in data:
         moved, cancelled = services.set_workstation_status(
             current_user, workstation, field(data, "status", str), now=utcnow())
-    db.session.commit()
     return jsonify({**serialise_workstation(workstation), "moved_bookings": [b.id for b in moved],
                     "cancelled_bookings": [b.id for b in cancelled]})
 

@@ -8,6 +8,7 @@ from portal.api.openapi import errors, json_response
 from portal.api.openapi import json_body as body_schema
 from portal.auth import services
 from portal.auth.models import ApiToken
+from portal.auth.signin import attempt_sign_in
 from portal.core.errors import Invalid
 from portal.extensions import db, limiter
 
@@ -23,9 +24,8 @@ def create_token():
     email = field(data, "email", str)
     password = field(data, "password", str)
     name = field(data, "name", str, required=False, default="api")
-    user = services.authenticate(email, password)
+    user = attempt_sign_in(email, password)
     token, raw = services.issue_token(user, name[:100])
-    db.session.commit()
     return jsonify(id=token.id, token=raw, name=token.name, created_at=token.created_at.isoformat()), 201
 
 
@@ -35,7 +35,6 @@ def revoke_current_token():
     if token_id is None:
         raise Invalid(_("Only a request made with a bearer token can revoke it."), code="no_token")
     services.revoke_token(db.session.get(ApiToken, token_id))
-    db.session.commit()
     return "", 204
 
 

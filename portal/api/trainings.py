@@ -12,9 +12,8 @@ from portal.core.db import utcnow
 from portal.core.errors import Invalid, NotFound
 from portal.core.permissions import get_in_clinic_or_404
 from portal.core.time import iso
-from portal.extensions import db
-from portal.training import services
-from portal.training.models import ACTIVE_ENROLMENT_STATUSES, Course, TrainingSession
+from portal.training import attendance, courses, enrolling, queries, scheduling
+from portal.training.models import ENROLMENT_STATUSES, SESSION_STATUSES, Course, TrainingSession
 from portal.training.permissions import session_clinic_id
 
 
@@ -34,7 +33,7 @@ def serialise_session(training):
 
 def serialise_enrolment(enrolment):
     return {"session_id": enrolment.session_id, "user_id": enrolment.user_id, "status": enrolment.status,
-            "position": services.waitlist_position(enrolment)}
+            "position": enrolling.waitlist_position(enrolment)}
 
 
 def _actor():
@@ -50,7 +49,7 @@ def list_trainings():
     """Scheduled sessions of a room (or of the caller's clinic) starting in [from, to)."""
     room_id = int_arg("room_id", minimum=1)
     room = get_in_clinic_or_404(Room, room_id, current_user, lambda r: r.clinic_id) if room_id else None
-    sessions = services.list_sessions(current_user, room=room, start=time_arg("from"), end=time_arg("to"),
+    sessions = queries.list_sessions(current_user, room=room, start=time_arg("from"), end=time_arg("to"),
                                       now=utcnow())
     return jsonify(items(sessions, serialise_session))
 
@@ -62,12 +61,11 @@ def create_training():
     now = utcnow()
     course = _course_for(data, room, now)
     whole_room = field(data, "whole_room", bool, required=False, default=False)
-    training = services.schedule_session(
+    training = scheduling.schedule_session(
         _actor(), course=course, room=room, start=time_field(data, "start"), end=time_field(data, "end"),
         capacity=field(data, "capacity", int), whole_room=whole_room,
         cancel_conflicting_bookings=field(data, "cancel_conflicting_bookings", bool, required=False, default=False),
         now=now)
-    db.session.commit()
     return jsonify(serialise_session(training)), 201
 
 
@@ -82,7 +80,7 @@ def _course_for(data, room, now):
     if isinstance(hours, bool) or not isinstance(hours, (int, float, str)):
         raise Invalid(_("The field %(name)s has the wrong type.", name="academic_hours"), code="invalid_field",
                       field="academic_hours")
-    return services.create_course(
+    return courses.create_course(
         _actor(), room.clinic_id, title=field(spec, "title", str), academic_hours=hours,
         nmo_id=field(spec, "nmo_id", str, required=False), description=field(spec, "description", str,
                                                                              required=False, default=""), now=now)
@@ -98,8 +96,7 @@ def cancel_training(session_id):
     training = _session_or_404(session_id)
     data = request.get_json(silent=True) or {}
     reason = field(data, "reason", str, required=False, default="") if isinstance(data, dict) else ""
-    services.cancel_session(_actor(), training, reason=reason, now=utcnow())
-    db.session.commit()
+    scheduling.cancel_session(_actor(), training, reason=reason, now=utcnow())
     return jsonify(serialise_session(training))
 
 
@@ -107,9 +104,8 @@ def cancel_training(session_id):
 def enrol(session_id):
     """201 enrolled, 202 waitlisted; asking again changes nothing and answers 200."""
     training = _session_or_404(session_id)
-    enrolment, changed = services.enrol(_actor(), training, now=utcnow())
+    enrolment, changed = enrolling.enrol(_actor(), training, now=utcnow())
     body = serialise_enrolment(enrolment)
-    db.session.commit()
     if not changed:
         return jsonify(body), 200
     return jsonify(body), 201 if enrolment.status == "enrolled" else 202
@@ -118,7 +114,7 @@ def enrol(session_id):
 @bp.get("/trainings/<int:session_id>/enrolment")
 def get_enrolment(session_id):
     training = _session_or_404(session_id)
-    enrolment = services.enrolment_of(current_user.id, training)
+    enrolment = enrolling.enrolment_of(current_user.id, training)
     if enrolment is None or enrolment.status == "cancelled":
         raise NotFound(_("You are not enrolled in this session."), code="not_enrolled")
     return jsonify(serialise_enrolment(enrolment))
@@ -127,8 +123,7 @@ def get_enrolment(session_id):
 @bp.delete("/trainings/<int:session_id>/enrolment")
 def leave(session_id):
     training = _session_or_404(session_id)
-    enrolment = services.leave(_actor(), training, now=utcnow())
-    db.session.commit()
+    enrolment = enrolling.leave(_actor(), training, now=utcnow())
     return jsonify(serialise_enrolment(enrolment))
 
 
@@ -136,16 +131,13 @@ def leave(session_id):
 def mark_attendance(session_id):
     training = _session_or_404(session_id)
     data = json_body()
-    enrolment = services.mark_attendance(
+    enrolment = attendance.mark_attendance(
         _actor(), training, field(data, "user_id", int), field(data, "attended", bool), now=utcnow())
     body = serialise_enrolment(enrolment)
     if enrolment.certificate is not None and enrolment.certificate.is_valid:
         body["certificate_number"] = enrolment.certificate.number
-    db.session.commit()
     return jsonify(body)
 
-
-_ENROLMENT_STATUSES = [*ACTIVE_ENROLMENT_STATUSES, "cancelled", "attended", "absent"]
 
 SCHEMAS = {
     "Course": {"type": "object", "required": ["id", "title", "academic_hours", "nmo_id"], "properties": {
@@ -160,11 +152,10 @@ SCHEMAS = {
             "id": {"type": "integer"}, "room_id": {"type": "integer"}, "course": {"$ref": "#/components/schemas/Course"},
             "start": {"type": "string", "format": "date-time"}, "end": {"type": "string", "format": "date-time"},
             "capacity": {"type": "integer"}, "seats_taken": {"type": "integer"}, "seats_left": {"type": "integer"},
-            "whole_room": {"type": "boolean"}, "status": {"type": "string", "enum": ["scheduled", "cancelled",
-                                                                                      "completed"]}}},
+            "whole_room": {"type": "boolean"}, "status": {"type": "string", "enum": list(SESSION_STATUSES)}}},
     "Enrolment": {"type": "object", "required": ["status", "position"], "properties": {
         "session_id": {"type": "integer"}, "user_id": {"type": "integer"},
-        "status": {"type": "string", "enum": _ENROLMENT_STATUSES},
+        "status": {"type": "string", "enum": list(ENROLMENT_STATUSES)},
         "position": {"type": ["integer", "null"], "minimum": 1,
                      "description": "1-based waitlist place (1 is promoted next); null unless waitlisted"},
         "certificate_number": {"type": "string"}}},

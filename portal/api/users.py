@@ -12,7 +12,6 @@ from portal.auth import services
 from portal.clinics.models import Clinic
 from portal.core.errors import Invalid
 from portal.core.permissions import get_in_clinic_or_404
-from portal.extensions import db
 
 
 @bp.post("/users")
@@ -29,9 +28,6 @@ def create_user():
     user = services.create_user(
         current_user, email=field(data, "email", str), full_name=field(data, "full_name", str),
         role=role, clinic=clinic, password=password)
-    if password is None:
-        services.send_invitation(user)
-    db.session.commit()
     return jsonify(serialise_user(user)), 201
 
 

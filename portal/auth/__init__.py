@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import logout_user
 
+from portal.core import transaction
 from portal.core.db import utcnow
 from portal.extensions import login_manager
 
@@ -18,12 +19,14 @@ def init_app(app):
     from portal.auth import cli, services, views  # noqa: F401  (cli registers commands)
     from portal.core.errors import error_response, wants_json
     from portal.core.nav import NavItem, add_nav_item
+    from portal.core.notifications import set_people_directory
 
     app.register_blueprint(views.bp)
     login_manager.login_view = "auth.sign_in"
     login_manager.login_message = _l("Please sign in.")
     login_manager.session_protection = "basic"
     services.track_token_callers()
+    set_people_directory(app, services)
 
     @login_manager.user_loader
     def load_user(user_id):
@@ -54,10 +57,8 @@ def init_app(app):
         now = utcnow().timestamp()
         idle_limit = current_app.config["IDLE_TIMEOUT_MINUTES"] * 60
         if now - session.get("seen", 0) > idle_limit:
-            from portal.extensions import db
-
-            services.close_session(session.get("sid"))
-            db.session.commit()
+            sid = session.get("sid")
+            transaction.keep_whatever_happens(lambda: services.close_session(sid))
             logout_user()
             lang = session.get("lang")
             session.clear()

@@ -5,8 +5,8 @@ import click
 
 from portal.auth import services
 from portal.auth.models import ROLES
+from portal.clinics.services import clinic_by_short_name
 from portal.core.cli import fail, portal_cli
-from portal.core.errors import DomainError
 from portal.extensions import db
 
 
@@ -20,16 +20,11 @@ def create_user_command(email, password, role, clinic_short_name, full_name):
     """Create a user."""
     clinic = None
     if clinic_short_name:
-        clinic = services.clinic_by_short_name(clinic_short_name)
+        clinic = clinic_by_short_name(clinic_short_name)
         if clinic is None:
             fail(f"No clinic with short name {clinic_short_name!r}.")
-    try:
-        user = services.create_user(None, email=email, full_name=full_name or email, role=role,
-                                    clinic=clinic, password=password)
-    except DomainError as error:
-        db.session.rollback()
-        fail(error.message)
-    db.session.commit()
+    user = services.create_user(None, email=email, full_name=full_name or email, role=role,
+                                clinic=clinic, password=password)
     click.echo(f"Created {role} {user.email} (id {user.id}).")
 
 
@@ -46,7 +41,6 @@ def create_token_command(email, name):
     if user is None or not user.active:
         fail(f"No active user with e-mail {email!r}.")
     _token, raw = services.issue_token(user, name)
-    db.session.commit()
     click.echo(raw)
 
 
@@ -63,5 +57,4 @@ def import_users_command(path):
         for problem in problems:
             click.echo(problem, err=True)
         fail(f"Nothing imported: {len(problems)} bad row(s).")
-    db.session.commit()
     click.echo(f"Created {len(created)} user(s).")

@@ -1,6 +1,7 @@
 """Users, roles, API tokens, server-side sign-in sessions and failed sign-ins."""
 import hashlib
 import secrets
+from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, Index, String
@@ -34,7 +35,7 @@ class User(UserMixin, db.Model):
     specialty: Mapped[str | None] = mapped_column(String(120))
     locale: Mapped[str | None] = mapped_column(String(5))
     active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
-    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     # Secret part of the private iCalendar feed URL (hashed; revocable by replacing it).
     calendar_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     # Which notification kinds also reach the user by e-mail; None means all of them.
@@ -63,6 +64,12 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self):
         return self.active
+
+    @property
+    def is_authenticated(self):
+        # Flask-Login's default reads is_active, a column: after the request's commit or rollback that would
+        # reload the user. Only active users are ever loaded as the caller (sessions and tokens check it).
+        return True
 
     def set_password(self, password):
         self.password_hash = generate_password_hash(password)
@@ -94,8 +101,8 @@ class ApiToken(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     name: Mapped[str] = mapped_column(String(100), default="", nullable=False)
-    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
-    revoked_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user = relationship("User")
 
@@ -115,7 +122,7 @@ class SignInSession(db.Model):
 
     key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
-    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     ip: Mapped[str | None] = mapped_column(String(45))
 
 
@@ -127,4 +134,4 @@ class FailedSignIn(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account: Mapped[str] = mapped_column(String(254), nullable=False)
-    at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)

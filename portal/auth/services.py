@@ -10,11 +10,12 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.auth import signin_limits
 from portal.auth.models import ROLES, ApiToken, SignInSession, User, UserRole, hash_secret, new_secret
-from portal.clinics.models import Clinic
-from portal.core import audit, versioned_cache
+from portal.clinics.services import clinic_by_short_name
+from portal.core import audit, transaction, versioned_cache
 from portal.core.db import utcnow
 from portal.core.errors import Invalid, NotAllowed, RateLimited, Unauthorized
 from portal.core.notifications import in_language_of, notify
@@ -36,33 +37,55 @@ def normalise_email(raw):
     return (raw or "").strip().lower()
 
 
-def authenticate(email, password, ip=None):
-    """Check a sign-in attempt; return the user or raise Unauthorized / RateLimited.
+# Checked against when no account has the e-mail, so an unknown e-mail costs as much as a wrong password.
+_UNKNOWN_ACCOUNT_HASH = generate_password_hash(secrets.token_urlsafe(16))
 
-    Every attempt is audited. A locked account is refused before the password
-    is looked at, so guessing gains nothing while the lock lasts.
+
+def count_sign_in_attempt(email):
+    """Record a sign-in attempt on the account and return how many it has in the window.
+
+    Counted before the password is looked at, and committed by the caller
+    before it checks the password (portal.auth.signin), so attempts on other
+    workers see it: concurrent guesses cannot all slip under the limit.
+    """
+    return signin_limits.counter().hit(normalise_email(email))
+
+
+def authenticate(email, password, attempts):
+    """Check a sign-in attempt, the `attempts`-th in the window; return the user or raise Unauthorized /
+    RateLimited.
+
+    Every attempt is audited, a refused one too (its audit row outlives the
+    request's rollback). A locked account is refused before the password is
+    looked at, so guessing gains nothing while the lock lasts.
     """
     account = normalise_email(email)
-    limit = current_app.config["SIGNIN_MAX_FAILURES_PER_ACCOUNT"]
-    counter = signin_limits.counter()
-    attempts = counter.hit(account)
     user = db.session.scalar(select(User).where(User.email == account))
-    if attempts > limit:
-        audit.record("sign_in_refused_locked", actor=user, details={"email": account})
-        db.session.commit()
+    if attempts > current_app.config["SIGNIN_MAX_FAILURES_PER_ACCOUNT"]:
+        _keep_refusal_audit("sign_in_refused_locked", user, account)
         minutes = current_app.config["SIGNIN_FAILURE_WINDOW_SECONDS"] // 60
         raise RateLimited(_("Too many failed sign-in attempts for this account. "
-                            "Try again in %(minutes)d minutes.", minutes=minutes), code="too_many_attempts")
-    if user is None or not user.check_password(password or "") or not user.active:
-        audit.record("sign_in_failed", actor=user, details={"email": account})
-        db.session.commit()
-        if user is not None and not user.active and user.check_password(password or ""):
+                            "Try again in %(minutes)d minutes.", minutes=minutes), code="too_many_attempts",
+                          retry_after=current_app.config["SIGNIN_FAILURE_WINDOW_SECONDS"])
+    password_matches = check_password_hash(user.password_hash if user else _UNKNOWN_ACCOUNT_HASH, password or "")
+    if user is None or not password_matches or not user.active:
+        _keep_refusal_audit("sign_in_failed", user, account)
+        if user is not None and not user.active and password_matches:
             raise Unauthorized(_("This account is deactivated. Ask your clinic's administrator."),
                                code="account_inactive")
         raise Unauthorized(_("Wrong e-mail or password."), code="invalid_credentials")
-    counter.clear(account)
+    signin_limits.counter().clear(account)
     audit.record("sign_in", actor=user)
     return user
+
+
+def _keep_refusal_audit(action, user, account):
+    user_id = user.id if user is not None else None
+
+    def record():
+        audit.record(action, actor=db.session.get(User, user_id) if user_id else None, details={"email": account})
+
+    transaction.keep_whatever_happens(record)
 
 
 def open_session(user, ip=None):
@@ -123,9 +146,9 @@ TOKEN_CALLER = _token_caller_statement()
 
 
 def _token_caller(token_hash):
-    # One statement on its own autocommit connection: no BEGIN and ROLLBACK round trips around it.
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        rows = connection.execute(TOKEN_CALLER, {"token_hash": token_hash}).all()
+    # Through the request's own session: a request never holds two connections (on SQLite a second
+    # one would wait for the first one's write lock).
+    rows = db.session.execute(TOKEN_CALLER, {"token_hash": token_hash}).all()
     if not rows:
         return None
     columns = {attr.key: value for attr, value in zip(CALLER_ATTRIBUTES, rows[0][2:])}
@@ -211,7 +234,7 @@ def create_user(actor, *, email, full_name, role, clinic=None, password=None, po
     """Create a user. Admins create users of their own clinic only and never grant superadmin.
 
     `actor` None means the command line (trusted). Without a password the
-    user gets an unusable random one and sets their own through a link.
+    user gets an unusable random one and is mailed a link to set their own.
     """
     email = _validated_email(email)
     full_name = (full_name or "").strip()
@@ -237,6 +260,8 @@ def create_user(actor, *, email, full_name, role, clinic=None, password=None, po
     db.session.flush()
     audit.record("user_created", actor=actor, clinic_id=clinic.id if clinic else None, obj=user,
                  details={"email": email, "roles": roles})
+    if password is None:
+        send_invitation(user)
     return user
 
 
@@ -299,10 +324,6 @@ def revoke_token(token, actor=None):
     audit.record("api_token_revoked", actor=actor or token.user, obj=token)
 
 
-def clinic_by_short_name(short_name):
-    return db.session.scalar(select(Clinic).where(Clinic.short_name == short_name))
-
-
 IMPORT_COLUMNS = ("email", "full_name", "role", "clinic")
 
 
@@ -334,6 +355,24 @@ def import_users(text):
         except (Invalid, NotAllowed) as error:
             problems.append(_("row %(n)d: %(why)s", n=number, why=error.message))
     if problems:
-        db.session.rollback()
-        return [], problems
+        return [], problems  # the command fails, and with it everything this import wrote
     return created, []
+
+
+def users_of_clinic(clinic_id, *, search=None, role=None, active=None):
+    """The people of a clinic for its admins, by name; narrowed by a name/e-mail search, role, active flag."""
+    query = select(User).where(User.clinic_id == clinic_id).order_by(User.full_name, User.id)
+    if search:
+        # ilike with the text as typed: SQLite folds only ASCII case, PostgreSQL folds Cyrillic too.
+        pattern = f"%{search.strip()}%"
+        query = query.where(User.full_name.ilike(pattern) | User.email.ilike(pattern))
+    if role:
+        query = query.where(User.role_rows.any(UserRole.role == role))
+    if active is not None:
+        query = query.where(User.active.is_(active))
+    return db.session.scalars(query).all()
+
+
+def clinic_admins(clinic_id):
+    return db.session.scalars(select(User).join(UserRole).where(
+        User.clinic_id == clinic_id, UserRole.role == "admin", User.active.is_(True))).all()

@@ -22,15 +22,11 @@ class DatabaseCounter:
         self.window = timedelta(seconds=window_seconds)
 
     def hit(self, account):
-        """Record one attempt and return the count.
-
-        Committed at once, on purpose: other workers must count it even though
-        the request that made it goes on to fail.
-        """
+        """Record one attempt and return the count (the caller commits it before going on)."""
         now = utcnow()
         db.session.execute(delete(FailedSignIn).where(FailedSignIn.at < now - self.window))
         db.session.add(FailedSignIn(account=account, at=now))
-        db.session.commit()
+        db.session.flush()
         return db.session.scalar(
             select(func.count()).select_from(FailedSignIn).where(
                 FailedSignIn.account == account, FailedSignIn.at >= now - self.window))

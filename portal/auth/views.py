@@ -5,10 +5,11 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.auth import services
 from portal.auth.forms import ChangePasswordForm, SetPasswordForm, SignInForm
+from portal.auth.signin import attempt_sign_in
 from portal.core.db import utcnow
 from portal.core.errors import DomainError
 from portal.core.views import _safe_next
-from portal.extensions import db, limiter
+from portal.extensions import limiter
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
@@ -32,13 +33,12 @@ def sign_in():
     status = 200
     if form.validate_on_submit():
         try:
-            user = services.authenticate(form.email.data, form.password.data, ip=request.remote_addr)
+            user = attempt_sign_in(form.email.data, form.password.data)
         except DomainError as error:
             form.password.errors.append(error.message)
             status = error.status
         else:
             start_browser_session(user)
-            db.session.commit()
             return redirect(_safe_next(request.args.get("next")) or url_for("core.dashboard"))
     elif request.method == "POST":
         status = 400
@@ -53,13 +53,14 @@ def start_browser_session(user):
     session["seen"] = utcnow().timestamp()
     if lang and not user.locale:
         user.locale = lang
+    if user.locale:
+        session["lang"] = user.locale  # error pages read the language without loading the user
     login_user(user)
 
 
 @bp.post("/sign-out")
 def sign_out():
     services.close_session(session.get("sid"))
-    db.session.commit()
     logout_user()
     session.clear()
     flash(_("You have signed out."), "success")
@@ -78,7 +79,6 @@ def account():
             getattr(form, error.field or "password").errors.append(error.message)
         else:
             start_browser_session(user)
-            db.session.commit()
             flash(_("Your password has been changed. Other sessions have been signed out."), "success")
             return redirect(url_for("auth.account"))
     return render_template("auth/account.html", form=form), 400 if form.errors else 200
@@ -93,7 +93,6 @@ def set_password(token):
     form = SetPasswordForm()
     if form.validate_on_submit():
         services.set_password(user, form.password.data)
-        db.session.commit()
         flash(_("Your password is set. Please sign in."), "success")
         return redirect(url_for("auth.sign_in"))
     return render_template("auth/set_password.html", form=form, user=user), 400 if form.errors else 200

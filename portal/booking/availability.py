@@ -9,6 +9,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import select
 
 from portal.booking.models import ACTIVE_STATUSES, Booking
@@ -16,7 +17,19 @@ from portal.clinics.models import Closure, Workstation
 from portal.clinics.schedule import subtract, weekly_intervals
 from portal.core.time import iso, local_to_utc, to_local
 from portal.extensions import db
-from portal.training.models import Course, TrainingSession
+
+SESSIONS_SOURCE = "portal_room_sessions"
+
+
+def register_sessions_source(app, source):
+    """Trainings block rooms, but booking knows no training package: the training package registers
+    `source(room_id, start, end)`, which returns the room's scheduled sessions overlapping [start, end),
+    by start, as dicts with id, start_at, end_at, whole_room, capacity, seats_taken and title."""
+    app.extensions[SESSIONS_SOURCE] = source
+
+
+def _no_sessions(room_id, start, end):
+    return []
 
 
 @dataclass(frozen=True)
@@ -91,13 +104,7 @@ def load_room_state(room, start, end):
         select(Closure.start_at, Closure.end_at, Closure.reason)
         .where(Closure.room_id == room.id, Closure.start_at < end, Closure.end_at > start)
         .order_by(Closure.start_at)).all()
-    sessions = db.session.execute(
-        select(TrainingSession.id, TrainingSession.start_at, TrainingSession.end_at, TrainingSession.whole_room,
-               TrainingSession.capacity, TrainingSession.seats_taken, Course.title)
-        .join(Course, Course.id == TrainingSession.course_id)
-        .where(TrainingSession.room_id == room.id, TrainingSession.status == "scheduled",
-               TrainingSession.start_at < end, TrainingSession.end_at > start)
-        .order_by(TrainingSession.start_at)).mappings().all()
+    sessions = current_app.extensions.get(SESSIONS_SOURCE, _no_sessions)(room.id, start, end)
     workstations = db.session.execute(
         select(Workstation.id, Workstation.label, Workstation.status)
         .where(Workstation.room_id == room.id).order_by(Workstation.label)).all()
@@ -110,7 +117,7 @@ def load_room_state(room, start, end):
         .order_by(Booking.start_at)).all()
     return RoomState(
         room=room, start=start, end=end, windows=windows,
-        closures=[tuple(row) for row in closures], sessions=[dict(row) for row in sessions],
+        closures=[tuple(row) for row in closures], sessions=list(sessions),
         workstations=[tuple(row) for row in workstations],
         bookings=[BusyBooking(*row) for row in bookings])
 

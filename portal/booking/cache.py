@@ -1,9 +1,10 @@
 """Availability answers cached in Redis (see portal.core.versioned_cache).
 
 Every committed change that can alter a room's availability — a booking, a
-workstation, opening hours, a closure, a training session, the room or its
-clinic (its time zone shapes every room's day) — bumps that room's version,
-or every room's, right after the commit.
+workstation, opening hours, a closure, a training session (the training
+package registers it with `track_room_rows`), the room or its clinic (its
+time zone shapes every room's day) — bumps that room's version, or every
+room's, right after the commit.
 """
 from portal.core import versioned_cache
 
@@ -39,13 +40,16 @@ def get_or_compute(room_id, variant, compute):
                                           computed, lifetime=ENTRY_SECONDS)
 
 
+def track_room_rows(model_class):
+    """Any committed change to a row of `model_class` (it has a room_id) changes its room's availability."""
+    versioned_cache.track(model_class, lambda row: {room_scope(row.room_id)}, bulk_scopes={ALL_ROOMS})
+
+
 def init_app(app):
     from portal.booking.models import Booking
     from portal.clinics.models import Clinic, Closure, OpeningHours, Room, Workstation
-    from portal.training.models import TrainingSession
 
-    everything = {ALL_ROOMS}
-    versioned_cache.track(Room, lambda room: {room_scope(room.id)}, bulk_scopes=everything)
-    versioned_cache.track(Clinic, lambda clinic: everything, bulk_scopes=everything)
-    for cls in (Booking, Workstation, OpeningHours, Closure, TrainingSession):
-        versioned_cache.track(cls, lambda row: {room_scope(row.room_id)}, bulk_scopes=everything)
+    versioned_cache.track(Room, lambda room: {room_scope(room.id)}, bulk_scopes={ALL_ROOMS})
+    versioned_cache.track(Clinic, lambda clinic: {ALL_ROOMS}, bulk_scopes={ALL_ROOMS})
+    for cls in (Booking, Workstation, OpeningHours, Closure):
+        track_room_rows(cls)

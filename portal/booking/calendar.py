@@ -1,6 +1,8 @@
 """iCalendar (RFC 5545) documents: one booking as an .ics file, and a user's private feed."""
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from flask import current_app
 from flask_babel import gettext as _
 from icalendar import Calendar, Event
 from sqlalchemy import select
@@ -8,9 +10,9 @@ from sqlalchemy import select
 from portal.booking.models import Booking
 from portal.core.urls import portal_url
 from portal.extensions import db
-from portal.training.models import Course, Enrolment, TrainingSession
 
 PRODID = "-//Growth Room Portal//Bookings//RU"
+CALENDAR_SOURCES = "portal_calendar_sources"
 FEED_HISTORY = timedelta(days=90)
 ICAL_STATUS = {"booked": "CONFIRMED", "checked_in": "CONFIRMED", "completed": "CONFIRMED",
                "cancelled": "CANCELLED", "no_show": "CANCELLED"}
@@ -44,6 +46,24 @@ def _booking_event(booking, now):
     return event
 
 
+@dataclass(frozen=True)
+class CalendarItem:
+    """Something else a doctor has in the room (a training), for their feed."""
+
+    kind: str  # the UID's prefix: "training"
+    id: int
+    start: datetime
+    end: datetime
+    summary: str
+    location: str
+    cancelled: bool
+
+
+def register_calendar_source(app, source):
+    """Other features add their events to a doctor's feed: `source(user, since)` yields CalendarItems."""
+    app.extensions.setdefault(CALENDAR_SOURCES, []).append(source)
+
+
 def booking_ics(booking, now):
     calendar = _calendar(_("Growth Room bookings"))
     calendar.add_component(_booking_event(booking, now))
@@ -58,23 +78,17 @@ def feed_ics(user, now):
                                   .order_by(Booking.start_at)).all()
     for booking in bookings:
         calendar.add_component(_booking_event(booking, now))
-    sessions = db.session.execute(
-        select(TrainingSession, Course.title, Enrolment.status)
-        .join(Enrolment, Enrolment.session_id == TrainingSession.id)
-        .join(Course, Course.id == TrainingSession.course_id)
-        .where(Enrolment.user_id == user.id, Enrolment.status.in_(("enrolled", "attended")),
-               TrainingSession.start_at >= since)
-        .order_by(TrainingSession.start_at)).all()
-    for session, title, _status in sessions:
-        event = Event()
-        event.add("uid", _uid("training", session.id))
-        event.add("dtstamp", now)
-        event.add("dtstart", session.start_at)
-        event.add("dtend", session.end_at)
-        event.add("summary", _("Training: %(title)s", title=title))
-        event.add("location", session.room.name)
-        event.add("status", "CANCELLED" if session.status == "cancelled" else "CONFIRMED")
-        calendar.add_component(event)
+    for entry in current_app.extensions.get(CALENDAR_SOURCES, ()):
+        for item in entry(user, since):
+            event = Event()
+            event.add("uid", _uid(item.kind, item.id))
+            event.add("dtstamp", now)
+            event.add("dtstart", item.start)
+            event.add("dtend", item.end)
+            event.add("summary", item.summary)
+            event.add("location", item.location)
+            event.add("status", "CANCELLED" if item.cancelled else "CONFIRMED")
+            calendar.add_component(event)
     return calendar.to_ical()
 
 

@@ -3,7 +3,7 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, select
 
-from portal.booking import services
+from portal.booking import creating
 from portal.booking.models import ACTIVE_STATUSES, Booking
 from portal.core.db import utcnow
 from portal.core.errors import DomainError
@@ -41,7 +41,7 @@ def seed_demo(context):
         day = _next_weekday(room, now)
         try:
             with db.session.begin_nested():
-                services.create_booking(
+                creating.create_booking(
                     user, workstation=room.workstations[index], now=now,
                     start=local_to_utc(datetime.combine(day, opens), room.timezone),
                     end=local_to_utc(datetime.combine(day, closes), room.timezone))

@@ -6,7 +6,6 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 
-
 class BookingForm(FlaskForm):
     workstation_id = SelectField(_l("Workstation"), coerce=int, validators=[InputRequired(_l("Choose a workstation."))])
     day = DateField(_l("Date"), validators=[DataRequired(_l("Choose a date."))])
@@ -21,8 +20,5 @@ class BookNowForm(FlaskForm):
 class CancelForm(FlaskForm):
     reason = StringField(_l("Reason (optional)"), validators=[Optional(), Length(max=300)])
 
-
-class ActionForm(FlaskForm):
-    """A button that changes something: only the CSRF token."""
 
     next = HiddenField()

@@ -5,9 +5,6 @@ from datetime import timedelta
 from portal.booking.availability import local_day_range, overlaps
 from portal.core.time import to_local
 
-# Which state a cell shows when several apply, most useful first.
-CELL_STATES = ("unavailable", "own", "free", "partial", "busy", "training", "closure", "closed", "past")
-
 
 @dataclass(frozen=True)
 class Column:

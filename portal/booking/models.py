@@ -10,16 +10,18 @@ writer and the portal takes the write lock at BEGIN, so the check and the
 insert cannot interleave with another writer. Either way the losing request
 gets an IntegrityError naming the rule, which the service turns into a 409.
 """
+from datetime import datetime
+
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.core.db import UTCDateTime, utcnow
+from portal.core.db import UTCDateTime, one_of, utcnow
 from portal.extensions import db
 
 BOOKING_STATUSES = ("booked", "checked_in", "completed", "cancelled", "no_show")
 ACTIVE_STATUSES = ("booked", "checked_in")
 
-ACTIVE_SQL = "status IN ('booked', 'checked_in')"
+ACTIVE_SQL = one_of("status", ACTIVE_STATUSES)
 
 # Names the database uses when it refuses an overlap (constraint or trigger message).
 WORKSTATION_OVERLAP = "ex_bookings_workstation_overlap"
@@ -30,8 +32,7 @@ class Booking(db.Model):
     __tablename__ = "bookings"
     __table_args__ = (
         CheckConstraint("end_at > start_at", name="end_after_start"),
-        CheckConstraint(
-            "status IN ('booked', 'checked_in', 'completed', 'cancelled', 'no_show')", name="status_known"),
+        CheckConstraint(one_of("status", BOOKING_STATUSES), name="status_known"),
         Index("ix_bookings_workstation_start", "workstation_id", "start_at"),
         Index("ix_bookings_room_start", "room_id", "start_at"),
         Index("ix_bookings_user_start", "user_id", "start_at"),
@@ -51,17 +52,17 @@ class Booking(db.Model):
     workstation_id: Mapped[int] = mapped_column(ForeignKey("workstations.id"), nullable=False)
     # Denormalised from the workstation so room schedules need no join.
     room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id"), nullable=False)
-    start_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
-    end_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    end_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     status: Mapped[str] = mapped_column(String(20), default="booked", nullable=False)
-    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    checked_in_at: Mapped[object | None] = mapped_column(UTCDateTime)
-    cancelled_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     cancel_reason: Mapped[str | None] = mapped_column(String(300))
     # Set by the reminder job in the same guarded UPDATE that claims the booking: one reminder only.
-    reminder_sent_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user = relationship("User", foreign_keys=[user_id])
     workstation = relationship("Workstation")

@@ -31,3 +31,17 @@ def can_see_who_booked(user, room):
 
 def can_administer_room(user, room):
     return can_administer_clinic(user, room.clinic_id)
+
+
+def can_cancel(user, booking, now):
+    """The owner until the booking starts; an administrator of its clinic, for someone else, until it ends."""
+    if not booking.is_active or booking.end_at <= now:
+        return False
+    if booking.user_id == user.id:
+        return booking.start_at > now
+    return can_administer_clinic(user, booking.room.clinic_id)
+
+
+def can_see_booking(user, booking):
+    """The owner, and the clinic's admins and trainers (visibility rule 1)."""
+    return booking.user_id == user.id or can_see_who_booked(user, booking.room)

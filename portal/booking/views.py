@@ -6,21 +6,25 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
-from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from portal.auth.models import User
-from portal.booking import boundary, calendar, notices, qr, services
-from portal.booking.availability import grid_ceil, load_room_state, local_day_range
-from portal.booking.forms import ActionForm, BookingForm, BookNowForm, CancelForm
+from portal.booking import calendar, changes, creating, links, notices, qr, queries
+from portal.booking.availability import load_room_state, local_day_range
+from portal.booking.forms import BookingForm, BookNowForm, CancelForm
 from portal.booking.grid import build_grid
-from portal.booking.models import ACTIVE_STATUSES, Booking
+from portal.booking.models import Booking
 from portal.booking.permissions import (
-    can_administer_room, can_book_in_room, can_manage_booking, can_see_who_booked, can_view_room_schedule)
-from portal.clinics.models import Room, Workstation
+    can_administer_room,
+    can_book_in_room,
+    can_cancel,
+    can_manage_booking,
+    can_see_who_booked,
+)
+from portal.clinics.models import Workstation
 from portal.clinics.services import visible_clinics
 from portal.core.db import utcnow
-from portal.core.errors import Conflict, DomainError, NotAllowed, NotFound
+from portal.core.errors import DomainError, NotAllowed, NotFound
+from portal.core.forms import ActionForm, run_action
 from portal.core.time import format_local, local_to_utc, to_local
 from portal.core.views import _safe_next
 from portal.extensions import db
@@ -29,22 +33,6 @@ bp = Blueprint("booking", __name__, template_folder="templates", static_folder="
                static_url_path="/static/booking")
 
 WEEK_CELL_MINUTES = 60
-
-
-# --- loading ------------------------------------------------------------------------------
-
-def _room_or_404(room_id):
-    room = db.session.get(Room, room_id)
-    if room is None or not can_view_room_schedule(current_user, room):
-        raise NotFound(_("Room not found"))
-    return room
-
-
-def _booking_or_404(booking_id):
-    booking = db.session.get(Booking, booking_id)
-    if booking is None or not (booking.user_id == current_user.id or can_see_who_booked(current_user, booking.room)):
-        raise NotFound(_("Booking not found"))
-    return booking
 
 
 def _day_arg(room):
@@ -73,7 +61,7 @@ def rooms():
 @bp.get("/rooms/<int:room_id>/schedule")
 @login_required
 def schedule(room_id):
-    room = _room_or_404(room_id)
+    room = queries.visible_room(current_user, room_id)
     view = "day" if request.args.get("view") == "day" else "week"
     day = _day_arg(room)
     now = utcnow()
@@ -85,31 +73,16 @@ def schedule(room_id):
     start, end = local_day_range(room, days[0], len(days))
     state = load_room_state(room, start, end)
     sees_who = can_see_who_booked(current_user, room)
-    names = _names({b.user_id for b in state.bookings}) if sees_who else None
+    names = queries.names_of({b.user_id for b in state.bookings}) if sees_who else None
     grid = build_grid(state, days, cell_minutes, now, current_user.id, names)
-    admin_bookings = _room_bookings_for_admin(room, start, end) if can_administer_room(current_user, room) else None
+    admin_bookings = (queries.room_bookings_with_no_shows(room, start, end)
+                      if can_administer_room(current_user, room) else None)
     step = timedelta(days=7 if view == "week" else 1)
     return render_template(
         "booking/schedule.html", room=room, grid=grid, view=view, day=day, state=state,
         previous_day=day - step, next_day=day + step, today=to_local(now, room.timezone).date(),
         can_book=can_book_in_room(current_user, room), book_now_form=BookNowForm(),
         admin_bookings=admin_bookings, cancel_form=CancelForm(), action_form=ActionForm())
-
-
-def _names(user_ids):
-    user_ids = {user_id for user_id in user_ids if user_id is not None}
-    if not user_ids:
-        return {}
-    return dict(db.session.execute(select(User.id, User.full_name).where(User.id.in_(user_ids))).all())
-
-
-def _room_bookings_for_admin(room, start, end):
-    """Active bookings in the shown range with who booked and how often they did not come."""
-    bookings = db.session.scalars(select(Booking).where(
-        Booking.room_id == room.id, Booking.status.in_(ACTIVE_STATUSES),
-        Booking.end_at > start, Booking.start_at < end).order_by(Booking.start_at)).all()
-    no_shows = services.no_show_counts({b.user_id for b in bookings if b.user_id})
-    return [(booking, no_shows.get(booking.user_id, 0)) for booking in bookings]
 
 
 # --- booking --------------------------------------------------------------------------------
@@ -123,7 +96,7 @@ def _booking_form(room):
 @bp.route("/rooms/<int:room_id>/book", methods=["GET", "POST"])
 @login_required
 def book(room_id):
-    room = _room_or_404(room_id)
+    room = queries.visible_room(current_user, room_id)
     if not can_book_in_room(current_user, room):
         raise NotAllowed(_("Only doctors of this clinic can book here."))
     form = _booking_form(room)
@@ -140,7 +113,8 @@ def book(room_id):
             form.end.errors.append(_("The end must be after the start."))
         else:
             try:
-                booking = boundary.book(current_user, workstation=workstation, start=start, end=end, now=utcnow())
+                booking = creating.create_booking(current_user, workstation=workstation, start=start, end=end,
+                                                  now=utcnow())
             except DomainError as error:
                 field = getattr(form, error.field, None) if error.field else None
                 (field.errors if field is not None else form.form_errors).append(error.message)
@@ -182,31 +156,12 @@ def _alternative_choice(room, alternative):
 @login_required
 def book_now(room_id):
     """The next free workstation from the next grid line, for 30 or 60 minutes."""
-    room = _room_or_404(room_id)
+    room = queries.visible_room(current_user, room_id)
     form = BookNowForm()
-    if not form.validate_on_submit():
-        abort(400)
-    now = utcnow()
-    start = grid_ceil(now, room)
-    end = start + timedelta(minutes=form.minutes.data)
-    target = url_for("booking.schedule", room_id=room.id, view="day")
-    for workstation_id in services.next_free_workstation(current_user, room, start, end, now):
-        try:
-            booking = boundary.book(current_user, workstation=db.session.get(Workstation, workstation_id),
-                                    start=start, end=end, now=now)
-        except Conflict as error:
-            if error.code == "slot_taken":
-                continue  # someone was quicker: try the next workstation
-            flash(error.message, "error")
-            return redirect(target)
-        except NotAllowed as error:
-            flash(error.message, "error")
-            return redirect(target)
-        flash(_("Booked: %(what)s", what=notices.describe(booking)), "success")
-        return redirect(target)
-    flash(_("No workstation is free for the next %(n)d minutes. Pick a later time in the schedule.",
-            n=form.minutes.data), "warning")
-    return redirect(target)
+    return run_action(
+        lambda: creating.book_now(current_user, room, minutes=form.minutes.data, now=utcnow()), form=form,
+        success_message=lambda booking: _("Booked: %(what)s", what=notices.describe(booking)),
+        redirect_to=url_for("booking.schedule", room_id=room.id, view="day"))
 
 
 # --- my bookings, one booking ---------------------------------------------------------------
@@ -215,70 +170,51 @@ def book_now(room_id):
 @login_required
 def my_bookings():
     now = utcnow()
-    mine = select(Booking).where(Booking.user_id == current_user.id)
-    upcoming = db.session.scalars(mine.where(Booking.status.in_(ACTIVE_STATUSES), Booking.end_at > now)
-                                  .order_by(Booking.start_at)).all()
-    past = db.session.scalars(mine.where(~(Booking.status.in_(ACTIVE_STATUSES) & (Booking.end_at > now)))
-                              .order_by(Booking.start_at.desc()).limit(50)).all()
-    return render_template("booking/my_bookings.html", upcoming=upcoming, past=past, now=now,
-                           can_check_in=services.can_check_in_now, action_form=ActionForm())
+    return render_template("booking/my_bookings.html", upcoming=queries.upcoming_bookings(current_user, now),
+                           past=queries.past_bookings(current_user, now), now=now,
+                           can_check_in=changes.can_check_in_now, can_cancel=can_cancel, action_form=ActionForm())
 
 
 @bp.get("/bookings/<int:booking_id>")
 @login_required
 def booking_detail(booking_id):
-    booking = _booking_or_404(booking_id)
+    booking = queries.visible_booking(current_user, booking_id)
     now = utcnow()
     return render_template("booking/booking.html", booking=booking, now=now,
                            can_manage=can_manage_booking(current_user, booking),
-                           can_check_in=services.can_check_in_now(booking, now),
+                           can_cancel=can_cancel(current_user, booking, now),
+                           can_check_in=changes.can_check_in_now(booking, now),
                            sees_who=booking.user_id != current_user.id,
                            cancel_form=CancelForm(), action_form=ActionForm())
 
 
 def _back(default):
-    return redirect(_safe_next(request.form.get("next")) or default)
+    return _safe_next(request.form.get("next")) or default
 
 
 @bp.post("/bookings/<int:booking_id>/cancel")
 @login_required
 def cancel(booking_id):
-    booking = _booking_or_404(booking_id)
+    booking = queries.visible_booking(current_user, booking_id)
     form = CancelForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        services.cancel_booking(current_user, booking, now=utcnow(), reason=form.reason.data)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(_("The booking is cancelled."), "success")
-    return _back(url_for("booking.my_bookings"))
+    return run_action(lambda: changes.cancel_booking(current_user, booking, now=utcnow(), reason=form.reason.data),
+                      form=form, success_message=_("The booking is cancelled."),
+                      redirect_to=_back(url_for("booking.my_bookings")))
 
 
 @bp.post("/bookings/<int:booking_id>/check-in")
 @login_required
 def check_in(booking_id):
-    booking = _booking_or_404(booking_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        services.check_in(current_user, booking, now=utcnow())
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(_("You are checked in. Have a good session!"), "success")
-    return _back(url_for("booking.my_bookings"))
+    booking = queries.visible_booking(current_user, booking_id)
+    return run_action(lambda: changes.check_in(current_user, booking, now=utcnow()),
+                      success_message=_("You are checked in. Have a good session!"),
+                      redirect_to=_back(url_for("booking.my_bookings")))
 
 
 @bp.get("/bookings/<int:booking_id>.ics")
 @login_required
 def booking_ics(booking_id):
-    booking = _booking_or_404(booking_id)
+    booking = queries.visible_booking(current_user, booking_id)
     return Response(calendar.booking_ics(booking, utcnow()),
                     headers=calendar.calendar_response_headers(f"booking-{booking.id}.ics"))
 
@@ -287,16 +223,11 @@ def booking_ics(booking_id):
 @login_required
 def workstation_check_in(workstation_id):
     """Where a workstation's QR code leads: the signed-in doctor's booking on it, ready to check in."""
-    workstation = db.session.get(Workstation, workstation_id)
-    if workstation is None or not can_view_room_schedule(current_user, workstation.room):
-        raise NotFound(_("Workstation not found"))
+    workstation = queries.visible_workstation(current_user, workstation_id)
     now = utcnow()
-    booking = db.session.scalar(select(Booking).where(
-        Booking.workstation_id == workstation.id, Booking.user_id == current_user.id,
-        Booking.status.in_(ACTIVE_STATUSES), Booking.end_at > now,
-        Booking.start_at <= now + services.CHECKIN_OPENS_BEFORE).order_by(Booking.start_at))
+    booking = queries.booking_to_check_in(current_user, workstation, now)
     return render_template("booking/workstation_check_in.html", workstation=workstation, booking=booking,
-                           can_check_in=booking is not None and services.can_check_in_now(booking, now),
+                           can_check_in=booking is not None and changes.can_check_in_now(booking, now),
                            action_form=ActionForm())
 
 
@@ -305,11 +236,10 @@ def workstation_check_in(workstation_id):
 @bp.post("/rooms/<int:room_id>/display-link")
 @login_required
 def new_display_link(room_id):
-    room = _room_or_404(room_id)
+    room = queries.visible_room(current_user, room_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    raw = services.issue_display_token(current_user, room)
-    db.session.commit()
+    raw = links.issue_display_token(current_user, room)
     return render_template("booking/secret_link.html", title=_("Door display link"),
                            link=url_for("booking.display", token=raw, _external=True),
                            back=url_for("booking.schedule", room_id=room.id))
@@ -318,7 +248,7 @@ def new_display_link(room_id):
 @bp.get("/display/<token>")
 def display(token):
     """Read-only, no sign-in: each workstation's state now and next, and its check-in QR code."""
-    room = services.room_for_display_token(token)
+    room = links.room_for_display_token(token)
     if room is None:
         raise NotFound(_("This display link is not valid."))
     now = utcnow()
@@ -352,9 +282,7 @@ def calendar_page():
 def new_calendar_link():
     if not ActionForm().validate_on_submit():
         abort(400)
-    user = current_user._get_current_object()
-    raw = services.issue_calendar_token(user)
-    db.session.commit()
+    raw = links.issue_calendar_token(current_user._get_current_object())
     return render_template("booking/secret_link.html", title=_("Your calendar feed"),
                            link=url_for("booking.calendar_feed", token=raw, _external=True),
                            back=url_for("booking.calendar_page"))
@@ -363,17 +291,14 @@ def new_calendar_link():
 @bp.post("/calendar/revoke")
 @login_required
 def revoke_calendar_link():
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    services.revoke_calendar_token(current_user._get_current_object())
-    db.session.commit()
-    flash(_("The calendar link no longer works."), "success")
-    return redirect(url_for("booking.calendar_page"))
+    return run_action(lambda: links.revoke_calendar_token(current_user._get_current_object()),
+                      success_message=_("The calendar link no longer works."),
+                      redirect_to=url_for("booking.calendar_page"))
 
 
 @bp.get("/calendar/<token>.ics")
 def calendar_feed(token):
-    user = services.user_for_calendar_token(token)
+    user = links.user_for_calendar_token(token)
     if user is None:
         raise NotFound(_("This calendar link is not valid."))
     return Response(calendar.feed_ics(user, utcnow()), headers=calendar.calendar_response_headers("bookings.ics"))
@@ -388,18 +313,13 @@ def cancel_by_link(token):
     booking = db.session.get(Booking, ids[0]) if ids else None
     if booking is None or booking.user_id != ids[1]:
         raise NotFound(_("This link is not valid."))
-    form = ActionForm()
-    if form.validate_on_submit():
-        try:
-            services.cancel_booking(booking.user, booking, now=utcnow(), reason=_("Cancelled from the reminder."))
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(_("The booking is cancelled. Thank you for freeing the workstation."), "success")
-        return redirect(url_for("booking.cancel_by_link", token=token))
-    return render_template("booking/cancel_link.html", booking=booking, form=form,
+    if request.method == "POST":
+        return run_action(
+            lambda: changes.cancel_booking(booking.user, booking, now=utcnow(),
+                                           reason=_("Cancelled from the reminder.")),
+            success_message=_("The booking is cancelled. Thank you for freeing the workstation."),
+            redirect_to=url_for("booking.cancel_by_link", token=token))
+    return render_template("booking/cancel_link.html", booking=booking, form=ActionForm(),
                            active=booking.is_active and booking.start_at > utcnow())
 
 
@@ -409,8 +329,5 @@ def dashboard_panel(user):
     if not user.has_role("doctor", "trainer"):
         return None
     now = utcnow()
-    upcoming = db.session.scalars(select(Booking).where(
-        Booking.user_id == user.id, Booking.status.in_(ACTIVE_STATUSES), Booking.end_at > now)
-        .order_by(Booking.start_at).limit(3)).all()
-    return Markup(render_template("booking/_dashboard_panel.html", upcoming=upcoming, now=now,
-                                  can_check_in=services.can_check_in_now, action_form=ActionForm()))
+    return Markup(render_template("booking/_dashboard_panel.html", upcoming=queries.upcoming_bookings(user, now, 3),
+                                  now=now, can_check_in=changes.can_check_in_now, action_form=ActionForm()))

@@ -4,7 +4,6 @@ from flask_babel import lazy_gettext as _l
 
 def init_app(app):
     from portal.clinics import cli, models, views  # noqa: F401  (tables known to migrations; CLI commands)
-
     from portal.clinics.labels import kind_label, status_label
     from portal.core.notifications import register_kinds
 

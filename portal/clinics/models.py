@@ -1,4 +1,6 @@
 """Clinics, rooms with their schedule and booking policy, workstations, equipment and problem reports."""
+from datetime import datetime, time
+
 from sqlalchemy import CheckConstraint, ForeignKey, Index, SmallInteger, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -27,7 +29,7 @@ class Clinic(db.Model):
     short_name: Mapped[str] = mapped_column(String(40), unique=True, nullable=False)
     address: Mapped[str] = mapped_column(String(300), default="", nullable=False)
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Moscow", nullable=False)
-    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
     rooms = relationship("Room", back_populates="clinic", order_by="Room.name")
 
@@ -85,8 +87,8 @@ class OpeningHours(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), nullable=False)
     weekday: Mapped[int] = mapped_column(SmallInteger, nullable=False)
-    opens: Mapped[object] = mapped_column(Time, nullable=False)
-    closes: Mapped[object] = mapped_column(Time, nullable=False)
+    opens: Mapped[time] = mapped_column(Time, nullable=False)
+    closes: Mapped[time] = mapped_column(Time, nullable=False)
 
     room = relationship("Room", back_populates="opening_hours")
 
@@ -100,8 +102,8 @@ class Closure(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), nullable=False)
-    start_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
-    end_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    end_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     reason: Mapped[str] = mapped_column(String(200), nullable=False)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
@@ -153,7 +155,7 @@ class EquipmentItem(db.Model):
     inventory_number: Mapped[str] = mapped_column(String(60), unique=True, nullable=False)
     status: Mapped[str] = mapped_column(String(20), default="in_service", nullable=False)
     notes: Mapped[str] = mapped_column(Text, default="", nullable=False)
-    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
     room = relationship("Room")
     workstation = relationship("Workstation")
@@ -169,7 +171,7 @@ class EquipmentEvent(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("equipment_items.id", ondelete="CASCADE"), nullable=False)
-    at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     from_status: Mapped[str | None] = mapped_column(String(20))
     to_status: Mapped[str] = mapped_column(String(20), nullable=False)
@@ -197,9 +199,9 @@ class ProblemReport(db.Model):
     description: Mapped[str] = mapped_column(Text, nullable=False)
     status: Mapped[str] = mapped_column(String(20), default="open", nullable=False)
     resolution: Mapped[str] = mapped_column(Text, default="", nullable=False)
-    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
-    updated_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
-    resolved_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     room = relationship("Room")

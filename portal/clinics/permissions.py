@@ -5,9 +5,8 @@ leak; objects of one's own clinic that one may not manage are "forbidden" (403).
 """
 from flask_babel import gettext as _
 
-from portal.auth.models import User
 from portal.clinics.models import Clinic, Closure, EquipmentItem, ProblemReport, Room, Workstation
-from portal.core.permissions import can_administer_clinic, can_see_clinic, get_in_clinic_or_404, is_superadmin, require
+from portal.core.permissions import can_administer_clinic, can_see_clinic, get_in_clinic_or_404, require
 
 # How to find the clinic an object belongs to.
 CLINIC_OF = {
@@ -17,7 +16,6 @@ CLINIC_OF = {
     Closure: lambda closure: closure.room.clinic_id,
     EquipmentItem: lambda item: item.room.clinic_id,
     ProblemReport: lambda report: report.room.clinic_id,
-    User: lambda user: user.clinic_id,
 }
 
 
@@ -50,13 +48,6 @@ def can_report_problem(user, room):
 def can_see_problem_report(user, report):
     """The reporter sees their own report; the clinic's admins see all of its reports."""
     return can_administer(user, report) or (user.is_authenticated and report.reporter_id == user.id)
-
-
-def can_manage_user(actor, user):
-    """Admins manage the users of their clinic, but never a superadmin; superadmins manage everyone."""
-    if is_superadmin(actor):
-        return True
-    return can_administer_clinic(actor, user.clinic_id) and not user.is_superadmin
 
 
 def is_admin(user):

@@ -10,15 +10,26 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from portal.auth.models import User, UserRole
 from portal.clinics.labels import status_label
 from portal.clinics.models import (
-    DEFAULT_POLICY, EQUIPMENT_STATUSES, PROBLEM_STATUSES, WORKSTATION_STATUSES, Clinic, Closure, EquipmentEvent,
-    EquipmentItem, OpeningHours, ProblemReport, Room, Workstation)
+    DEFAULT_POLICY,
+    EQUIPMENT_STATUSES,
+    PROBLEM_STATUSES,
+    WORKSTATION_STATUSES,
+    Clinic,
+    Closure,
+    EquipmentEvent,
+    EquipmentItem,
+    OpeningHours,
+    ProblemReport,
+    Room,
+    Workstation,
+)
 from portal.clinics.schedule import local_day_bounds
+from portal.clinics.signals import workstation_left_service
 from portal.core import audit
 from portal.core.errors import Conflict, Invalid, NotAllowed
-from portal.core.notifications import notify
+from portal.core.notifications import notify, notify_clinic_admins
 from portal.core.permissions import can_administer_clinic, can_see_clinic, is_superadmin
 from portal.core.time import is_valid_timezone
 from portal.extensions import db
@@ -97,6 +108,18 @@ def visible_clinics(user):
     query = select(Clinic).order_by(Clinic.name)
     if not is_superadmin(user):
         query = query.where(Clinic.id == user.clinic_id)
+    return db.session.scalars(query).all()
+
+
+def rooms_of_clinic(clinic_id):
+    return db.session.scalars(select(Room).where(Room.clinic_id == clinic_id).order_by(Room.name)).all()
+
+
+def closures_of_room(room, *, ending_after=None):
+    """A room's closures by start; only those ending after `ending_after` when it is given."""
+    query = select(Closure).where(Closure.room_id == room.id).order_by(Closure.start_at)
+    if ending_after is not None:
+        query = query.where(Closure.end_at > ending_after)
     return db.session.scalars(query).all()
 
 
@@ -327,9 +350,9 @@ def set_workstation_status(actor, workstation, status, *, now):
     db.session.flush()
     moved, cancelled = [], []
     if previous == "active":
-        from portal.booking.services import relocate_or_cancel_future_bookings
-
-        moved, cancelled = relocate_or_cancel_future_bookings(actor, workstation, now=now)
+        for _receiver, (moved_here, cancelled_here) in workstation_left_service.send(workstation, actor=actor,
+                                                                                      now=now):
+            moved, cancelled = moved + moved_here, cancelled + cancelled_here
     audit.record("workstation_status_changed", actor=actor, clinic_id=workstation.room.clinic_id, obj=workstation,
                  details={"from": previous, "to": status, "moved": len(moved), "cancelled": len(cancelled)})
     return moved, cancelled
@@ -464,11 +487,10 @@ def report_problem(actor, room, *, description, now, workstation=None, equipment
     audit.record("problem_reported", actor=actor, clinic_id=room.clinic_id, obj=report,
                  details={"room_id": room.id, "workstation_id": getattr(workstation, "id", None),
                           "equipment_id": getattr(equipment, "id", None)})
-    target = problem_target_label(report)
-    for admin in clinic_admins(room.clinic_id):
-        if admin.id != actor.id:
-            notify(admin, "problem_reported", _("Problem reported: %(target)s", target=target),
-                   f"{room.name}: {description}", link=f"/admin/clinics/{room.clinic_id}/problem-reports")
+    notify_clinic_admins(room.clinic_id, "problem_reported",
+                         _("Problem reported: %(target)s", target=problem_target_label(report)),
+                         f"{room.name}: {description}", link=f"/admin/clinics/{room.clinic_id}/problem-reports",
+                         except_user_id=actor.id)
     return report
 
 
@@ -530,20 +552,5 @@ def problem_reports_of_reporter(user, *, statuses=None, room_id=None):
     return db.session.scalars(query).all()
 
 
-def users_of_clinic(clinic_id, *, search=None, role=None, active=None):
-    """The people of a clinic for its admins, by name; narrowed by a name/e-mail search, role, active flag."""
-    query = select(User).where(User.clinic_id == clinic_id).order_by(User.full_name, User.id)
-    if search:
-        # ilike with the text as typed: SQLite folds only ASCII case, PostgreSQL folds Cyrillic too.
-        pattern = f"%{search.strip()}%"
-        query = query.where(User.full_name.ilike(pattern) | User.email.ilike(pattern))
-    if role:
-        query = query.where(User.role_rows.any(UserRole.role == role))
-    if active is not None:
-        query = query.where(User.active.is_(active))
-    return db.session.scalars(query).all()
-
-
-def clinic_admins(clinic_id):
-    return db.session.scalars(select(User).join(UserRole).where(
-        User.clinic_id == clinic_id, UserRole.role == "admin", User.active.is_(True))).all()
+def clinic_by_short_name(short_name):
+    return db.session.scalar(select(Clinic).where(Clinic.short_name == short_name))

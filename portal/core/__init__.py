@@ -1,6 +1,6 @@
 """Shared building blocks: database helpers, errors, audit, notifications, CLI, base UI."""
-from flask_babel import lazy_gettext as _l
 from flask import g
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 ROLE_LABELS = {
@@ -17,13 +17,14 @@ CONTENT_SECURITY_POLICY = (
 
 
 def init_app(app):
-    from portal.core import health, notifications, request_log, versioned_cache, views
+    from portal.core import health, notifications, request_log, transaction, versioned_cache, views
     from portal.core.errors import register_error_handlers
     from portal.core.time import format_local
 
     app.register_blueprint(views.bp)
     app.register_blueprint(health.bp)
     register_error_handlers(app)
+    transaction.init_app(app)
     notifications.init_app(app)
     request_log.init_app(app)
     versioned_cache.init_app(app)

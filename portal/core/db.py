@@ -41,6 +41,11 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(timezone.utc)
 
 
+def one_of(column, values):
+    """SQL for a CHECK that `column` holds one of `values` (the model's tuple of statuses is the one list)."""
+    return f"{column} IN ({', '.join(repr(value) for value in values)})"
+
+
 def is_sqlite(engine_or_connection=None):
     bind = engine_or_connection if engine_or_connection is not None else db.engine
     return bind.dialect.name == "sqlite"

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
-from portal.extensions import db
+from portal.core import transaction
 
 
 class DomainError(Exception):
@@ -102,14 +102,14 @@ def _with_retry_after(response, seconds):
 def register_error_handlers(app):
     @app.errorhandler(DomainError)
     def handle_domain_error(error):
-        db.session.rollback()
+        transaction.roll_back()
         extra = {k: v for k, v in error.to_dict().items() if k not in ("code", "message")}
         return _with_retry_after(error_response(error.status, error.code, error.message, extra),
                                  getattr(error, "retry_after", None))
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error):
-        db.session.rollback()
+        transaction.roll_back()
         status = error.code or 500
         code = HTTP_CODES.get(status, "http_error")
         messages = {
@@ -125,11 +125,11 @@ def register_error_handlers(app):
     @app.errorhandler(DataError)
     def handle_bad_value(error):
         # The database refused a value (a number out of range, say): the input's fault, not ours.
-        db.session.rollback()
+        transaction.roll_back()
         return error_response(400, "invalid_value", _("A value in the request is out of range or malformed."))
 
     @app.errorhandler(Exception)
     def handle_unexpected(error):
-        db.session.rollback()
+        transaction.roll_back()
         app.logger.exception("unhandled error")
         return error_response(500, "internal_error", _("Something went wrong on our side. Please try again."))

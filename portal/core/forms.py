@@ -1,9 +1,19 @@
-from flask import flash, redirect
+"""Form handling shared by every feature's pages: posted forms and one-click buttons.
+
+Both end a failed action the same way: the request's changes are rolled back
+(portal.core.transaction) and the rule's message is shown; a successful one
+is committed once when the request ends.
+"""
+from flask import abort, flash, redirect
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
 
+from portal.core import transaction
 from portal.core.errors import DomainError
-from portal.extensions import db
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""
 
 
 def email_preferences_form(user, kinds):
@@ -26,21 +36,46 @@ def show_error(form, error):
         form.form_errors.append(error.message)
 
 
+def _value(value_or_function, result):
+    return value_or_function(result) if callable(value_or_function) else value_or_function
+
+
 def submit(form, action, *, success_message, redirect_to, on_error=show_error):
     """Run `action()` for a valid posted `form` and answer a redirect, or None to show the form again.
 
-    On success: commit, flash `success_message` and redirect to `redirect_to`; either may be a
-    function of what `action` returned (e.g. the new object). On a DomainError: roll back and
-    show it with `on_error(form, error)`. None also when the form was not posted or is invalid.
+    On success: flash `success_message` and redirect to `redirect_to`; either may be a function of
+    what `action` returned (e.g. the new object). On a DomainError: roll back and show it with
+    `on_error(form, error)`. None also when the form was not posted or is invalid.
     """
     if not form.validate_on_submit():
         return None
     try:
         result = action()
     except DomainError as error:
-        db.session.rollback()
+        transaction.roll_back()
         on_error(form, error)
         return None
-    db.session.commit()
-    flash(success_message(result) if callable(success_message) else success_message, "success")
-    return redirect(redirect_to(result) if callable(redirect_to) else redirect_to)
+    flash(_value(success_message, result), "success")
+    return redirect(_value(redirect_to, result))
+
+
+def run_action(action, *, success_message, redirect_to, form=None):
+    """A one-click button: run `action()`, flash how it went and redirect.
+
+    A post without a valid form (no CSRF token) is a 400. `success_message` may
+    be a function of the result returning the text or (text, category); a
+    DomainError rolls back and is flashed as an error. `redirect_to` may be a
+    function of the result (None when the action failed).
+    """
+    if not (form or ActionForm()).validate_on_submit():
+        abort(400)
+    try:
+        result = action()
+    except DomainError as error:
+        transaction.roll_back()
+        flash(error.message, "error")
+        return redirect(_value(redirect_to, None))
+    message = _value(success_message, result)
+    text, category = message if isinstance(message, tuple) else (message, "success")
+    flash(text, category)
+    return redirect(_value(redirect_to, result))

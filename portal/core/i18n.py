@@ -1,14 +1,35 @@
-"""Language and time zone of the current request (defaults outside requests, e.g. the CLI)."""
-from flask import current_app, has_request_context, request, session
-from flask_login import current_user
+"""Language and time zone of the current request (defaults outside requests, e.g. the CLI).
+
+Neither ever loads the signed-in user: they read a user this request has
+already loaded. Error pages ask for them after the request's transaction was
+rolled back (which expires every loaded row) and perhaps while the database
+is unreachable, so they must not query it again.
+"""
+from flask import current_app, g, has_request_context, request, session
+from sqlalchemy import inspect
+from sqlalchemy.orm.base import NO_VALUE
+
+
+def _loaded(obj, attribute):
+    """An attribute's value if it is loaded, else None (never a query)."""
+    if obj is None:
+        return None
+    value = inspect(obj).attrs[attribute].loaded_value
+    return None if value is NO_VALUE else value
+
+
+def _signed_in_user():
+    user = g.get("_login_user")
+    return user if user is not None and user.is_authenticated else None
 
 
 def select_locale():
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():
         return current_app.config["BABEL_DEFAULT_LOCALE"]
-    if current_user and current_user.is_authenticated and current_user.locale in languages:
-        return current_user.locale
+    user_locale = _loaded(_signed_in_user(), "locale")
+    if user_locale in languages:
+        return user_locale
     if session.get("lang") in languages:
         return session["lang"]
     # ?lang= lets API clients and links ask for a language without a session.
@@ -18,6 +39,5 @@ def select_locale():
 
 
 def select_timezone():
-    if has_request_context() and current_user and current_user.is_authenticated:
-        return current_user.timezone
-    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    clinic = _loaded(_signed_in_user(), "clinic") if has_request_context() else None
+    return _loaded(clinic, "timezone") or current_app.config["BABEL_DEFAULT_TIMEZONE"]

@@ -1,4 +1,6 @@
 """Shared tables: the audit log and in-app notifications."""
+from datetime import datetime
+
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -14,7 +16,7 @@ class AuditEntry(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     clinic_id: Mapped[int | None] = mapped_column(ForeignKey("clinics.id", ondelete="SET NULL"))
     action: Mapped[str] = mapped_column(String(80), nullable=False)
@@ -34,5 +36,5 @@ class Notification(db.Model):
     subject: Mapped[str] = mapped_column(String(200), nullable=False)
     body: Mapped[str] = mapped_column(Text, default="", nullable=False)
     link: Mapped[str | None] = mapped_column(String(300))
-    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
-    read_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -8,12 +8,14 @@ from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy import event, func, select, update
 
+from portal.core import transaction
 from portal.core.db import utcnow
 from portal.core.mail import send_mail
 from portal.core.models import Notification
 from portal.extensions import db
 
 OUTBOX = "portal_outbox"
+PEOPLE_DIRECTORY = "portal_people_directory"
 
 
 def notify(user, kind, subject, body="", link=None):
@@ -25,6 +27,18 @@ def notify(user, kind, subject, body="", link=None):
     if user.wants_email(kind):
         db.session.info.setdefault(OUTBOX, []).append((user.email, str(subject), str(body)))
     return note
+
+
+def notify_clinic_admins(clinic_id, kind, subject, body="", link=None, *, except_user_id=None):
+    """Tell every active administrator of a clinic (the people directory is auth's: `set_people_directory`)."""
+    for admin in current_app.extensions[PEOPLE_DIRECTORY].clinic_admins(clinic_id):
+        if admin.id != except_user_id:
+            notify(admin, kind, subject, body, link=link)
+
+
+def set_people_directory(app, directory):
+    """Core knows no user model: the auth package hands it `directory.clinic_admins(clinic_id)` at start."""
+    app.extensions[PEOPLE_DIRECTORY] = directory
 
 
 def in_language_of(user):
@@ -66,6 +80,8 @@ def mark_all_read(user):
 
 
 def _send_outbox(session):
+    if not transaction.is_outer_commit(session):
+        return
     outbox = session.info.pop(OUTBOX, None)
     if not outbox:
         return

@@ -26,10 +26,17 @@ def can_train_in_clinic(user, clinic_id):
         user.is_authenticated and user.clinic_id == clinic_id and user.has_role("trainer"))
 
 
+# Ids are database integers: a larger number names nothing (and must not reach the database).
+MAX_ID = 2**31 - 1
+
+
+def in_id_range(object_id):
+    return isinstance(object_id, int) and not isinstance(object_id, bool) and 0 < object_id <= MAX_ID
+
+
 def get_in_clinic_or_404(model, object_id, user, clinic_id_of):
     """Load an object the user may see (same clinic or superadmin), else NotFound."""
-    in_range = isinstance(object_id, int) and 0 < object_id <= 2**31 - 1
-    obj = db.session.get(model, object_id) if in_range else None
+    obj = db.session.get(model, object_id) if in_id_range(object_id) else None
     if obj is None or not can_see_clinic(user, clinic_id_of(obj)):
         raise NotFound(f"{model.__name__} not found", code="not_found")
     return obj

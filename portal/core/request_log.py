@@ -4,8 +4,15 @@ import logging
 import time
 
 from flask import g, request
+from sqlalchemy import inspect
 
 log = logging.getLogger("portal.requests")
+
+
+def _user_id(user):
+    """The caller's id without a query: the request's transaction has ended and expired the loaded rows."""
+    state = inspect(user, raiseerr=False) if user is not None else None
+    return state.identity[0] if state is not None and state.identity else None
 
 
 def init_app(app):
@@ -32,7 +39,7 @@ def init_app(app):
             "path": request.path,
             "status": response.status_code,
             "ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
-            "user": getattr(user, "id", None),
+            "user": _user_id(user),
             "ip": request.remote_addr,
         }))
         return response

@@ -25,6 +25,7 @@ from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from portal.core import transaction
 from portal.core.redis_client import get_redis
 
 CHANGED = "portal_versioned_cache_changed"
@@ -83,6 +84,8 @@ def _on_orm_execute(state):
 
 
 def _after_commit(session):
+    if not transaction.is_outer_commit(session):
+        return  # a released SAVEPOINT: readers cannot see the change before the real commit
     changed = session.info.pop(CHANGED, None)
     if changed:
         bump(changed)

@@ -6,7 +6,6 @@ from flask_login import current_user, login_required
 from portal.core import notifications
 from portal.core.forms import email_preferences_form
 from portal.core.nav import dashboard_panels
-from portal.extensions import db
 
 bp = Blueprint("core", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/core")
@@ -36,7 +35,6 @@ def notification_list():
 @login_required
 def notifications_read():
     notifications.mark_all_read(current_user)
-    db.session.commit()
     return redirect(url_for("core.notification_list"))
 
 
@@ -48,7 +46,6 @@ def email_preferences():
     form = email_preferences_form(user, kinds)
     if form.validate_on_submit():
         notifications.set_email_choices(user, [kind for kind in kinds if form[kind].data], list(kinds))
-        db.session.commit()
         flash(_("Your e-mail preferences are saved."), "success")
         return redirect(url_for("core.email_preferences"))
     return render_template("core/email_preferences.html", form=form, kinds=kinds)
@@ -61,7 +58,6 @@ def set_language():
         session["lang"] = lang
         if current_user.is_authenticated:
             current_user.locale = lang
-            db.session.commit()
     return redirect(_safe_next(request.form.get("next")) or url_for("core.index"))
 
 

@@ -5,7 +5,6 @@ import click
 
 from portal.core.cli import portal_cli
 from portal.demo.seed import DEMO_PASSWORD, seed_base
-from portal.extensions import db
 
 
 @portal_cli.command("seed-demo")
@@ -23,7 +22,6 @@ def seed_demo_command():
                 raise
             continue
         module.seed_demo(context)
-    db.session.commit()
     click.echo("Demo data is ready. Sign in with any of these (password for all: %s):" % DEMO_PASSWORD)
     for email, description in context["logins"]:
         click.echo(f"  {email:32} {description}")

@@ -2,7 +2,6 @@ import click
 
 from portal.core.cli import fail, portal_cli
 from portal.core.db import utcnow
-from portal.extensions import db
 from portal.privacy.services import anonymise_history
 
 
@@ -17,5 +16,4 @@ def anonymise_history_command(older_than_days):
     if days < 1:
         fail("--older-than-days must be at least 1.")
     count = anonymise_history(older_than_days=days, now=utcnow())
-    db.session.commit()
     click.echo(f"Anonymised {count} booking(s) older than {days} days.")

@@ -48,9 +48,6 @@ class NoteForm(FlaskForm):
     note = TextAreaField(_l("Note"), validators=[Length(max=5000)])
 
 
-class ActionForm(FlaskForm):
-    """A button that changes something: only the CSRF token."""
-
 
 class SourcesForm(FlaskForm):
     sources = CheckboxesField(_l("Linked sources"))

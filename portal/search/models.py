@@ -4,6 +4,8 @@ Privacy (152-FZ, privacy rule 2): no table here holds a search query. Usage
 statistics are per-source rows without the person or the text; the result
 cache is keyed by a hash of the normalised query and holds only results.
 """
+from datetime import datetime
+
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -20,7 +22,7 @@ class SearchEvent(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int | None] = mapped_column(ForeignKey("clinics.id", ondelete="SET NULL"))
     source: Mapped[str] = mapped_column(String(20), nullable=False)
-    at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     ok: Mapped[bool] = mapped_column(Boolean, nullable=False)
     error_code: Mapped[str | None] = mapped_column(String(40))
     latency_ms: Mapped[int] = mapped_column(nullable=False)
@@ -63,7 +65,7 @@ class LinkedResource(db.Model):
     description: Mapped[str] = mapped_column(Text, default="", nullable=False)
     url: Mapped[str] = mapped_column(String(500), nullable=False)
     access_note: Mapped[str] = mapped_column(String(500), default="", nullable=False)
-    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
 
 class SavedReference(db.Model):
@@ -84,4 +86,4 @@ class SavedReference(db.Model):
     pmid: Mapped[str | None] = mapped_column(String(20))
     url: Mapped[str | None] = mapped_column(String(1000))
     note: Mapped[str] = mapped_column(Text, default="", nullable=False)
-    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)

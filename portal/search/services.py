@@ -98,11 +98,6 @@ def _build_providers(config):
     return built
 
 
-def close_providers(app):
-    for provider in app.extensions.pop(PROVIDERS_KEY, {}).values():
-        provider.close()
-
-
 # --- linked sources ------------------------------------------------------------------------
 
 SETTINGS_KEY = "portal_search_settings"

@@ -3,11 +3,12 @@
 A cached repeat is the most common search and costs well under a millisecond
 of work; a committed INSERT of its usage rows (a WAL flush on PostgreSQL)
 would cost several times that. So each process collects the rows and writes
-them with one INSERT when SEARCH_USAGE_FLUSH_SECONDS have passed
-since its last write, when SEARCH_USAGE_BATCH_ROWS are waiting, before this
-process reads the statistics, and when it exits. Each row keeps the time of
-its own search. A process killed without exiting loses at most that window
-of counts — statistics, never anything a user saved.
+them with one INSERT, in the transaction of the request that finds a batch
+due: when SEARCH_USAGE_FLUSH_SECONDS have passed since its last write, when
+SEARCH_USAGE_BATCH_ROWS are waiting, before this process reads the
+statistics, and when it exits. Each row keeps the time of its own search. A
+process killed without exiting, or a batch whose commit fails, loses at most
+that window of counts — statistics, never anything a user saved.
 
 The rows hold no query text and no person (privacy rule 2).
 """
@@ -21,15 +22,15 @@ from flask import current_app
 from sqlalchemy import insert
 from sqlalchemy.exc import SQLAlchemyError
 
-from portal.core.db import is_sqlite
+from portal.core import transaction
 from portal.extensions import db
 from portal.search.models import SearchEvent
 
 log = logging.getLogger(__name__)
 
 EXTENSION_KEY = "portal_search_usage"
-# Rows kept while the database cannot take them, beyond which the oldest are dropped.
-MAX_WAITING_BATCHES = 20
+# Rows of a due batch, taken from the process's buffer by this session: written with its commit.
+PENDING = "portal_search_usage_pending"
 
 
 class UsageBuffer:
@@ -41,49 +42,23 @@ class UsageBuffer:
         self._written_at = time.monotonic()
 
     def add(self, rows):
+        """Keep ``rows``; True when a batch is due."""
         with self._lock:
             self._rows.extend(rows)
-            due = (len(self._rows) >= self.batch_rows
-                   or time.monotonic() - self._written_at >= self.flush_seconds)
-        if due:
-            self.flush()
+            return (len(self._rows) >= self.batch_rows
+                    or time.monotonic() - self._written_at >= self.flush_seconds)
 
-    def flush(self):
+    def take(self):
         with self._lock:
             rows, self._rows = self._rows, []
             self._written_at = time.monotonic()
-        if not rows:
-            return
-        try:
-            _insert(rows)
-        except SQLAlchemyError:
-            # A search must not fail because its statistics could not be written: keep them for the next try.
-            log.warning("search usage: %d rows could not be written; kept for the next try", len(rows),
-                        exc_info=True)
-            with self._lock:
-                self._rows = (rows + self._rows)[-MAX_WAITING_BATCHES * self.batch_rows:]
+        return rows
 
 
 def _insert(rows):
-    """One INSERT for all the rows (executemany, which SQLAlchemy sends as
-    multi-row batches), committed before returning.
-
-    PostgreSQL: on a pooled connection of its own in autocommit mode, so the
-    caller's session is neither flushed nor committed. SQLite has a single
-    writer and the caller's transaction already holds the write lock (BEGIN
-    IMMEDIATE, see portal/core/db.py), so there the rows go in with it.
-    """
-    statement = insert(SearchEvent.__table__)
-    if is_sqlite():
-        try:
-            db.session.execute(statement, rows)
-            db.session.commit()
-        except SQLAlchemyError:
-            db.session.rollback()
-            raise
-        return
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(statement, rows)
+    """One INSERT for all the rows (executemany, which SQLAlchemy sends as multi-row batches)."""
+    if rows:
+        db.session.execute(insert(SearchEvent.__table__), rows)
 
 
 def buffer():
@@ -91,14 +66,28 @@ def buffer():
 
 
 def record(rows):
-    """Count searches: ``rows`` are ``SearchEvent`` column values."""
-    if rows:
-        buffer().add(rows)
+    """Count searches: ``rows`` are ``SearchEvent`` column values.
+
+    A due batch is written with the request's commit, or after its rollback
+    (portal.core.transaction): a failed request still searched.
+    """
+    if not buffer().add(rows):
+        return
+    pending = db.session.info.get(PENDING)
+    if pending is None:
+        pending = db.session.info[PENDING] = []
+        transaction.keep_whatever_happens(_write_pending)
+    pending.extend(buffer().take())
+
+
+def _write_pending():
+    _insert(db.session.info.pop(PENDING, []))
 
 
 def flush():
-    """Write this process's waiting rows now (before reading the statistics)."""
-    buffer().flush()
+    """Write every waiting row in the current transaction (before the statistics are read)."""
+    _write_pending()
+    _insert(buffer().take())
 
 
 _apps = weakref.WeakSet()
@@ -108,7 +97,11 @@ _apps = weakref.WeakSet()
 def _flush_at_exit():
     for app in list(_apps):
         with app.app_context():
-            flush()
+            try:
+                with transaction.unit_of_work():
+                    flush()
+            except SQLAlchemyError:
+                log.warning("search usage: rows waiting at exit could not be written", exc_info=True)
 
 
 def init_app(app):

@@ -8,18 +8,19 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from portal.clinics.models import Clinic
+from portal.clinics.services import visible_clinics
+from portal.core import transaction
 from portal.core.db import utcnow
 from portal.core.errors import DomainError, NotFound
+from portal.core.forms import ActionForm, run_action
 from portal.core.permissions import can_administer_clinic, is_superadmin
 from portal.core.time import to_local
 from portal.core.views import _safe_next
 from portal.extensions import db
 from portal.search import services
-from portal.search.forms import (
-    ActionForm, LinkPrefixForm, NoteForm, ResourceForm, SaveReferenceForm, SearchForm, SourcesForm)
+from portal.search.forms import LinkPrefixForm, NoteForm, ResourceForm, SaveReferenceForm, SearchForm, SourcesForm
 from portal.search.models import LinkedResource
 from portal.search.providers import SOURCE_NAMES
 from portal.search.ratelimit import search_rate_limit
@@ -63,9 +64,8 @@ def search_page():
                     current_user, q=form.q.data or "", sources=form.sources.data, page=form.page.data or 1,
                     year_from=form.year_from.data, year_to=form.year_to.data,
                     open_access=form.open_access.data, now=utcnow())
-                db.session.commit()
             except DomainError as exc:
-                db.session.rollback()
+                transaction.roll_back()
                 error = exc
     if not form.sources.data:
         form.sources.data = list(linked)
@@ -129,9 +129,8 @@ def save_reference():
         services.save_reference(current_user, title=form.title.data, authors=authors, journal=form.journal.data,
                                 year=year, doi=form.doi.data, pmid=form.pmid.data, url=form.url.data,
                                 source=form.source.data, source_id=form.source_id.data, now=utcnow())
-        db.session.commit()
     except DomainError as exc:
-        db.session.rollback()
+        transaction.roll_back()
         flash(exc.message, "error")
         return redirect(back)
     flash(_("Saved to your reading list."), "success")
@@ -145,7 +144,6 @@ def update_note(reference_id):
     form = NoteForm()
     if form.validate():
         services.update_note(current_user, reference, form.note.data)
-        db.session.commit()
         flash(_("Note saved."), "success")
     else:
         flash(_("The note is too long."), "error")
@@ -156,11 +154,8 @@ def update_note(reference_id):
 @login_required
 def delete_reference(reference_id):
     reference = services.get_reference(current_user, reference_id)
-    if ActionForm().validate():
-        services.delete_reference(current_user, reference)
-        db.session.commit()
-        flash(_("Removed from your reading list."), "success")
-    return redirect(url_for("search.reading_list"))
+    return run_action(lambda: services.delete_reference(current_user, reference),
+                      success_message=_("Removed from your reading list."), redirect_to=url_for("search.reading_list"))
 
 
 @bp.get("/search/reading-list.ris")
@@ -212,7 +207,7 @@ def _admin_page(clinic, **forms):
 
 
 def _clinic_picker(endpoint):
-    clinics = db.session.scalars(select(Clinic).order_by(Clinic.name)).all()
+    clinics = visible_clinics(current_user)
     return render_template("search/pick_clinic.html", clinics=clinics, endpoint=endpoint)
 
 
@@ -229,11 +224,10 @@ def _admin_action(form_name, form, act):
     if form.validate():
         try:
             act(clinic)
-            db.session.commit()
             flash(_("Saved."), "success")
             return _back_to_admin(clinic)
         except DomainError as exc:
-            db.session.rollback()
+            transaction.roll_back()
             field = getattr(form, exc.field, None) if exc.field else None
             if field is not None:
                 field.errors = [*field.errors, exc.message]
@@ -283,11 +277,10 @@ def admin_delete_resource(resource_id):
     resource = db.session.get(LinkedResource, resource_id)
     if resource is None or not can_administer_clinic(current_user, resource.clinic_id):
         raise NotFound(_("Resource not found."))
-    if ActionForm().validate():
-        services.delete_linked_resource(current_user, resource)
-        db.session.commit()
-        flash(_("Removed."), "success")
-    return redirect(url_for("search.admin", clinic_id=resource.clinic_id if is_superadmin(current_user) else None))
+    return run_action(lambda: services.delete_linked_resource(current_user, resource),
+                      success_message=_("Removed."),
+                      redirect_to=url_for("search.admin",
+                                          clinic_id=resource.clinic_id if is_superadmin(current_user) else None))
 
 
 @bp.get("/search/admin/usage")

@@ -15,12 +15,18 @@ def init_app(app):
     from flask_babel import format_decimal
     from markupsafe import Markup
 
+    from portal.booking.availability import register_sessions_source
+    from portal.booking.cache import track_room_rows
+    from portal.booking.calendar import register_calendar_source
     from portal.core.db import utcnow
     from portal.core.nav import NavItem, add_dashboard_panel, add_nav_item
     from portal.core.notifications import register_kinds
-    from portal.training import cli, models, services, views  # noqa: F401  (cli registers commands)
+    from portal.training import cli, models, queries, views  # noqa: F401  (cli registers commands)
 
     app.register_blueprint(views.bp)
+    register_sessions_source(app, queries.sessions_in_room)
+    register_calendar_source(app, queries.calendar_items)
+    track_room_rows(models.TrainingSession)
     app.add_template_filter(format_decimal, "hours")
     add_nav_item(app, NavItem("training.catalogue", _l("Trainings"), visible=lambda user: bool(user.clinic_id),
                               order=30))
@@ -28,7 +34,7 @@ def init_app(app):
     add_nav_item(app, NavItem("training.record", _l("Learning record"), visible=_is_doctor, order=40))
 
     def upcoming_panel(user):
-        enrolments = services.upcoming_for_user(user, now=utcnow())
+        enrolments = queries.upcoming_for_user(user, now=utcnow())
         if not enrolments:
             return None
         return Markup(render_template("training/_dashboard_panel.html", enrolments=enrolments))

@@ -5,8 +5,7 @@ import click
 
 from portal.core.cli import fail, portal_cli
 from portal.core.db import utcnow
-from portal.extensions import db
-from portal.training import services
+from portal.training import jobs
 
 
 @portal_cli.command("send-training-reminders")
@@ -15,6 +14,5 @@ def send_training_reminders(hours):
     """Remind enrolled doctors of their upcoming sessions (each enrolment once; safe on several machines)."""
     if hours < 1:
         fail("--hours must be at least 1")
-    sent = services.send_reminders(now=utcnow(), ahead=timedelta(hours=hours))
-    db.session.commit()
+    sent = jobs.send_reminders(now=utcnow(), ahead=timedelta(hours=hours))
     click.echo(f"Reminders sent: {sent}")

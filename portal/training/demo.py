@@ -6,7 +6,7 @@ from sqlalchemy import select
 from portal.core.db import utcnow
 from portal.core.time import local_to_utc, to_local
 from portal.extensions import db
-from portal.training import services
+from portal.training import attendance, courses, enrolling, scheduling
 from portal.training.models import Course
 
 TRAINER = "trainer@dgp94.demo.portal"
@@ -38,26 +38,26 @@ def seed_demo(context):
     room = context["rooms"][0]
     timezone = room.timezone
     now = utcnow()
-    courses = []
+    created = []
     for spec in COURSES:
         course = db.session.scalar(select(Course).where(Course.clinic_id == room.clinic_id,
                                                         Course.title == spec["title"]))
         if course is None:
-            course = services.create_course(trainer, room.clinic_id, now=now, **spec)
-            courses.append(course)
-    if not courses:
+            course = courses.create_course(trainer, room.clinic_id, now=now, **spec)
+            created.append(course)
+    if not created:
         return  # already seeded: the courses and their sessions exist
-    anaphylaxis, pubmed = courses
+    anaphylaxis, pubmed = created
 
     tuesday = _next_weekday(now, 1, timezone)
-    services.schedule_session(trainer, course=anaphylaxis, room=room, start=_at(tuesday, 14, timezone),
+    scheduling.schedule_session(trainer, course=anaphylaxis, room=room, start=_at(tuesday, 14, timezone),
                               end=_at(tuesday, 14, timezone) + timedelta(minutes=90), capacity=room.capacity,
                               now=now)
     thursday = _next_weekday(now, 3, timezone)
-    full = services.schedule_session(trainer, course=pubmed, room=room, start=_at(thursday, 16, timezone),
+    full = scheduling.schedule_session(trainer, course=pubmed, room=room, start=_at(thursday, 16, timezone),
                                      end=_at(thursday, 16, timezone) + timedelta(minutes=45), capacity=1, now=now)
     for doctor in doctors:
-        services.enrol(doctor, full, now=now)
+        enrolling.enrol(doctor, full, now=now)
 
     # A session last week, scheduled and attended "back then" (the services take `now` explicitly).
     past_day = to_local(now, timezone).date() - timedelta(days=7)
@@ -65,7 +65,7 @@ def seed_demo(context):
         past_day -= timedelta(days=1)
     start = _at(past_day, 10, timezone)
     then = start - timedelta(days=7)
-    past = services.schedule_session(trainer, course=anaphylaxis, room=room, start=start,
+    past = scheduling.schedule_session(trainer, course=anaphylaxis, room=room, start=start,
                                      end=start + timedelta(minutes=90), capacity=room.capacity, now=then)
-    services.enrol(doctors[0], past, now=then)
-    services.mark_attendance(trainer, past, doctors[0].id, True, now=start + timedelta(minutes=90))
+    enrolling.enrol(doctors[0], past, now=then)
+    attendance.mark_attendance(trainer, past, doctors[0].id, True, now=start + timedelta(minutes=90))

@@ -2,9 +2,23 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField, DateField, DecimalField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField,
-    TimeField)
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+    BooleanField,
+    DateField,
+    DecimalField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+)
 
 CUSTOM_DURATION = "custom"
 
@@ -39,9 +53,6 @@ class SessionForm(FlaskForm):
 class CancelSessionForm(FlaskForm):
     reason = StringField(_l("Reason (sent to the participants)"), validators=[Optional(), Length(max=300)])
 
-
-class ActionForm(FlaskForm):
-    """A button that changes something: only the CSRF token."""
 
 
 class PeriodForm(FlaskForm):

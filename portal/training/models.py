@@ -5,10 +5,23 @@ Exactness comes from the database: sessions of one room cannot overlap
 migration), a session's taken seats can never exceed its capacity (CHECK),
 and a doctor has at most one enrolment row per session (UNIQUE).
 """
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.core.db import UTCDateTime, utcnow
+from portal.core.db import UTCDateTime, one_of, utcnow
 from portal.extensions import db
 
 SESSION_STATUSES = ("scheduled", "cancelled", "completed")
@@ -27,9 +40,9 @@ class Course(db.Model):
     description: Mapped[str] = mapped_column(Text, default="", nullable=False)
     trainer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # Academic hours of 45 minutes each; halves are allowed (a 20-minute talk is rare but real).
-    academic_hours: Mapped[object] = mapped_column(Numeric(4, 1), nullable=False)
+    academic_hours: Mapped[Decimal] = mapped_column(Numeric(4, 1), nullable=False)
     nmo_id: Mapped[str | None] = mapped_column(String(60))
-    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
     trainer = relationship("User")
     clinic = relationship("Clinic")
@@ -44,21 +57,21 @@ class TrainingSession(db.Model):
     __table_args__ = (
         CheckConstraint("end_at > start_at", name="end_after_start"),
         CheckConstraint("seats_taken >= 0 AND seats_taken <= capacity", name="seats_within_capacity"),
-        CheckConstraint("status IN ('scheduled', 'cancelled', 'completed')", name="status_known"),
+        CheckConstraint(one_of("status", SESSION_STATUSES), name="status_known"),
         Index("ix_training_sessions_room_start", "room_id", "start_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), nullable=False, index=True)
     room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id"), nullable=False)
-    start_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
-    end_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    end_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     capacity: Mapped[int] = mapped_column(nullable=False)
     seats_taken: Mapped[int] = mapped_column(default=0, nullable=False)
     whole_room: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     status: Mapped[str] = mapped_column(String(20), default="scheduled", nullable=False)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
     course = relationship("Course", lazy="joined")
     room = relationship("Room")
@@ -72,8 +85,7 @@ class Enrolment(db.Model):
     __tablename__ = "enrolments"
     __table_args__ = (
         UniqueConstraint("session_id", "user_id"),
-        CheckConstraint(
-            "status IN ('enrolled', 'waitlisted', 'cancelled', 'attended', 'absent')", name="status_known"),
+        CheckConstraint(one_of("status", ENROLMENT_STATUSES), name="status_known"),
         Index("ix_enrolments_session_status", "session_id", "status"),
     )
 
@@ -84,9 +96,9 @@ class Enrolment(db.Model):
     # Monotonic per session: the waitlist is FIFO by this number; position = rank among waitlisted.
     waitlist_seq: Mapped[int | None]
     # Set when the reminder went out, so the reminder job never sends it twice.
-    reminded_at: Mapped[object | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
-    updated_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
 
     session = relationship("TrainingSession")
     user = relationship("User")
@@ -107,14 +119,14 @@ class Certificate(db.Model):
         ForeignKey("enrolments.id", ondelete="CASCADE"), unique=True, nullable=False)
     holder_name: Mapped[str] = mapped_column(String(200), nullable=False)
     course_title: Mapped[str] = mapped_column(String(200), nullable=False)
-    academic_hours: Mapped[object] = mapped_column(Numeric(4, 1), nullable=False)
+    academic_hours: Mapped[Decimal] = mapped_column(Numeric(4, 1), nullable=False)
     nmo_id: Mapped[str | None] = mapped_column(String(60))
-    session_date: Mapped[object] = mapped_column(Date, nullable=False)
+    session_date: Mapped[date] = mapped_column(Date, nullable=False)
     trainer_name: Mapped[str] = mapped_column(String(200), default="", nullable=False)
     clinic_name: Mapped[str] = mapped_column(String(300), nullable=False)
-    issued_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     # Attendance corrected to "absent" withdraws the certificate; it is kept so its number stays taken.
-    revoked_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     enrolment = relationship("Enrolment", backref=db.backref("certificate", uselist=False))
 

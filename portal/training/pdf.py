@@ -10,9 +10,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import qrcode
-from flask_babel import force_locale, format_decimal
+from flask_babel import force_locale, format_decimal, ngettext, pgettext
 from flask_babel import gettext as _
-from flask_babel import ngettext, pgettext
 from markupsafe import escape
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape

@@ -1,14 +1,12 @@
 """Who may do what with trainings. One rule each, used by views, the API, services and templates."""
-from portal.core.permissions import can_administer_clinic, can_see_clinic, can_train_in_clinic
+from portal.core.permissions import (
+    can_administer_clinic,
+    can_train_in_clinic,
+)
 
 
 def session_clinic_id(training):
     return training.room.clinic_id
-
-
-def can_see_session(user, training):
-    """Sessions are visible inside their clinic (and to superadmins); others get a 404."""
-    return can_see_clinic(user, session_clinic_id(training))
 
 
 def can_run_courses(user, clinic_id):

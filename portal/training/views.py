@@ -3,26 +3,47 @@ import csv
 import io
 from datetime import datetime, timedelta
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from portal.clinics.models import Room
+from portal.clinics.services import rooms_of_clinic
+from portal.core import transaction
 from portal.core.db import utcnow
 from portal.core.errors import DomainError
-from portal.core.forms import submit
+from portal.core.forms import ActionForm, run_action, submit
 from portal.core.permissions import get_in_clinic_or_404
-from portal.core.urls import portal_url
 from portal.core.time import local_to_utc, to_local
+from portal.core.urls import portal_url
 from portal.extensions import db
-from portal.training import pdf, services
+from portal.training import attendance, courses, enrolling, pdf, queries, scheduling
 from portal.training.forms import (
-    CUSTOM_DURATION, ActionForm, CancelSessionForm, CatalogueFilterForm, CourseForm, PeriodForm, SessionForm)
+    CUSTOM_DURATION,
+    CancelSessionForm,
+    CatalogueFilterForm,
+    CourseForm,
+    PeriodForm,
+    SessionForm,
+)
 from portal.training.models import Enrolment, TrainingSession
 from portal.training.permissions import (
-    can_cancel_bookings_for, can_download_certificate, can_enrol, can_manage_session, can_run_courses,
-    session_clinic_id)
+    can_cancel_bookings_for,
+    can_download_certificate,
+    can_enrol,
+    can_manage_session,
+    can_run_courses,
+    session_clinic_id,
+)
 
 bp = Blueprint("training", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/training")
@@ -49,10 +70,10 @@ def catalogue():
     form = CatalogueFilterForm(request.args)
     form.validate()
     now = utcnow()
-    sessions = services.catalogue(current_user, now=now, topic=form.topic.data,
+    sessions = queries.catalogue(current_user, now=now, topic=form.topic.data,
                                   first_day=form.first_day.data, last_day=form.last_day.data)
-    mine = services.my_enrolments(current_user, [s.id for s in sessions])
-    positions = {sid: services.waitlist_position(e) for sid, e in mine.items() if e.status == "waitlisted"}
+    mine = queries.my_enrolments(current_user, [s.id for s in sessions])
+    positions = {sid: enrolling.waitlist_position(e) for sid, e in mine.items() if e.status == "waitlisted"}
     return render_template("training/catalogue.html", form=form, sessions=sessions, mine=mine,
                            positions=positions, action_form=ActionForm(), can_enrol=can_enrol)
 
@@ -61,38 +82,24 @@ def catalogue():
 @login_required
 def enrol(session_id):
     training = _load_session(session_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        enrolment, _changed = services.enrol(_actor(), training, now=utcnow())
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-    else:
-        position = services.waitlist_position(enrolment)
-        db.session.commit()
+
+    def enrolled_or_waitlisted(result):
+        position = enrolling.waitlist_position(result[0])
         if position is None:
-            flash(_("You are enrolled in “%(title)s”.", title=training.course.title), "success")
-        else:
-            flash(_("The session is full: you are on the waitlist, place %(position)d.", position=position), "info")
-    return redirect(_back_to_catalogue())
+            return _("You are enrolled in “%(title)s”.", title=training.course.title)
+        return _("The session is full: you are on the waitlist, place %(position)d.", position=position), "info"
+
+    return run_action(lambda: enrolling.enrol(_actor(), training, now=utcnow()),
+                      success_message=enrolled_or_waitlisted, redirect_to=_back_to_catalogue())
 
 
 @bp.post("/trainings/<int:session_id>/leave")
 @login_required
 def leave(session_id):
     training = _load_session(session_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        services.leave(_actor(), training, now=utcnow())
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-    else:
-        db.session.commit()
-        flash(_("You have left “%(title)s”.", title=training.course.title), "success")
-    return redirect(_back_to_catalogue())
+    return run_action(lambda: enrolling.leave(_actor(), training, now=utcnow()),
+                      success_message=_("You have left “%(title)s”.", title=training.course.title),
+                      redirect_to=_back_to_catalogue())
 
 
 def _back_to_catalogue():
@@ -108,11 +115,11 @@ def _back_to_catalogue():
 def manage():
     _require_trainer()
     now = utcnow()
-    sessions = services.sessions_of_clinic(current_user.clinic_id, now - timedelta(days=60), now + timedelta(days=400))
+    sessions = queries.sessions_of_clinic(current_user.clinic_id, now - timedelta(days=60), now + timedelta(days=400))
     upcoming = [s for s in sessions if s.end_at > now]
     past = [s for s in reversed(sessions) if s.end_at <= now]
     return render_template("training/manage.html", upcoming=upcoming, past=past,
-                           courses=services.courses_of_clinic(current_user.clinic_id))
+                           courses=courses.courses_of_clinic(current_user.clinic_id))
 
 
 @bp.route("/trainings/courses/new", methods=["GET", "POST"])
@@ -121,7 +128,7 @@ def new_course():
     _require_trainer()
     form = CourseForm()
     return submit(
-        form, lambda: services.create_course(
+        form, lambda: courses.create_course(
             _actor(), current_user.clinic_id, title=form.title.data, academic_hours=form.academic_hours.data,
             nmo_id=form.nmo_id.data, description=form.description.data, now=utcnow()),
         on_error=_show_error,
@@ -136,9 +143,9 @@ def new_course():
 def new_session():
     _require_trainer()
     form = SessionForm()
-    courses = services.courses_of_clinic(current_user.clinic_id)
-    rooms = db.session.query(Room).filter(Room.clinic_id == current_user.clinic_id).order_by(Room.name).all()
-    form.course_id.choices = [SelectChoice(c.id, c.title) for c in courses]
+    clinic_courses = courses.courses_of_clinic(current_user.clinic_id)
+    rooms = rooms_of_clinic(current_user.clinic_id)
+    form.course_id.choices = [SelectChoice(c.id, c.title) for c in clinic_courses]
     form.room_id.choices = [SelectChoice(r.id, f"{r.name} ({r.capacity})") for r in rooms]
     if request.method == "GET":
         form.course_id.data = request.args.get("course_id", type=int)
@@ -147,30 +154,29 @@ def new_session():
     conflicts = []
     if form.validate_on_submit():
         room = next(r for r in rooms if r.id == form.room_id.data)
-        course = next(c for c in courses if c.id == form.course_id.data)
+        course = next(c for c in clinic_courses if c.id == form.course_id.data)
         start = local_to_utc(datetime.combine(form.day.data, form.start_time.data), room.timezone)
         minutes = _session_minutes(form, room)
         confirm = form.cancel_conflicting_bookings.data
         try:
-            results = services.schedule_series(
+            results = scheduling.schedule_series(
                 _actor(), course=course, room=room, first_start=start, minutes=minutes, weeks=form.weeks.data,
                 capacity=form.capacity.data, whole_room=form.whole_room.data,
                 cancel_conflicting_bookings=confirm, now=utcnow())
         except DomainError as error:
-            db.session.rollback()
+            transaction.roll_back()
             _show_error(form, error)
         else:
             if len(results) == 1 and results[0].error is not None:
-                db.session.rollback()
+                transaction.roll_back()
                 _show_error(form, results[0].error)
                 conflicts = results[0].conflicts
             else:
-                db.session.commit()
                 if len(results) == 1:
                     flash(_("The session is scheduled."), "success")
                     return redirect(url_for("training.roster", session_id=results[0].session.id))
                 return render_template("training/series_result.html", results=results, room=room, course=course)
-    return render_template("training/session_form.html", form=form, conflicts=conflicts, has_courses=bool(courses),
+    return render_template("training/session_form.html", form=form, conflicts=conflicts, has_courses=bool(clinic_courses),
                            can_confirm=any(can_cancel_bookings_for(current_user, r) for r in rooms)), \
         400 if form.errors else 200
 
@@ -208,10 +214,10 @@ def roster(session_id):
     if not can_manage_session(current_user, training):
         abort(403)
     now = utcnow()
-    return render_template("training/roster.html", training=training, roster=services.roster(training),
-                           waitlist=services.waitlist(training), started=now >= training.start_at,
+    return render_template("training/roster.html", training=training, roster=queries.roster(training),
+                           waitlist=enrolling.waitlist(training), started=now >= training.start_at,
                            action_form=ActionForm(), cancel_form=CancelSessionForm(),
-                           minutes=services.session_minutes(training))
+                           minutes=scheduling.session_minutes(training))
 
 
 @bp.post("/trainings/<int:session_id>/attendance")
@@ -220,23 +226,14 @@ def mark_attendance(session_id):
     training = _load_session(session_id)
     if not can_manage_session(current_user, training):
         abort(403)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    now = utcnow()
-    changed = 0
-    try:
-        for enrolment in services.roster(training):
-            choice = request.form.get(f"attendance-{enrolment.user_id}")
-            if choice in ("attended", "absent") and choice != enrolment.status:
-                services.mark_attendance(_actor(), training, enrolment.user_id, choice == "attended", now=now)
-                changed += 1
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-    else:
-        db.session.commit()
-        flash(_("Attendance saved (%(n)d changed).", n=changed), "success")
-    return redirect(url_for("training.roster", session_id=training.id))
+    choices = {enrolment.user_id: request.form.get(f"attendance-{enrolment.user_id}")
+               for enrolment in queries.roster(training)}
+    return run_action(
+        lambda: attendance.mark_attendance_of(_actor(), training, {
+            user_id: choice == "attended" for user_id, choice in choices.items() if choice in ("attended", "absent")},
+            now=utcnow()),
+        success_message=lambda changed: _("Attendance saved (%(n)d changed).", n=len(changed)),
+        redirect_to=url_for("training.roster", session_id=training.id))
 
 
 @bp.get("/trainings/<int:session_id>/sign-in-sheet")
@@ -245,7 +242,7 @@ def sign_in_sheet(session_id):
     training = _load_session(session_id)
     if not can_manage_session(current_user, training):
         abort(403)
-    return render_template("training/sign_in_sheet.html", training=training, roster=services.roster(training))
+    return render_template("training/sign_in_sheet.html", training=training, roster=queries.roster(training))
 
 
 @bp.post("/trainings/<int:session_id>/cancel")
@@ -255,17 +252,9 @@ def cancel(session_id):
     if not can_manage_session(current_user, training):
         abort(403)
     form = CancelSessionForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        services.cancel_session(_actor(), training, reason=form.reason.data, now=utcnow())
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-    else:
-        db.session.commit()
-        flash(_("The session is cancelled; the participants have been notified."), "success")
-    return redirect(url_for("training.roster", session_id=training.id))
+    return run_action(lambda: scheduling.cancel_session(_actor(), training, reason=form.reason.data, now=utcnow()),
+                      form=form, success_message=_("The session is cancelled; the participants have been notified."),
+                      redirect_to=url_for("training.roster", session_id=training.id))
 
 
 # --- learning record and certificates -----------------------------------------------------------
@@ -273,11 +262,11 @@ def cancel(session_id):
 def _record_for_request():
     form = PeriodForm(request.args)
     form.validate()
-    default_first, default_last = services.default_period(current_user, utcnow())
+    default_first, default_last = attendance.default_period(current_user, utcnow())
     first_day = form.first_day.data or default_first
     last_day = form.last_day.data or default_last
     form.first_day.data, form.last_day.data = first_day, last_day
-    return form, services.learning_record(current_user, first_day=first_day, last_day=last_day)
+    return form, attendance.learning_record(current_user, first_day=first_day, last_day=last_day)
 
 
 def _certificate_numbers(record):
@@ -348,7 +337,7 @@ def verification_url(number):
 
 @bp.get("/certificates/<number>")
 def verify_certificate(number):
-    certificate = services.certificate_by_number(number)
+    certificate = attendance.certificate_by_number(number)
     if certificate is None:
         return render_template("training/certificate_public.html", certificate=None, number=number), 404
     return render_template("training/certificate_public.html", certificate=certificate, number=number,

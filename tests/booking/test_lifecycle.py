@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 from click.testing import CliRunner
 
-from portal.booking import services
+from portal.booking import changes, jobs, queries
 from portal.booking.models import Booking
 from portal.core.errors import Conflict, NotAllowed
 from portal.core.models import AuditEntry, Notification
@@ -29,18 +29,18 @@ def kinds_for(user):
 @pytest.mark.parametrize("minutes_from_start, code", [(-11, "checkin_not_open"), (15, "checkin_closed")])
 def test_check_in_outside_its_window_is_refused(minutes_from_start, code, doctor, booking):
     with pytest.raises(Conflict) as refused:
-        services.check_in(doctor, booking, now=booking.start_at + timedelta(minutes=minutes_from_start))
+        changes.check_in(doctor, booking, now=booking.start_at + timedelta(minutes=minutes_from_start))
     assert refused.value.code == code
 
 
 @pytest.mark.parametrize("minutes_from_start", [-10, 0, 14])
 def test_check_in_inside_its_window_works_once(minutes_from_start, doctor, booking):
     now = booking.start_at + timedelta(minutes=minutes_from_start)
-    services.check_in(doctor, booking, now=now)
+    changes.check_in(doctor, booking, now=now)
     db.session.commit()
     assert (booking.status, booking.checked_in_at) == ("checked_in", now)
     with pytest.raises(Conflict) as again:
-        services.check_in(doctor, booking, now=now)
+        changes.check_in(doctor, booking, now=now)
     assert again.value.code == "already_checked_in"
 
 
@@ -62,9 +62,9 @@ def test_check_in_through_the_api(api_as, doctor, make_user, room, workstations,
 
 def test_the_owner_cancels_until_the_start_and_not_after(doctor, booking):
     with pytest.raises(Conflict) as late:
-        services.cancel_booking(doctor, booking, now=booking.start_at + timedelta(minutes=1))
+        changes.cancel_booking(doctor, booking, now=booking.start_at + timedelta(minutes=1))
     assert late.value.code == "cancel_too_late"
-    services.cancel_booking(doctor, booking, now=booking.start_at - timedelta(minutes=1))
+    changes.cancel_booking(doctor, booking, now=booking.start_at - timedelta(minutes=1))
     db.session.commit()
     assert (booking.status, booking.cancelled_by_id) == ("cancelled", doctor.id)
     assert kinds_for(doctor) == []  # nobody is told about their own cancellation
@@ -72,7 +72,7 @@ def test_the_owner_cancels_until_the_start_and_not_after(doctor, booking):
 
 def test_an_admin_cancels_with_a_reason_and_the_doctor_is_told(admin, doctor, booking, smtp_server, app):
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port)
-    services.cancel_booking(admin, booking, now=booking.start_at - timedelta(hours=1), reason="Санобработка")
+    changes.cancel_booking(admin, booking, now=booking.start_at - timedelta(hours=1), reason="Санобработка")
     db.session.commit()
     assert (booking.status, booking.cancelled_by_id, booking.cancel_reason) == ("cancelled", admin.id, "Санобработка")
     assert kinds_for(doctor) == ["booking_cancelled"]
@@ -83,7 +83,7 @@ def test_an_admin_cancels_with_a_reason_and_the_doctor_is_told(admin, doctor, bo
 def test_a_doctor_cannot_cancel_a_colleagues_booking(make_user, room, booking):
     colleague = make_user("doctor", clinic=room.clinic)
     with pytest.raises(NotAllowed):
-        services.cancel_booking(colleague, booking, now=booking.start_at - timedelta(hours=1))
+        changes.cancel_booking(colleague, booking, now=booking.start_at - timedelta(hours=1))
 
 
 def test_cancel_through_the_api_by_owner_and_other_doctors_get_404(api_as, doctor, make_user, room, booking):
@@ -99,20 +99,20 @@ def test_release_no_shows_frees_the_time_and_tells_the_doctor(doctor, booking, r
                          room_id=room.id, start_at=booking.start_at, end_at=booking.end_at, status="checked_in")
     db.session.add(checked_in)
     db.session.commit()
-    assert services.release_no_shows(now=booking.start_at + timedelta(minutes=14)) == []
-    released = services.release_no_shows(now=booking.start_at + timedelta(minutes=15))
+    assert jobs.release_no_shows(now=booking.start_at + timedelta(minutes=14)) == []
+    released = jobs.release_no_shows(now=booking.start_at + timedelta(minutes=15))
     db.session.commit()
     assert released == [booking]
     db.session.refresh(booking)
     db.session.refresh(checked_in)
     assert (booking.status, checked_in.status) == ("no_show", "checked_in")
     assert kinds_for(doctor) == ["no_show_released"]
-    services.release_no_shows(now=booking.end_at)
+    jobs.release_no_shows(now=booking.end_at)
     db.session.commit()
     db.session.refresh(checked_in)
     assert checked_in.status == "completed"
     # The time is free again for someone else.
-    assert services.active_bookings_overlapping(room.id, booking.start_at, booking.end_at) == []
+    assert queries.active_bookings_overlapping(room.id, booking.start_at, booking.end_at) == []
 
 
 def test_release_no_shows_cli_prints_how_many(app, booking):
@@ -127,10 +127,10 @@ def test_release_no_shows_cli_prints_how_many(app, booking):
 
 def test_reminders_go_once_with_a_cancel_link_that_works(app, client, doctor, booking, smtp_server):
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port, PORTAL_BASE_URL="http://portal.test")
-    assert services.send_reminders(now=booking.start_at - timedelta(minutes=61)) == []
-    assert services.send_reminders(now=booking.start_at - timedelta(minutes=60)) == [booking]
+    assert jobs.send_reminders(now=booking.start_at - timedelta(minutes=61)) == []
+    assert jobs.send_reminders(now=booking.start_at - timedelta(minutes=60)) == [booking]
     db.session.commit()
-    assert services.send_reminders(now=booking.start_at - timedelta(minutes=30)) == []
+    assert jobs.send_reminders(now=booking.start_at - timedelta(minutes=30)) == []
     [mail] = smtp_server.messages
     body = mail.get_content()
     link = next(word for word in body.split() if "/bookings/cancel-link/" in word)
@@ -150,7 +150,7 @@ def test_a_doctor_who_opted_out_gets_the_reminder_in_the_portal_only(app, doctor
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port)
     doctor.email_opt_out = "booking_reminder"
     db.session.commit()
-    services.send_reminders(now=booking.start_at - timedelta(minutes=30))
+    jobs.send_reminders(now=booking.start_at - timedelta(minutes=30))
     db.session.commit()
     assert kinds_for(doctor) == ["booking_reminder"]
     assert smtp_server.messages == []
@@ -177,7 +177,7 @@ def test_out_of_service_moves_bookings_to_a_free_workstation_or_cancels_them(adm
     db.session.commit()
 
     broken.status = "out_of_service"
-    moved, cancelled = services.relocate_or_cancel_future_bookings(admin, broken, now=at(0, "12:00"))
+    moved, cancelled = changes.relocate_or_cancel_future_bookings(broken, actor=admin, now=at(0, "12:00"))
     db.session.commit()
 
     assert (moved, cancelled) == ([movable], [stuck])
@@ -207,18 +207,18 @@ def test_a_move_that_loses_a_race_tries_the_next_workstation(monkeypatch, admin,
     monkeypatch.setattr(db.session, "scalar", lambda statement, *a, **k: 0 if "count" in str(statement) and
                         "workstation_id" in str(statement) else real_scalar(statement, *a, **k))
     broken.status = "out_of_service"
-    moved, cancelled = services.relocate_or_cancel_future_bookings(admin, broken, now=at(0, "12:00"))
+    moved, cancelled = changes.relocate_or_cancel_future_bookings(broken, actor=admin, now=at(0, "12:00"))
     db.session.commit()
     assert (moved, cancelled) == ([booking], [])
     assert booking.workstation_id == second_spare.id
 
 
 def test_active_bookings_overlapping_lists_only_active_ones(doctor, booking, room, at):
-    assert services.active_bookings_overlapping(room.id, at(1, "10:30"), at(1, "12:00")) == [booking]
-    assert services.active_bookings_overlapping(room.id, at(1, "11:00"), at(1, "12:00")) == []
+    assert queries.active_bookings_overlapping(room.id, at(1, "10:30"), at(1, "12:00")) == [booking]
+    assert queries.active_bookings_overlapping(room.id, at(1, "11:00"), at(1, "12:00")) == []
     booking.status = "cancelled"
     db.session.commit()
-    assert services.active_bookings_overlapping(room.id, at(1, "10:30"), at(1, "12:00")) == []
+    assert queries.active_bookings_overlapping(room.id, at(1, "10:30"), at(1, "12:00")) == []
 
 
 def test_taking_a_workstation_out_of_service_through_the_api_moves_its_bookings(api_as, admin, doctor, room,

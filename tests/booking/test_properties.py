@@ -9,7 +9,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from sqlalchemy import select
 
 from portal.auth.models import User
-from portal.booking import services
+from portal.booking import changes, creating, jobs
 from portal.booking.models import ACTIVE_STATUSES, Booking
 from portal.clinics.models import Clinic, OpeningHours, Room, Workstation
 from portal.core.errors import DomainError
@@ -59,7 +59,7 @@ class BookingMachine(RuleBasedStateMachine):
     def book(self, doctor, workstation, day, slot, slots):
         start = BASE + timedelta(days=day, minutes=30 + 15 * slot)
         end = start + timedelta(minutes=15 * slots)
-        if self._apply(lambda: services.create_booking(self.doctors[doctor], now=self.now, start=start, end=end,
+        if self._apply(lambda: creating.create_booking(self.doctors[doctor], now=self.now, start=start, end=end,
                                                        workstation=self.workstations[workstation])):
             BookingMachine.successful_bookings += 1
 
@@ -71,13 +71,13 @@ class BookingMachine(RuleBasedStateMachine):
     def cancel(self, pick):
         booking = self._some_booking(pick)
         if booking is not None:
-            self._apply(lambda: services.cancel_booking(booking.user, booking, now=self.now))
+            self._apply(lambda: changes.cancel_booking(booking.user, booking, now=self.now))
 
     @rule(pick=st.integers(0, 50))
     def check_in(self, pick):
         booking = self._some_booking(pick)
         if booking is not None:
-            self._apply(lambda: services.check_in(booking.user, booking, now=self.now))
+            self._apply(lambda: changes.check_in(booking.user, booking, now=self.now))
 
     @rule(minutes=st.sampled_from([5, 15, 40, 120, 600]))
     def time_passes(self, minutes):
@@ -85,7 +85,7 @@ class BookingMachine(RuleBasedStateMachine):
 
     @rule()
     def release_no_shows(self):
-        self._apply(lambda: services.release_no_shows(now=self.now))
+        self._apply(lambda: jobs.release_no_shows(now=self.now))
 
     @invariant()
     def no_overlaps_and_quotas_hold(self):
@@ -101,7 +101,7 @@ class BookingMachine(RuleBasedStateMachine):
             assert len(upcoming) <= self.room.max_active
             minutes_per_day = {}
             for booking in db.session.scalars(select(Booking).where(
-                    Booking.user_id == doctor.id, Booking.status.in_(services.DAILY_QUOTA_STATUSES))):
+                    Booking.user_id == doctor.id, Booking.status.in_(creating.DAILY_QUOTA_STATUSES))):
                 day = to_local(booking.start_at, TZ).date()
                 minutes_per_day[day] = minutes_per_day.get(day, 0) + (booking.end_at - booking.start_at).seconds / 60
             assert all(total <= self.room.max_daily_minutes for total in minutes_per_day.values())

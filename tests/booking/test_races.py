@@ -57,10 +57,10 @@ def race(app, requests_to_send):
 @pytest.fixture(params=["with checks", "database only"])
 def checks(request, monkeypatch):
     if request.param == "database only":
-        from portal.booking import services
+        from portal.booking import creating
         from portal.booking.availability import RoomState
 
-        monkeypatch.setattr(services, "_own_active_bookings", lambda *args, **kwargs: [])
+        monkeypatch.setattr(creating, "own_active_bookings", lambda *args, **kwargs: [])
         monkeypatch.setattr(RoomState, "bookings_of", lambda self, workstation_id: [])
     return request.param
 
@@ -147,3 +147,35 @@ def test_two_server_processes_racing_for_one_slot_book_it_once(room, workstation
     assert results.count((201, None)) == 1
     assert results.count((409, "slot_taken")) == 19
     assert db.session.scalar(select(func.count()).select_from(Booking)) == 1
+
+
+def test_a_whole_room_training_and_bookings_racing_for_the_same_hour_never_both_stand(app, room, make_workstation,
+                                                                                     make_user, api_as, at):
+    """The training takes the room's lock exclusively, each booking shares it: whichever commits first
+    wins the hour, and the other side sees it (training_in_room, or bookings_conflict)."""
+    workstations = [make_workstation(room=room) for _ in range(8)]
+    hours = (9, 11, 13, 15, 17)
+    _doctors, tokens = quick_doctors(room.clinic, len(workstations) * len(hours))  # one booking each: no quota
+    trainer_token = api_as(make_user("trainer", clinic=room.clinic)).token
+    for round_number, hour in enumerate(hours):
+        start, end = at(2, f"{hour:02d}:00"), at(2, f"{hour + 1:02d}:00")
+        round_tokens = tokens[round_number * len(workstations):(round_number + 1) * len(workstations)]
+        bookings = [("/api/v1/bookings", {"workstation_id": ws.id, "start": start.isoformat(),
+                                          "end": end.isoformat()}, token)
+                    for ws, token in zip(workstations, round_tokens, strict=True)]
+        training = ("/api/v1/trainings", {"room_id": room.id, "course": {"title": f"Race {hour}", "academic_hours": 1},
+                                          "start": start.isoformat(), "end": end.isoformat(), "capacity": 5,
+                                          "whole_room": True}, trainer_token)
+        results = race(app, [*bookings[:4], training, *bookings[4:]])
+
+        training_result, booking_results = results[4], results[:4] + results[5:]
+        booked = booking_results.count((201, None))
+        if training_result == (201, None):
+            assert booked == 0 and set(booking_results) == {(409, "training_in_room")}
+        else:
+            assert training_result == (409, "bookings_conflict") and booked >= 1
+        active = db.session.scalar(select(func.count()).select_from(Booking).where(
+            Booking.room_id == room.id, Booking.status.in_(("booked", "checked_in")),
+            Booking.start_at < end, Booking.end_at > start))
+        assert active == booked
+        db.session.commit()

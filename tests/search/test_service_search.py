@@ -4,6 +4,7 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import inspect, select, text
 
+from portal.core import transaction
 from portal.core.db import utcnow
 from portal.core.errors import Invalid
 from portal.extensions import cache, db
@@ -69,10 +70,10 @@ def test_cached_hits_are_counted_per_source_and_month(clinic_doctor, upstream):
     assert latencies[("2026-10", "crossref")] == first.data["sources"]["crossref"]["latency_ms"]
 
 
-def test_usage_rows_are_committed_by_the_search_itself(clinic_doctor, upstream):
+def test_usage_rows_outlive_a_request_that_fails_after_searching(clinic_doctor, upstream):
     services.search(clinic_doctor, q="asthma", sources="crossref", now=utcnow())
     services.search(clinic_doctor, q="asthma", sources="crossref", now=utcnow())  # cached
-    db.session.rollback()  # whatever the caller does next, the usage stays recorded
+    transaction.roll_back()  # the request's own changes go; the searches still happened
 
     events = db.session.execute(select(SearchEvent.source, SearchEvent.cached, SearchEvent.ok)).all()
     assert sorted(events) == [("crossref", False, True), ("crossref", True, True)]

@@ -57,11 +57,11 @@ def course(app, clinic, trainer):
 @pytest.fixture
 def schedule(app, trainer, course, room):
     """schedule(start=…, minutes=90, capacity=5, …) → a committed session, scheduled through the service."""
-    from portal.training import services
+    from portal.training import scheduling
 
     def make(start=None, minutes=90, capacity=5, whole_room=False, in_room=None, of_course=None):
         start = start or local(2, 10)
-        training = services.schedule_session(
+        training = scheduling.schedule_session(
             trainer, course=of_course or course, room=in_room or room, start=start,
             end=start + timedelta(minutes=minutes), capacity=capacity, whole_room=whole_room, now=utcnow())
         db.session.commit()
@@ -76,7 +76,7 @@ def started_session(app, trainer, course, room):
 
     Written directly: the scheduling rules (rightly) refuse a start in the past.
     """
-    from portal.training import services
+    from portal.training import enrolling
     from portal.training.models import TrainingSession
 
     def make(enrolled=(), capacity=5):
@@ -86,7 +86,7 @@ def started_session(app, trainer, course, room):
         db.session.add(training)
         db.session.flush()
         for user in enrolled:
-            services.enrol(user, training, now=start - timedelta(days=1))
+            enrolling.enrol(user, training, now=start - timedelta(days=1))
         db.session.commit()
         return training
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from portal.core.db import utcnow
 from portal.extensions import db
-from portal.training import services
+from portal.training import attendance, enrolling
 from portal.training.models import Certificate, Course
 
 
@@ -64,7 +64,7 @@ def test_certificate_pdf_reads_back_and_the_public_page_confirms_it(app, client,
                                                                    doctor):
     app.config["PORTAL_BASE_URL"] = "https://portal.example.ru"
     training = started_session(enrolled=[doctor])
-    services.mark_attendance(trainer, training, doctor.id, True, now=utcnow())
+    attendance.mark_attendance(trainer, training, doctor.id, True, now=utcnow())
     db.session.commit()
     certificate = db.session.scalar(select(Certificate))
     auth.login(doctor)
@@ -94,7 +94,7 @@ def test_certificate_of_a_non_nmo_course_says_it_gives_no_credit(app, client, au
     course.academic_hours = Decimal("1.5")
     db.session.commit()
     training = started_session(enrolled=[doctor])
-    services.mark_attendance(trainer, training, doctor.id, True, now=utcnow())
+    attendance.mark_attendance(trainer, training, doctor.id, True, now=utcnow())
     db.session.commit()
     certificate = db.session.scalar(select(Certificate))
     auth.login(doctor)
@@ -106,7 +106,7 @@ def test_certificate_of_a_non_nmo_course_says_it_gives_no_credit(app, client, au
 def test_only_the_holder_and_trainers_download_a_certificate(client, auth, started_session, trainer, doctor,
                                                              make_user, clinic):
     training = started_session(enrolled=[doctor])
-    services.mark_attendance(trainer, training, doctor.id, True, now=utcnow())
+    attendance.mark_attendance(trainer, training, doctor.id, True, now=utcnow())
     db.session.commit()
     path = f"/trainings/certificates/{db.session.scalar(select(Certificate.enrolment_id))}.pdf"
     auth.login(make_user(clinic=clinic))
@@ -124,8 +124,8 @@ def _attend(trainer, doctor, course, room, start):
                                end_at=start + timedelta(minutes=45), capacity=3, created_by_id=trainer.id)
     db.session.add(training)
     db.session.flush()
-    services.enrol(doctor, training, now=start - timedelta(days=1))
-    services.mark_attendance(trainer, training, doctor.id, True, now=start + timedelta(minutes=45))
+    enrolling.enrol(doctor, training, now=start - timedelta(days=1))
+    attendance.mark_attendance(trainer, training, doctor.id, True, now=start + timedelta(minutes=45))
     db.session.commit()
 
 

@@ -1,14 +1,17 @@
 """Training rule 3: enrolment never exceeds capacity; beyond it a FIFO waitlist; a freed seat promotes."""
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
+from icalendar import Calendar
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
+from portal.booking import calendar
 from portal.core.db import utcnow
 from portal.core.models import Notification
 from portal.extensions import db
-from portal.training import services
+from portal.training import enrolling
 from portal.training.models import Enrolment
 
 
@@ -151,6 +154,8 @@ def _days(days):
 def test_calendar_feed_gets_the_users_sessions(app, schedule, doctor):
     mine = schedule(start=_days(2))
     schedule(start=_days(3))
-    services.enrol(doctor, mine, now=utcnow())
+    enrolling.enrol(doctor, mine, now=utcnow())
     db.session.commit()
-    assert services.sessions_for_calendar(doctor) == [mine]
+    feed = Calendar.from_ical(calendar.feed_ics(doctor, utcnow()))
+    training_uids = [str(event["uid"]) for event in feed.walk("VEVENT") if str(event["uid"]).startswith("training-")]
+    assert training_uids == [f"training-{mine.id}@{urlsplit(app.config['PORTAL_BASE_URL']).netloc}"]

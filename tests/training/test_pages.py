@@ -111,10 +111,10 @@ def test_roster_marks_attendance_and_prints_a_sign_in_sheet(client, auth, traine
 
 
 def test_dashboard_lists_the_doctors_upcoming_trainings(client, auth, schedule, doctor):
-    from portal.training import services
+    from portal.training import enrolling
 
     training = schedule()
-    services.enrol(doctor, training, now=utcnow())
+    enrolling.enrol(doctor, training, now=utcnow())
     db.session.commit()
     auth.login(doctor)
     assert "Мои занятия" in client.get("/dashboard").get_data(as_text=True)

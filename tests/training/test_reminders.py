@@ -4,15 +4,15 @@ from sqlalchemy import select
 from portal.core.db import utcnow
 from portal.core.models import Notification
 from portal.extensions import db
-from portal.training import services
+from portal.training import enrolling
 from tests.training.conftest import local
 
 
 def test_reminders_go_once_to_enrolled_doctors_only(app, schedule, make_user, clinic):
     soon = schedule(start=local(1, 10), capacity=1)
     enrolled, waiting = make_user(clinic=clinic), make_user(clinic=clinic)
-    services.enrol(enrolled, soon, now=utcnow())
-    services.enrol(waiting, soon, now=utcnow())
+    enrolling.enrol(enrolled, soon, now=utcnow())
+    enrolling.enrol(waiting, soon, now=utcnow())
     db.session.commit()
     runner = app.test_cli_runner()
 

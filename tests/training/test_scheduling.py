@@ -10,7 +10,7 @@ from portal.core.db import utcnow
 from portal.core.models import Notification
 from portal.core.time import iso
 from portal.extensions import db
-from portal.training import services
+from portal.training import scheduling
 from portal.training.models import Course, TrainingSession
 from tests.training.conftest import MOSCOW, local
 
@@ -123,7 +123,7 @@ def test_the_database_itself_refuses_overlapping_sessions(app, schedule, course,
 
 def test_a_cancelled_session_frees_its_time(api_as, trainer, schedule, room, course):
     first = schedule(start=local(3, 10))
-    services.cancel_session(trainer, first, now=utcnow())
+    scheduling.cancel_session(trainer, first, now=utcnow())
     db.session.commit()
     response = api_as(trainer).post("/api/v1/trainings", json=session_body(room, local(3, 10), course_id=course.id))
     assert response.status_code == 201
@@ -178,7 +178,7 @@ def test_admin_confirmation_cancels_the_bookings_and_tells_their_doctors(
 
 def test_weekly_series_reports_each_refused_date(app, trainer, schedule, room, course):
     schedule(start=local(15, 10, 30), minutes=45)  # in the way of the third date
-    results = services.schedule_series(trainer, course=course, room=room, first_start=local(1, 10),
+    results = scheduling.schedule_series(trainer, course=course, room=room, first_start=local(1, 10),
                                        minutes=45, weeks=4, capacity=5, now=utcnow())
     db.session.commit()
     assert [r.start for r in results] == [local(1 + 7 * week, 10) for week in range(4)]

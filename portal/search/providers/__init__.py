@@ -17,15 +17,6 @@ PROVIDER_CLASSES: dict[str, type[Provider]] = {
 # Also the order in which merged results interleave.
 SOURCE_NAMES: tuple[str, ...] = tuple(PROVIDER_CLASSES)
 
-DEFAULT_BASE_URLS: dict[str, str] = {
-    "pubmed": "https://eutils.ncbi.nlm.nih.gov/entrez/eutils",
-    "europepmc": "https://www.ebi.ac.uk/europepmc/webservices/rest",
-    "crossref": "https://api.crossref.org",
-    "clinicaltrials": "https://clinicaltrials.gov/api/v2",
-    "openalex": "https://api.openalex.org",
-}
-
-
 def build_provider(name: str, settings: ProviderSettings, *, limiter: RateLimiter | None = None) -> Provider:
     """A provider for source ``name``; PubMed gets NCBI's limiter by default."""
     try:
@@ -36,7 +27,6 @@ def build_provider(name: str, settings: ProviderSettings, *, limiter: RateLimite
 
 
 __all__ = [
-    "DEFAULT_BASE_URLS",
     "PROVIDER_CLASSES",
     "SOURCE_NAMES",
     "ClinicalTrialsProvider",

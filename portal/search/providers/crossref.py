@@ -5,7 +5,16 @@ from __future__ import annotations
 from ..errors import UpstreamError
 from ..http import HttpResponse
 from ..records import Record, SearchPage
-from ..text import name_to_surname_initials, normalise_doi, optional_text, parse_year, plain_text, safe_url, snippet, surname_initials
+from ..text import (
+    name_to_surname_initials,
+    normalise_doi,
+    optional_text,
+    parse_year,
+    plain_text,
+    safe_url,
+    snippet,
+    surname_initials,
+)
 from .base import ERROR_MESSAGE_LENGTH, Provider, SearchRequest
 
 WORKS_PATH = "/works"

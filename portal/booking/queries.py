@@ -1,0 +1,107 @@
+"""What the booking pages and the API read: one loader per object with its permission check, and lists."""
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from portal.auth.models import User
+from portal.booking.changes import CHECKIN_OPENS_BEFORE
+from portal.booking.models import ACTIVE_STATUSES, BOOKING_STATUSES, Booking
+from portal.booking.permissions import can_see_booking, can_view_room_schedule
+from portal.clinics.models import Room, Workstation
+from portal.core.errors import Invalid, NotFound
+from portal.core.permissions import in_id_range
+from portal.extensions import db
+
+
+def visible_booking(viewer: User, booking_id: int) -> Booking:
+    """A booking the viewer may see (its owner, the clinic's admins and trainers), else NotFound."""
+    booking = db.session.get(Booking, booking_id) if in_id_range(booking_id) else None
+    if booking is None or not can_see_booking(viewer, booking):
+        raise NotFound(_("Booking not found"))
+    return booking
+
+
+def visible_room(viewer: User, room_id: int) -> Room:
+    """A room whose schedule the viewer may see (their clinic, or any for a superadmin), else NotFound."""
+    room = db.session.get(Room, room_id) if in_id_range(room_id) else None
+    if room is None or not can_view_room_schedule(viewer, room):
+        raise NotFound(_("Room not found"))
+    return room
+
+
+def visible_workstation(viewer: User, workstation_id: int) -> Workstation:
+    workstation = db.session.get(Workstation, workstation_id) if in_id_range(workstation_id) else None
+    if workstation is None or not can_view_room_schedule(viewer, workstation.room):
+        raise NotFound(_("Workstation not found"))
+    return workstation
+
+
+def upcoming_bookings(user: User, now: datetime, limit: int | None = None) -> list[Booking]:
+    """The user's active bookings that have not ended, soonest first."""
+    query = select(Booking).where(Booking.user_id == user.id, Booking.status.in_(ACTIVE_STATUSES),
+                                  Booking.end_at > now).order_by(Booking.start_at)
+    return db.session.scalars(query.limit(limit) if limit else query).all()
+
+
+def past_bookings(user: User, now: datetime, limit: int = 50) -> list[Booking]:
+    """The user's other bookings (ended, cancelled, no-shows), latest first."""
+    return db.session.scalars(select(Booking).where(
+        Booking.user_id == user.id, ~(Booking.status.in_(ACTIVE_STATUSES) & (Booking.end_at > now)))
+        .order_by(Booking.start_at.desc()).limit(limit)).all()
+
+
+def booking_to_check_in(user: User, workstation: Workstation, now: datetime) -> Booking | None:
+    """The user's booking on `workstation` whose check-in window is open or about to open."""
+    return db.session.scalar(select(Booking).where(
+        Booking.workstation_id == workstation.id, Booking.user_id == user.id,
+        Booking.status.in_(ACTIVE_STATUSES), Booking.end_at > now,
+        Booking.start_at <= now + CHECKIN_OPENS_BEFORE).order_by(Booking.start_at))
+
+
+def room_bookings_with_no_shows(room: Room, start: datetime, end: datetime) -> list[tuple[Booking, int]]:
+    """Active bookings of a room in [start, end), each with how often its doctor did not come (admins see it)."""
+    bookings = active_bookings_overlapping(room.id, start, end)
+    no_shows = no_show_counts({b.user_id for b in bookings if b.user_id})
+    return [(booking, no_shows.get(booking.user_id, 0)) for booking in bookings]
+
+
+def bookings_for_api(viewer: User, *, room: Room | None, since: datetime | None, until: datetime | None,
+                     status: str | None, limit: int) -> list[Booking]:
+    """The viewer's own bookings, or every booking of `room` (the caller checked that the viewer administers it)."""
+    query = select(Booking).where(Booking.room_id == room.id) if room is not None else select(Booking).where(
+        Booking.user_id == viewer.id)
+    if since is not None:
+        query = query.where(Booking.end_at > since)
+    if until is not None:
+        query = query.where(Booking.start_at < until)
+    if status:
+        if status not in BOOKING_STATUSES:
+            raise Invalid(_("Unknown status."), code="invalid_parameter", field="status")
+        query = query.where(Booking.status == status)
+    return db.session.scalars(query.order_by(Booking.start_at, Booking.id).limit(limit)).all()
+
+
+def no_show_counts(user_ids) -> dict[int, int]:
+    """How many no-shows each doctor has (admins see it next to their bookings)."""
+    if not user_ids:
+        return {}
+    rows = db.session.execute(
+        select(Booking.user_id, func.count()).where(Booking.user_id.in_(user_ids), Booking.status == "no_show")
+        .group_by(Booking.user_id))
+    return dict(rows.all())
+
+
+def active_bookings_overlapping(room_id: int, start: datetime, end: datetime) -> list[Booking]:
+    """Active bookings of a room that overlap [start, end), by start (e.g. under a whole-room training)."""
+    return db.session.scalars(select(Booking).where(
+        Booking.room_id == room_id, Booking.status.in_(ACTIVE_STATUSES),
+        Booking.end_at > start, Booking.start_at < end).order_by(Booking.start_at, Booking.id)).all()
+
+
+def names_of(user_ids) -> dict[int, str]:
+    """Full names by user id (who booked, for admins and trainers)."""
+    user_ids = {user_id for user_id in user_ids if user_id is not None}
+    if not user_ids:
+        return {}
+    return dict(db.session.execute(select(User.id, User.full_name).where(User.id.in_(user_ids))).all())
