@@ -7,9 +7,9 @@ def _dashboard_panel(user):
     from flask import render_template
     from markupsafe import Markup
 
-    from portal.reports.summary import clinic_summary
     from portal.clinics.permissions import is_admin
     from portal.core.db import utcnow
+    from portal.reports.summary import clinic_summary
 
     if not is_admin(user) or user.clinic is None:
         return None

@@ -9,10 +9,6 @@ from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from portal.admin import forms
-from portal.reports import audit_log
-from portal.reports.charts import heatmap_svg, trend_svg
-from portal.reports.usage import csv_rows, parse_month, usage_report
-from portal.reports.summary import clinic_summary
 from portal.auth import services as auth_services
 from portal.auth.permissions import can_manage_user, get_administered_user_or_404
 from portal.clinics import services
@@ -25,6 +21,10 @@ from portal.core.forms import run_action, show_error, submit
 from portal.core.permissions import is_superadmin, require
 from portal.core.time import local_to_utc, to_local
 from portal.extensions import db
+from portal.reports import audit_log
+from portal.reports.charts import heatmap_svg, trend_svg
+from portal.reports.summary import clinic_summary
+from portal.reports.usage import csv_rows, parse_month, usage_report
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 

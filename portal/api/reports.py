@@ -3,7 +3,6 @@ from flask import jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.reports.usage import parse_month, usage_report
 from portal.api.blueprint import bp
 from portal.api.helpers import int_arg
 from portal.api.openapi import errors, json_response
@@ -11,6 +10,7 @@ from portal.clinics.models import Clinic
 from portal.clinics.permissions import get_administered_or_404
 from portal.core.db import utcnow
 from portal.core.errors import Invalid
+from portal.reports.usage import parse_month, usage_report
 
 
 @bp.get("/reports/usage")

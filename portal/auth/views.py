@@ -8,7 +8,7 @@ from portal.auth.forms import ChangePasswordForm, SetPasswordForm, SignInForm
 from portal.auth.signin import attempt_sign_in
 from portal.core.db import utcnow
 from portal.core.errors import DomainError
-from portal.core.views import _safe_next
+from portal.core.urls import safe_next
 from portal.extensions import limiter
 
 bp = Blueprint("auth", __name__, template_folder="templates")
@@ -39,7 +39,7 @@ def sign_in():
             status = error.status
         else:
             start_browser_session(user)
-            return redirect(_safe_next(request.args.get("next")) or url_for("core.dashboard"))
+            return redirect(safe_next(request.args.get("next")) or url_for("core.dashboard"))
     elif request.method == "POST":
         status = 400
     return render_template("auth/sign_in.html", form=form), status

@@ -26,7 +26,7 @@ from portal.core.db import utcnow
 from portal.core.errors import DomainError, NotAllowed, NotFound
 from portal.core.forms import ActionForm, run_action
 from portal.core.time import format_local, local_to_utc, to_local
-from portal.core.views import _safe_next
+from portal.core.urls import safe_next
 from portal.extensions import db
 
 bp = Blueprint("booking", __name__, template_folder="templates", static_folder="static",
@@ -189,7 +189,7 @@ def booking_detail(booking_id):
 
 
 def _back(default):
-    return _safe_next(request.form.get("next")) or default
+    return safe_next(request.form.get("next")) or default
 
 
 @bp.post("/bookings/<int:booking_id>/cancel")

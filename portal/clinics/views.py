@@ -9,7 +9,7 @@ from portal.clinics.models import EquipmentItem, Room, Workstation
 from portal.clinics.permissions import get_visible_or_404
 from portal.core.db import utcnow
 from portal.core.forms import submit
-from portal.core.views import _safe_next
+from portal.core.urls import safe_next
 from portal.extensions import db
 
 bp = Blueprint("clinics", __name__, template_folder="templates")
@@ -43,7 +43,7 @@ def report_problem(room_id):
     return submit(
         form, report, on_error=_show_error,
         success_message=_("Thank you: the administrators have been told and will fix it."),
-        redirect_to=_safe_next(request.args.get("next")) or url_for("core.dashboard"),
+        redirect_to=safe_next(request.args.get("next")) or url_for("core.dashboard"),
     ) or (render_template("clinics/report_problem.html", room=room, form=form), 400 if form.errors else 200)
 
 

@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 from portal.core import notifications
 from portal.core.forms import email_preferences_form
 from portal.core.nav import dashboard_panels
+from portal.core.urls import safe_next
 
 bp = Blueprint("core", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/core")
@@ -58,14 +59,7 @@ def set_language():
         session["lang"] = lang
         if current_user.is_authenticated:
             current_user.locale = lang
-    return redirect(_safe_next(request.form.get("next")) or url_for("core.index"))
-
-
-def _safe_next(target):
-    """Only local paths: a crafted link must not bounce users to another site."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    return redirect(safe_next(request.form.get("next")) or url_for("core.index"))
 
 
 @bp.app_context_processor

@@ -17,7 +17,7 @@ from portal.core.errors import DomainError, NotFound
 from portal.core.forms import ActionForm, run_action
 from portal.core.permissions import can_administer_clinic, is_superadmin
 from portal.core.time import to_local
-from portal.core.views import _safe_next
+from portal.core.urls import safe_next
 from portal.extensions import db
 from portal.search import services
 from portal.search.forms import LinkPrefixForm, NoteForm, ResourceForm, SaveReferenceForm, SearchForm, SourcesForm
@@ -113,7 +113,7 @@ def reading_list():
 @login_required
 def save_reference():
     form = SaveReferenceForm()
-    back = _safe_next(form.next.data) or url_for("search.reading_list")
+    back = safe_next(form.next.data) or url_for("search.reading_list")
     if not form.validate():
         flash(_("The result could not be saved."), "error")
         return redirect(back)

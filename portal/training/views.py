@@ -24,7 +24,7 @@ from portal.core.errors import DomainError
 from portal.core.forms import ActionForm, run_action, submit
 from portal.core.permissions import get_in_clinic_or_404
 from portal.core.time import local_to_utc, to_local
-from portal.core.urls import portal_url
+from portal.core.urls import portal_url, safe_next
 from portal.extensions import db
 from portal.training import attendance, courses, enrolling, pdf, queries, scheduling
 from portal.training.forms import (
@@ -103,9 +103,7 @@ def leave(session_id):
 
 
 def _back_to_catalogue():
-    from portal.core.views import _safe_next
-
-    return _safe_next(request.form.get("next")) or url_for("training.catalogue")
+    return safe_next(request.form.get("next")) or url_for("training.catalogue")
 
 
 # --- trainers: courses, sessions, series --------------------------------------------------------

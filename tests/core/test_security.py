@@ -1,3 +1,10 @@
+from urllib.parse import quote
+
+import pytest
+
+from tests.conftest import PASSWORD, csrf_token_from
+
+
 def test_pages_carry_security_headers(client):
     response = client.get("/sign-in")
     assert response.headers["X-Content-Type-Options"] == "nosniff"
@@ -17,17 +24,34 @@ def test_templates_escape_user_text(auth, client, make_user):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
-def test_language_switch_does_not_redirect_to_other_sites(client, auth):
+# What browsers read as another site: they drop tabs and line breaks and read "\\" as "/".
+OFF_SITE_TARGETS = ["//evil.example/x", "https://evil.example/", "/\t/evil.example", "/\n/evil.example",
+                    "/\r\n/evil.example", "/\\evil.example", "\\\\evil.example", "javascript:alert(1)",
+                    " //evil.example", "/\x00/evil.example", "http:/evil.example"]
+
+
+@pytest.mark.parametrize("target", OFF_SITE_TARGETS)
+def test_language_switch_does_not_redirect_to_other_sites(client, auth, target):
     token = auth.csrf_token("/sign-in")
-    response = client.post("/language", data={"csrf_token": token, "lang": "en", "next": "//evil.example/x"})
+    response = client.post("/language", data={"csrf_token": token, "lang": "en", "next": target})
+    assert response.status_code == 302
     assert response.headers["Location"] in ("/", "http://localhost/")
 
 
-def test_sign_in_does_not_redirect_to_other_sites(client, make_user):
-    from tests.conftest import PASSWORD, csrf_token_from
-
+@pytest.mark.parametrize("target", OFF_SITE_TARGETS)
+def test_sign_in_does_not_redirect_to_other_sites(client, make_user, target):
     user = make_user()
-    page = client.get("/sign-in?next=https://evil.example/").get_data(as_text=True)
-    response = client.post("/sign-in?next=https://evil.example/", data={
+    next_query = "?next=" + quote(target, safe="")
+    page = client.get("/sign-in" + next_query).get_data(as_text=True)
+    response = client.post("/sign-in" + next_query, data={
         "csrf_token": csrf_token_from(page), "email": user.email, "password": PASSWORD})
+    assert response.status_code == 302
     assert response.headers["Location"] == "/dashboard"
+
+
+def test_sign_in_returns_to_the_page_asked_for(client, make_user):
+    user = make_user()
+    page = client.get("/sign-in?next=%2Fbookings%3Fx%3D1").get_data(as_text=True)
+    response = client.post("/sign-in?next=%2Fbookings%3Fx%3D1", data={
+        "csrf_token": csrf_token_from(page), "email": user.email, "password": PASSWORD})
+    assert response.headers["Location"] == "/bookings?x=1"
