@@ -58,16 +58,25 @@ def test_change_password_form_shows_field_errors(auth, client, make_user):
     assert "Пароли не совпадают" in page
 
 
-def test_an_idle_session_ends_on_the_server(app, auth, client, make_user, monkeypatch):
+def test_an_idle_session_ends_on_the_server(app, auth, client, make_user, time_machine):
+    signed_in_at = services.utcnow()
+    time_machine.move_to(signed_in_at, tick=False)
     auth.login(make_user())
-    assert client.get("/dashboard").status_code == 200
-    later = services.utcnow() + timedelta(minutes=app.config["IDLE_TIMEOUT_MINUTES"] + 1)
-    monkeypatch.setattr("portal.auth.utcnow", lambda: later)
-    response = client.get("/dashboard")
-    assert response.status_code == 302
-    assert "/sign-in" in response.headers["Location"]
-    monkeypatch.undo()
-    assert client.get("/dashboard").status_code == 302
+    same_cookie_elsewhere = app.test_client()
+    copy_cookies(client, same_cookie_elsewhere)
+    idle_limit = timedelta(minutes=app.config["IDLE_TIMEOUT_MINUTES"])
+
+    time_machine.shift(idle_limit - timedelta(minutes=1))
+    still_signed_in = client.get("/dashboard")
+    time_machine.shift(idle_limit + timedelta(minutes=1))
+    idle_too_long = client.get("/dashboard")
+    time_machine.move_to(signed_in_at)
+    # The cookie as it was at sign-in, shown again at that moment: the session itself has ended.
+    replayed = same_cookie_elsewhere.get("/dashboard")
+
+    assert still_signed_in.status_code == 200
+    assert idle_too_long.status_code == 302 and "/sign-in" in idle_too_long.headers["Location"]
+    assert replayed.status_code == 302 and "/sign-in" in replayed.headers["Location"]
 
 
 def test_session_cookie_is_httponly_and_samesite(auth, client, make_user):

@@ -1,12 +1,16 @@
 """Check-in, cancelling, no-shows, reminders and moving bookings off a broken workstation (rules 7 and 8)."""
+import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from click.testing import CliRunner
 
-from portal.booking import changes, jobs, queries
+from portal.auth.models import User
+from portal.booking import changes, creating, jobs, queries
 from portal.booking.models import Booking
+from portal.clinics.models import Workstation
+from portal.core.db import is_sqlite, utcnow
 from portal.core.errors import Conflict, NotAllowed
 from portal.core.models import AuditEntry, Notification
 from portal.extensions import db
@@ -45,8 +49,6 @@ def test_check_in_inside_its_window_works_once(minutes_from_start, doctor, booki
 
 
 def test_check_in_through_the_api(api_as, doctor, make_user, room, workstations, at):
-    from portal.core.db import utcnow
-
     start = utcnow().replace(second=0, microsecond=0) + timedelta(minutes=5)
     booking = Booking(user_id=doctor.id, workstation_id=workstations[0].id, room_id=room.id,
                       start_at=start, end_at=start + timedelta(minutes=30))
@@ -193,24 +195,61 @@ def test_out_of_service_moves_bookings_to_a_free_workstation_or_cancels_them(adm
         ["booking_cancelled", "booking_moved"]
 
 
-def test_a_move_that_loses_a_race_tries_the_next_workstation(monkeypatch, admin, doctor, make_user, room,
-                                                            workstations, at):
-    """The pre-check says the first spare is free, but the database refuses: the next spare takes the booking."""
+def test_a_doctor_booking_the_spare_while_bookings_move_never_overlaps_them(app, admin, doctor, make_user, room,
+                                                                           workstations, at):
+    """Another doctor books the first spare workstation for 10:30-11:30 through the booking service,
+    at the worst moment: after the move found that spare free, just before the move is written.
+
+    PostgreSQL lets the doctor commit in between; the move then loses to the database's overlap
+    constraint and takes the next spare. SQLite admits one writer at a time, so the doctor waits
+    for the move and is the one refused. Either way nobody shares a workstation.
+    """
     broken, first_spare, second_spare = workstations
     booking = Booking(user_id=doctor.id, workstation_id=broken.id, room_id=room.id,
                       start_at=at(1, "10:00"), end_at=at(1, "11:00"))
-    racer = Booking(user_id=make_user("doctor", clinic=room.clinic).id, workstation_id=first_spare.id,
-                    room_id=room.id, start_at=at(1, "10:30"), end_at=at(1, "11:30"))
-    db.session.add_all([booking, racer])
-    db.session.commit()
-    real_scalar = db.session.scalar
-    monkeypatch.setattr(db.session, "scalar", lambda statement, *a, **k: 0 if "count" in str(statement) and
-                        "workstation_id" in str(statement) else real_scalar(statement, *a, **k))
+    db.session.add(booking)
     broken.status = "out_of_service"
-    moved, cancelled = changes.relocate_or_cancel_future_bookings(broken, actor=admin, now=at(0, "12:00"))
     db.session.commit()
+    # The doctor's thread touches none of this session's objects.
+    racer_id, first_spare_id = make_user("doctor", clinic=room.clinic).id, first_spare.id
+    start, end = at(1, "10:30"), at(1, "11:30")
+    outcomes = []
+
+    def book_the_first_spare():
+        with app.app_context():
+            racer, workstation = db.session.get(User, racer_id), db.session.get(Workstation, first_spare_id)
+            try:
+                creating.create_booking(racer, workstation=workstation, start=start, end=end, now=utcnow())
+                db.session.commit()
+                outcomes.append("booked")
+            except Conflict as refused:
+                db.session.rollback()
+                outcomes.append(refused.code)
+
+    racer_thread = threading.Thread(target=book_the_first_spare)
+
+    def race_before_the_move_is_written(mapper, connection, target):
+        if target is booking and target.workstation_id == first_spare_id and racer_thread.ident is None:
+            racer_thread.start()
+            if not is_sqlite():
+                racer_thread.join(timeout=30)
+                assert outcomes == ["booked"]  # committed before the move is written
+
+    event.listen(Booking, "before_update", race_before_the_move_is_written)
+    try:
+        moved, cancelled = changes.relocate_or_cancel_future_bookings(broken, actor=admin, now=at(0, "12:00"))
+        db.session.commit()
+    finally:
+        event.remove(Booking, "before_update", race_before_the_move_is_written)
+    racer_thread.join(timeout=30)
+
     assert (moved, cancelled) == ([booking], [])
-    assert booking.workstation_id == second_spare.id
+    racer_booking = db.session.scalar(select(Booking).where(Booking.user_id == racer_id))
+    if is_sqlite():
+        assert (outcomes, booking.workstation_id, racer_booking) == (["slot_taken"], first_spare_id, None)
+    else:
+        assert (outcomes, booking.workstation_id, racer_booking.workstation_id) == (
+            ["booked"], second_spare.id, first_spare_id)
 
 
 def test_active_bookings_overlapping_lists_only_active_ones(doctor, booking, room, at):

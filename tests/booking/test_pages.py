@@ -101,14 +101,15 @@ def test_the_form_shows_a_rule_message_next_to_the_field(client, signed_in, room
     assert re.search(r'is-invalid[^>]*name="start"|name="start"[^>]*is-invalid', response.get_data(as_text=True))
 
 
-def test_book_now_takes_the_first_free_workstation_for_30_minutes(client, auth, signed_in, make_room,
-                                                                  make_workstation, monkeypatch):
-    from datetime import datetime, time, timezone
+def test_book_now_takes_the_first_free_workstation_for_30_minutes(client, auth, doctor, make_room, make_workstation,
+                                                                  time_machine):
+    from datetime import time
 
     # Noon in Moscow: far from midnight, so the next 30 minutes are always inside today's hours.
-    noon = datetime.now(timezone.utc).replace(hour=9, minute=0, second=0, microsecond=0) + timedelta(days=1)
-    monkeypatch.setattr("portal.booking.views.utcnow", lambda: noon)
-    room = make_room(clinic=signed_in.clinic, hours=((time(0), time(23, 59)),))
+    noon = utcnow().replace(hour=9, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    time_machine.move_to(noon, tick=False)
+    auth.login(doctor)
+    room = make_room(clinic=doctor.clinic, hours=((time(0), time(23, 59)),))
     first, _second = make_workstation(room=room, label="А-1"), make_workstation(room=room, label="А-2")
     page = client.get(f"/rooms/{room.id}/schedule").get_data(as_text=True)
     response = client.post(f"/rooms/{room.id}/book-now", data={"csrf_token": csrf_token_from(page), "minutes": "30"})

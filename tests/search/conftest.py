@@ -13,9 +13,7 @@ import redis
 
 from portal.search.providers import PROVIDER_CLASSES, Provider, ProviderSettings
 
-from tests.conftest import require_part
-
-from .upstream_server import UpstreamServer, shared_samples_dir
+from .upstream_server import UpstreamServer
 
 # Where each source's API root lives on the replay server, and the path its
 # search request goes to (API root + documented path).
@@ -36,14 +34,25 @@ SEARCH_PATHS = {
 ESUMMARY_PATH = "/entrez/eutils/esummary.fcgi"
 EFETCH_PATH = "/entrez/eutils/efetch.fcgi"
 
+# What each source answers unless a test says otherwise (files under tests/search/samples).
 DEFAULT_SAMPLES = {
-    SEARCH_PATHS["pubmed"]: "pubmed/esearch_breast_cancer_science_history.json",
-    ESUMMARY_PATH: "pubmed/esummary_pubmed_2ids.json",
-    SEARCH_PATHS["europepmc"]: "europepmc/search_cancer_core_reserialized.json",
-    SEARCH_PATHS["crossref"]: "crossref/works_query_ecology_rows2.json",
-    SEARCH_PATHS["clinicaltrials"]: "clinicaltrials/studies_search_melanoma_recruiting.json",
-    SEARCH_PATHS["openalex"]: "openalex/works_filter_title_search_2results.json",
+    SEARCH_PATHS["pubmed"]: "pubmed/esearch_asthma_children.json",
+    ESUMMARY_PATH: "pubmed/esummary_asthma_children.json",
+    SEARCH_PATHS["europepmc"]: "europepmc/search_core.json",
+    SEARCH_PATHS["crossref"]: "crossref/works_query.json",
+    SEARCH_PATHS["clinicaltrials"]: "clinicaltrials/studies_search.json",
+    SEARCH_PATHS["openalex"]: "openalex/works_search.json",
 }
+# The first title each source's default answer yields.
+FIRST_TITLES = {
+    "pubmed": "Inhaled corticosteroid adherence in school-age children with persistent asthma: a cluster-randomised trial.",
+    "europepmc": "Home spirometry telemonitoring and exacerbations in school-age children with asthma: a randomised trial.",
+    "crossref": "Home spirometry in paediatric asthma: a feasibility study in primary care",
+    "clinicaltrials": "Home-Based Inspiratory Muscle Training in Children With Asthma",
+    "openalex": "School-based asthma education delivered by primary care nurses: a stepped-wedge trial",
+}
+# The total each default answer reports.
+DEFAULT_TOTALS = {"pubmed": 1873, "europepmc": 48213, "crossref": 40917, "clinicaltrials": 57, "openalex": 3}
 
 
 @pytest.fixture
@@ -62,15 +71,7 @@ def connections(monkeypatch):
 
 
 @pytest.fixture
-def recorded_samples():
-    """The recorded upstream answers live beside the project, not in it; say so when they are absent."""
-    samples = shared_samples_dir()
-    require_part(samples.is_dir(), "the directory of recorded upstream samples",
-                 f"expected at {samples} (set PORTAL_UPSTREAM_SAMPLES)")
-
-
-@pytest.fixture
-def upstream(recorded_samples):
+def upstream():
     server = UpstreamServer().start()
     for path, sample in DEFAULT_SAMPLES.items():
         server.add(path, sample)

@@ -8,18 +8,10 @@ import pytest
 
 from portal.search.providers import SOURCE_NAMES
 
-from .conftest import API_ROOTS, SEARCH_PATHS
+from .conftest import API_ROOTS, FIRST_TITLES, SEARCH_PATHS
 
 SOURCE_BUDGET = 1.0
 TOTAL_BUDGET = 1.5
-# First title each source's default sample yields (see DEFAULT_SAMPLES).
-FIRST_TITLES = {
-    "pubmed": "Molegro Virtual Docker for Docking.",
-    "europepmc": "Abscopal response in a patient with fibrolamellar hepatocellular carcinoma following radiotherapy.",
-    "crossref": "Communicating Ecology",
-    "clinicaltrials": "Resistance Exercise in Patients With Ocular Melanoma",
-    "openalex": "Augmenting large language models with chemistry tools",
-}
 
 __all__ = ["API_ROOTS", "SEARCH_PATHS", "SOURCE_NAMES", "config_overrides", "search_settings", "clinic_doctor",
            "api", "FIRST_TITLES"]

@@ -253,7 +253,7 @@ def fire_concurrently(calls) -> None:
 
 @pytest.mark.slow
 def test_ncbi_limit_in_process_holds_three_per_second(make_provider, upstream):
-    upstream.add(EFETCH_PATH, "pubmed/efetch_nonexistent_pmids_empty.xml")
+    upstream.add(EFETCH_PATH, "pubmed/efetch_no_articles.xml")
     provider = make_provider("pubmed", total_timeout=10)  # default limiter: no key, in process
 
     fire_concurrently([lambda: provider.fetch_abstract("1")] * 7)
@@ -265,7 +265,7 @@ def test_ncbi_limit_in_process_holds_three_per_second(make_provider, upstream):
 
 @pytest.mark.slow
 def test_ncbi_limit_via_redis_holds_across_limiter_instances(make_provider, upstream, redis_handle):
-    upstream.add(EFETCH_PATH, "pubmed/efetch_nonexistent_pmids_empty.xml")
+    upstream.add(EFETCH_PATH, "pubmed/efetch_no_articles.xml")
     # Two providers with separate limiter objects and Redis connections, as in
     # two worker processes: only the shared Redis key coordinates them.
     providers = [

@@ -34,7 +34,7 @@ def test_search_page_shows_results_and_the_failing_sources_error(doctor_client, 
     assert FIRST_TITLES["pubmed"] in html and FIRST_TITLES["crossref"] in html
     assert FIRST_TITLES["europepmc"] not in html
     assert re.search(r'data-source="europepmc" data-status="error"', html)
-    assert 'href="https://doi.org/10.1093/obo/9780199830060-0238"' in html
+    assert 'href="https://doi.org/10.1186/s12887-024-04711-3"' in html
 
 
 def test_search_page_without_a_query_contacts_nothing(doctor_client, upstream):
@@ -88,8 +88,8 @@ def test_doi_links_go_through_the_clinic_link_prefix(client, auth, make_user, up
 
     html = client.get("/search?q=cancer&sources=crossref").get_data(as_text=True)
 
-    assert ('href="https://proxy.library.example/login?url=https%3A%2F%2Fdoi.org%2F10.1093%2Fobo%2F'
-            '9780199830060-0238"') in html
+    assert ('href="https://proxy.library.example/login?url=https%3A%2F%2Fdoi.org%2F10.1186%2F'
+            's12887-024-04711-3"') in html
 
 
 def test_linked_resources_added_by_the_admin_show_on_the_search_page(client, auth, make_user, upstream):
@@ -110,19 +110,21 @@ def test_linked_resources_added_by_the_admin_show_on_the_search_page(client, aut
 
 
 def test_record_page_shows_the_pubmed_abstract(doctor_client, upstream):
-    upstream.add("/entrez/eutils/efetch.fcgi", "pubmed/efetch_structured_abstract_28775130.xml")
+    upstream.add("/entrez/eutils/efetch.fcgi", "pubmed/efetch_structured_abstract.xml")
 
-    response = doctor_client.get("/search/pubmed/28775130")
+    response = doctor_client.get("/search/pubmed/38912345")
 
+    html = _text(response)
     assert response.status_code == 200
-    assert 'id="abstract"' in response.get_data(as_text=True)
-    assert upstream.requests_to("/entrez/eutils/efetch.fcgi")[0].param("id") == "28775130"
+    assert 'id="abstract"' in html
+    assert "BACKGROUND: Fewer than half of children prescribed inhaled corticosteroids take them as advised." in html
+    assert upstream.requests_to("/entrez/eutils/efetch.fcgi")[0].param("id") == "38912345"
 
 
 def test_record_page_shows_pubmeds_failure_instead_of_crashing(doctor_client, upstream):
     upstream.add("/entrez/eutils/efetch.fcgi", status=500, body=b"", content_type="text/plain")
 
-    response = doctor_client.get("/search/pubmed/28775130")
+    response = doctor_client.get("/search/pubmed/38912345")
 
     assert response.status_code == 200
     assert 'id="abstract-error"' in response.get_data(as_text=True)
@@ -154,7 +156,7 @@ def test_reading_list_save_note_export_and_delete(doctor_client, clinic_doctor, 
         if line[:2].isalnum() and line[2:6] == "  - ":
             fields.setdefault(line[:2], []).append(line[6:])
     assert fields["TY"] == ["JOUR"] and fields["TI"] == [FIRST_TITLES["pubmed"]]
-    assert fields["AN"] == ["PMID:31452104"] and fields["N1"] == ["Для журнального клуба {важно} 50% & ещё"]
+    assert fields["AN"] == ["PMID:38912345"] and fields["N1"] == ["Для журнального клуба {важно} 50% & ещё"]
     assert fields["AU"] and fields["PY"][0].isdigit()
     assert ris.headers["Content-Disposition"].endswith('reading-list.ris"')
 
@@ -162,7 +164,7 @@ def test_reading_list_save_note_export_and_delete(doctor_client, clinic_doctor, 
     entry = re.match(r"@article\{(\w+),\n(.*)\n\}\n", bibtex, re.S)
     assert entry, bibtex
     bib_fields = dict(re.findall(r"^  (\w+) = \{(.*)\},?$", entry.group(2), re.M))
-    assert bib_fields["title"] == FIRST_TITLES["pubmed"] and bib_fields["pmid"] == "31452104"
+    assert bib_fields["title"] == FIRST_TITLES["pubmed"] and bib_fields["pmid"] == "38912345"
     assert bib_fields["note"] == r"Для журнального клуба \{важно\} 50\% \& ещё"
     assert " and " in bib_fields["author"] or bib_fields["author"]
 
@@ -173,7 +175,7 @@ def test_reading_list_save_note_export_and_delete(doctor_client, clinic_doctor, 
     other_token = csrf_token_from(doctor_client.get("/search/reading-list").get_data(as_text=True))
     stolen = doctor_client.post(f"/search/reading-list/{reference.id}/delete", data={"csrf_token": other_token})
     assert stolen.status_code == 404
-    assert "31452104" not in doctor_client.get("/search/reading-list.ris").get_data(as_text=True)
+    assert "38912345" not in doctor_client.get("/search/reading-list.ris").get_data(as_text=True)
 
     Auth(doctor_client).logout()
     Auth(doctor_client).login(clinic_doctor)

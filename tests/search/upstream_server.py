@@ -1,4 +1,6 @@
-"""A real local HTTP server that replays recorded upstream answers.
+"""A real local HTTP server that replays upstream answers: the suite's own
+(tests/search/samples) or, for the fidelity tests, ones recorded from the
+real services (the shared directory beside the project).
 
 Routes match a request by path (and optionally a subset of query
 parameters); the most recently added matching route answers, so a test can
@@ -37,14 +39,20 @@ def shared_samples_dir() -> Path:
 
 
 def sample_bytes(name: str) -> bytes:
-    """A recorded sample ("pubmed/x.json") or, with a "local:" prefix, one of
-    this suite's own hand-made cases under tests/search/samples."""
-    if name.startswith("local:"):
-        return (LOCAL_SAMPLES / name.removeprefix("local:")).read_bytes()
+    """One of this suite's own upstream answers under tests/search/samples ("pubmed/x.json")."""
+    return (LOCAL_SAMPLES / name).read_bytes()
+
+
+def recorded_sample_bytes(name: str) -> bytes:
+    """An answer recorded from the real upstream, in the shared directory beside the project."""
     path = shared_samples_dir() / name
     if not path.is_file():
-        raise FileNotFoundError(f"upstream sample {name!r} not found under {shared_samples_dir()} (set PORTAL_UPSTREAM_SAMPLES)")
+        raise FileNotFoundError(f"recorded upstream answer {name!r} not found under {shared_samples_dir()} (set PORTAL_UPSTREAM_SAMPLES)")
     return path.read_bytes()
+
+
+def content_type_of(name: str) -> str:
+    return CONTENT_TYPES[Path(name).suffix]
 
 
 @dataclass
@@ -110,9 +118,10 @@ class UpstreamServer:
         self._httpd.server_close()
 
     def add(self, path: str, sample: str | None = None, *, body: bytes | None = None, content_type: str | None = None, **options) -> Route:
+        """Answer requests to ``path`` with ``sample`` (a file under tests/search/samples) or ``body``."""
         if sample is not None:
             body = sample_bytes(sample)
-            content_type = content_type or CONTENT_TYPES[Path(sample).suffix]
+            content_type = content_type or content_type_of(sample)
         route = Route(path, body=body or b"", content_type=content_type or CONTENT_TYPES[".json"], **options)
         with self._lock:
             self._routes.append(route)

@@ -5,16 +5,7 @@ from __future__ import annotations
 from ..errors import UpstreamError
 from ..http import HttpResponse
 from ..records import Record, SearchPage
-from ..text import (
-    name_to_surname_initials,
-    normalise_doi,
-    optional_text,
-    parse_year,
-    plain_text,
-    safe_url,
-    snippet,
-    surname_initials,
-)
+from ..text import normalise_doi, optional_text, parse_year, plain_text, safe_url, snippet, surname_initials
 from .base import ERROR_MESSAGE_LENGTH, Provider, SearchRequest
 
 WORKS_PATH = "/works"
@@ -46,8 +37,8 @@ def _year(item: dict) -> int | None:
 def _author(author: dict) -> str | None:
     if author.get("family"):
         return surname_initials(author["family"], author.get("given")) or None
-    # Organisations and single-name authors have only "name".
-    return name_to_surname_initials(author.get("name"))
+    # Organisations have only "name", which stays whole: it has no initials.
+    return optional_text(author.get("name"))
 
 
 def _first(values: object) -> object:
