@@ -64,6 +64,8 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     IDLE_TIMEOUT_MINUTES = 15
 
+    HSTS_SECONDS = 0  # Strict-Transport-Security max-age; set in production only
+
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session, which is short anyway
 
     BABEL_DEFAULT_LOCALE = "ru"
@@ -146,10 +148,17 @@ class DevelopmentConfig(Config):
 
 
 class ProductionConfig(Config):
+    """Served over HTTPS only: Secure cookies with the __Host- prefix (this host, path /, never over
+    plain HTTP) and HSTS."""
+
+    HSTS_SECONDS = 365 * 24 * 3600
+
     def __init__(self):
         super().__init__()
         self.SESSION_COOKIE_SECURE = os.environ.get("PORTAL_SECURE_COOKIES", "1") == "1"
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        if self.SESSION_COOKIE_SECURE:
+            self.SESSION_COOKIE_NAME = "__Host-session"
 
 
 class TestingConfig(Config):

@@ -44,6 +44,8 @@ def init_app(app):
         headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if app.config["HSTS_SECONDS"]:
+            headers.setdefault("Strict-Transport-Security", f"max-age={app.config['HSTS_SECONDS']}; includeSubDomains")
         user = g.get("_login_user")
         if user is not None and user.is_authenticated:
             # Shared computers: the browser must not keep personal pages for the next user.

@@ -55,3 +55,29 @@ def test_sign_in_returns_to_the_page_asked_for(client, make_user):
     response = client.post("/sign-in?next=%2Fbookings%3Fx%3D1", data={
         "csrf_token": csrf_token_from(page), "email": user.email, "password": PASSWORD})
     assert response.headers["Location"] == "/bookings?x=1"
+
+
+def test_production_sends_hsts_and_a_host_only_secure_session_cookie(database_url, make_user):
+    from config import ProductionConfig
+    from portal import create_app
+    from tests.conftest import make_config
+
+    config = make_config(database_url)
+    production = ProductionConfig()
+    for name in ("HSTS_SECONDS", "SESSION_COOKIE_NAME", "SESSION_COOKIE_SECURE"):
+        setattr(config, name, getattr(production, name))
+    client = create_app(config).test_client()
+    user = make_user()
+
+    page = client.get("/sign-in", base_url="https://portal.example")
+    signed_in = client.post("/sign-in", base_url="https://portal.example", data={
+        "csrf_token": csrf_token_from(page.get_data(as_text=True)), "email": user.email, "password": PASSWORD})
+
+    assert page.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+    cookie = signed_in.headers["Set-Cookie"]
+    assert cookie.startswith("__Host-session=") and "Secure" in cookie and "HttpOnly" in cookie
+    assert "Path=/" in cookie and "Domain=" not in cookie
+
+
+def test_development_sends_no_hsts(client):
+    assert "Strict-Transport-Security" not in client.get("/sign-in").headers
