@@ -55,6 +55,13 @@ class Config:
     SQLALCHEMY_DATABASE_URI = None
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     REDIS_URL = None
+    # After Redis failed to answer, requests leave it alone this long before trying it again.
+    REDIS_RETRY_SECONDS = 5
+    # A database that does not answer costs a request at most about this long, then the portal
+    # answers 503 (SPEC: within 10 s). SQLite: how long a writer waits for the write lock.
+    DB_CONNECT_TIMEOUT_SECONDS = 4
+    DB_STATEMENT_TIMEOUT_SECONDS = 8
+    DB_POOL_TIMEOUT_SECONDS = 4
 
     # Sessions: room computers are shared, so sessions are short-lived and idle ones end.
     SESSION_COOKIE_HTTPONLY = True
@@ -78,6 +85,8 @@ class Config:
     SIGNIN_FAILURES_PER_ADDRESS = "30 per minute"
     # Rate-limit headers would cost two more storage round trips on every limited request.
     RATELIMIT_HEADERS_ENABLED = False
+    # Redis unreachable: count per process instead, and go back to Redis when it answers.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     SEARCH_RATE_LIMIT = "60 per minute"
 
     MAIL_SERVER = None
@@ -109,6 +118,8 @@ class Config:
         default_db = "sqlite:///" + str(INSTANCE_DIR / "portal.sqlite3")
         self.SQLALCHEMY_DATABASE_URI = _normalise_database_url(env.get("DATABASE_URL") or default_db)
         self.REDIS_URL = env.get("REDIS_URL") or None
+        for name in ("DB_CONNECT_TIMEOUT_SECONDS", "DB_STATEMENT_TIMEOUT_SECONDS", "DB_POOL_TIMEOUT_SECONDS"):
+            setattr(self, name, _env_int(f"PORTAL_{name}", getattr(self, name)))
         self.IDLE_TIMEOUT_MINUTES = _env_int("PORTAL_IDLE_TIMEOUT_MINUTES", self.IDLE_TIMEOUT_MINUTES)
         self.SESSION_COOKIE_SECURE = env.get("PORTAL_SECURE_COOKIES", "") == "1"
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
@@ -138,6 +149,9 @@ class Config:
         self.CACHE_TYPE = "RedisCache" if self.REDIS_URL else "SimpleCache"
         if self.REDIS_URL:
             self.CACHE_REDIS_URL = self.REDIS_URL
+            # Redis must never make a request wait: a dead one is skipped (portal/core/redis_client.py).
+            self.CACHE_OPTIONS = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5, "retry": None}
+            self.RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
         self.CACHE_DEFAULT_TIMEOUT = 300
         self.CACHE_KEY_PREFIX = env.get("PORTAL_CACHE_PREFIX", "portal:")
         self.RATELIMIT_KEY_PREFIX = self.CACHE_KEY_PREFIX + "limits"

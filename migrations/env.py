@@ -101,6 +101,10 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            # The portal's statement timeout is for requests; a migration may rebuild a large table.
+            connection.exec_driver_sql("SET statement_timeout = 0")
+            connection.commit()  # a session setting; Alembic must begin its own transaction
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

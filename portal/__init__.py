@@ -5,6 +5,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.core import transaction
+from portal.core.db import engine_options
 from portal.extensions import babel, cache, csrf, db, limiter, login_manager, migrate
 
 # Feature packages, each exposing init_app(app). Order only matters for navigation.
@@ -24,6 +25,7 @@ def create_app(config=None):
 
     app = Portal(__name__, instance_relative_config=False)
     app.config.from_object(config or config_from_env())
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config))
     if app.config.get("PROXY_COUNT"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=1, x_host=1)
 

@@ -30,6 +30,8 @@ def init_app(app):
 
     @login_manager.user_loader
     def load_user(user_id):
+        if bearer_token() is not None:
+            return None  # a request that sends a token is the token's, whatever cookie came along
         return services.user_for_session(user_id, session.get("sid"))
 
     @login_manager.request_loader

@@ -1,19 +1,20 @@
 """Failed sign-in attempts per account, counted where every worker sees them.
 
-With REDIS_URL the count lives in Redis (INCR is atomic); otherwise in the
-database. In both, an attempt is recorded *before* the password is checked
+With REDIS_URL the count lives in Redis (INCR is atomic); otherwise, and
+while Redis is unreachable, in the database. In both, an attempt is recorded *before* the password is checked
 and the count read back, so concurrent attempts on several workers cannot
 all slip under the limit. A successful sign-in clears the account's count.
 """
 import hashlib
 from datetime import timedelta
 
+import redis
 from flask import current_app
 from sqlalchemy import delete, func, select
 
 from portal.auth.models import FailedSignIn
 from portal.core.db import utcnow
-from portal.core.redis_client import get_redis
+from portal.core.redis_client import get_redis, redis_failed
 from portal.extensions import db
 
 
@@ -56,10 +57,32 @@ class RedisCounter:
         self.client.delete(self._key(account))
 
 
+class FallingBackCounter:
+    """Redis while it answers, the database when it does not: the limit holds through an outage."""
+
+    def __init__(self, redis_counter, database_counter):
+        self.redis_counter = redis_counter
+        self.database_counter = database_counter
+
+    def hit(self, account):
+        try:
+            return self.redis_counter.hit(account)
+        except redis.RedisError as error:
+            redis_failed(error)
+            return self.database_counter.hit(account)
+
+    def clear(self, account):
+        self.database_counter.clear(account)
+        try:
+            self.redis_counter.clear(account)
+        except redis.RedisError as error:
+            redis_failed(error)
+
+
 def counter():
     config = current_app.config
     window = config["SIGNIN_FAILURE_WINDOW_SECONDS"]
     client = get_redis()
     if client is not None:
-        return RedisCounter(client, window, config["CACHE_KEY_PREFIX"])
+        return FallingBackCounter(RedisCounter(client, window, config["CACHE_KEY_PREFIX"]), DatabaseCounter(window))
     return DatabaseCounter(window)

@@ -51,9 +51,34 @@ def is_sqlite(engine_or_connection=None):
     return bind.dialect.name == "sqlite"
 
 
+def engine_options(config):
+    """How long the portal waits for its database, from configuration.
+
+    PostgreSQL: connecting (libpq's connect_timeout), each statement (a
+    server-side statement_timeout), a free pooled connection (pool_timeout),
+    and TCP keepalives so that a peer that vanished is noticed. A transaction
+    left idle is ended by the server after a minute. SQLite: the busy timeout
+    a writer waits for the write lock.
+    """
+    url = config["SQLALCHEMY_DATABASE_URI"]
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": config["DB_STATEMENT_TIMEOUT_SECONDS"]}}
+    statement_ms = config["DB_STATEMENT_TIMEOUT_SECONDS"] * 1000
+    return {
+        "pool_timeout": config["DB_POOL_TIMEOUT_SECONDS"],
+        "connect_args": {
+            "connect_timeout": config["DB_CONNECT_TIMEOUT_SECONDS"],
+            "options": f"-c statement_timeout={statement_ms} -c lock_timeout={statement_ms} "
+                       "-c idle_in_transaction_session_timeout=60000",
+            "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 2,
+            "tcp_user_timeout": statement_ms,
+        },
+    }
+
+
 @event.listens_for(Engine, "connect")
 def _configure_sqlite_connection(dbapi_connection, connection_record):
-    """SQLite: foreign keys on, WAL, wait for the writer instead of failing at once.
+    """SQLite: foreign keys on, WAL; a writer waits for the write lock (the `timeout` connect argument).
 
     Python's sqlite3 module opens transactions lazily and starts them as
     DEFERRED, so two writers can both read and then fail to upgrade their
@@ -67,7 +92,6 @@ def _configure_sqlite_connection(dbapi_connection, connection_record):
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()

@@ -4,12 +4,14 @@ Services raise these with a stable snake_case code and a human message; the
 HTML views show the message (next to the field when one is named) and the
 API answers {"error": {"code", "message"}} with the matching status.
 """
-from flask import jsonify, make_response, render_template, request
+from flask import g, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DisconnectionError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from portal.core import transaction
+from portal.extensions import login_manager
 
 
 class DomainError(Exception):
@@ -84,11 +86,17 @@ def wants_json():
 
 
 def error_response(status, code, message, extra=None):
+    """The error in the API's shape, or a page. Neither reads the database: the request's transaction
+    has ended (or the database is what failed), and an error must be answered whatever the cause."""
     if wants_json():
         body = {"code": code, "message": message}
         if extra:
             body.update(extra)
         return jsonify(error=body), status
+    g.answering_error = True
+    if "_login_user" not in g:
+        # Flask-Login's template context would load the signed-in user; the page makes do without.
+        g._login_user = login_manager.anonymous_user()
     return render_template("core/error.html", status=status, message=message), status
 
 
@@ -127,6 +135,15 @@ def register_error_handlers(app):
         # The database refused a value (a number out of range, say): the input's fault, not ours.
         transaction.roll_back()
         return error_response(400, "invalid_value", _("A value in the request is out of range or malformed."))
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(DisconnectionError)
+    @app.errorhandler(PoolTimeout)
+    def handle_database_unavailable(error):
+        transaction.abandon()
+        app.logger.error("the database is not answering: %s", error)
+        return _with_retry_after(error_response(503, "unavailable", _(
+            "The portal cannot reach its database right now. Please try again in a minute.")), 30)
 
     @app.errorhandler(Exception)
     def handle_unexpected(error):

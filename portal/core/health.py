@@ -3,6 +3,7 @@ from flask import Blueprint, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from portal.core.redis_client import redis_status
 from portal.extensions import csrf, db, limiter
 
 bp = Blueprint("health", __name__)
@@ -19,4 +20,7 @@ def healthz():
         return jsonify(status="unavailable"), 503
     finally:
         db.session.close()
+    if redis_status() == "unreachable":
+        # Still in rotation: the portal serves without Redis, only slower and with per-process limits.
+        return jsonify(status="degraded", redis="unreachable")
     return jsonify(status="ok")

@@ -66,6 +66,15 @@ def roll_back():
         log.warning("writes that were to outlive a failed request were lost", exc_info=True)
 
 
+def abandon():
+    """The database is not answering: drop everything, standing work included, and ask it nothing more."""
+    db.session.info.pop(STANDING_WORK, None)
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        log.debug("rollback on an unreachable database failed", exc_info=True)
+
+
 def finish_request(response):
     """The request boundary: a response below 400 commits, any other rolls back."""
     if response.status_code < 400:

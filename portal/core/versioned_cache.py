@@ -14,19 +14,20 @@ Bulk UPDATE/DELETE statements name their scopes with ``scopes_option(...)``;
 one that names none bumps the class's catch-all scopes. Changes made with raw
 SQL are not seen, so entries also expire.
 
-Without REDIS_URL nothing is cached: a process-local cache could not learn
-about other processes' writes.
+Without REDIS_URL, or while Redis is unreachable, nothing is cached here and
+every answer is computed (portal.core.redis_client).
 """
 import pickle
 import time
 from dataclasses import dataclass
 
+import redis
 from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from portal.core import transaction
-from portal.core.redis_client import get_redis
+from portal.core.redis_client import epoch_key, get_redis, redis_failed
 
 CHANGED = "portal_versioned_cache_changed"
 SCOPES_OPTION = "versioned_cache_scopes"
@@ -103,11 +104,16 @@ def _key(kind, name):
 def bump(scopes):
     client = get_redis()
     if client is None:
+        if current_app.config.get("REDIS_URL"):
+            redis_failed("a version bump was skipped", lost_invalidation=True)
         return
     pipe = client.pipeline(transaction=False)
     for scope in scopes:
         pipe.incr(_key("version", scope))
-    pipe.execute()
+    try:
+        pipe.execute()
+    except redis.RedisError as error:
+        redis_failed(error, lost_invalidation=True)
 
 
 def get_or_compute(scopes, entry, compute, *, lifetime):
@@ -122,7 +128,11 @@ def get_or_compute(scopes, entry, compute, *, lifetime):
     if client is None:
         return compute()[0]
     entry_key = _key("entry", entry)
-    *versions, cached = client.mget([_key("version", scope) for scope in scopes] + [entry_key])
+    try:
+        *versions, cached = client.mget([epoch_key()] + [_key("version", scope) for scope in scopes] + [entry_key])
+    except redis.RedisError as error:
+        redis_failed(error)
+        return compute()[0]
     stamp = ".".join(str(int(version or 0)) for version in versions)
     if cached is not None:
         stored_stamp, valid_until, value = pickle.loads(cached)
@@ -132,8 +142,11 @@ def get_or_compute(scopes, entry, compute, *, lifetime):
     if value is not None:
         seconds = lifetime if valid_until is None else min(lifetime, int(valid_until - time.time()))
         # Versions only grow: an entry stored late under old versions is simply never used.
-        client.set(entry_key, pickle.dumps((stamp, valid_until, value), protocol=pickle.HIGHEST_PROTOCOL),
-                   ex=max(1, seconds))
+        try:
+            client.set(entry_key, pickle.dumps((stamp, valid_until, value), protocol=pickle.HIGHEST_PROTOCOL),
+                       ex=max(1, seconds))
+        except redis.RedisError as error:
+            redis_failed(error)
     return value
 
 

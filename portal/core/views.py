@@ -1,5 +1,5 @@
 """The pages every user sees: home, dashboard, notifications, language switch."""
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -66,13 +66,15 @@ def set_language():
 def inject_layout():
     from portal.core.nav import nav_items
 
+    layout = {"idle_timeout_minutes": current_app.config["IDLE_TIMEOUT_MINUTES"],
+              "current_language": _current_language(), "nav_items": [], "unread_notifications": 0,
+              "answering_error": g.get("answering_error", False)}
+    if layout["answering_error"]:
+        return layout  # an error page reads nothing more from the database (see core.errors)
     user = current_user
-    return {
-        "nav_items": nav_items(current_app, user) if user.is_authenticated else [],
-        "unread_notifications": notifications.unread_count(user) if user.is_authenticated else 0,
-        "idle_timeout_minutes": current_app.config["IDLE_TIMEOUT_MINUTES"],
-        "current_language": _current_language(),
-    }
+    if user.is_authenticated:
+        layout.update(nav_items=nav_items(current_app, user), unread_notifications=notifications.unread_count(user))
+    return layout
 
 
 def _current_language():

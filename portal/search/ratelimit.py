@@ -9,18 +9,23 @@ machinery cost a quarter of a search answered from the cache.
 import functools
 import time
 
+import redis
 from flask import current_app, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from limits import parse_many
+from limits.storage import MemoryStorage
+from limits.strategies import FixedWindowRateLimiter
 
 from portal.core.errors import RateLimited
+from portal.core.redis_client import redis_failed, shared_store_usable
 from portal.extensions import limiter
 
 # The spec's floor: a doctor may always run at least this many searches a minute.
 MINIMUM_PER_MINUTE = 30
 SCOPE = "search"
 PARSED_KEY = "portal_search_rate_limit"
+FALLBACK_KEY = "portal_search_rate_limit_fallback"
 
 
 def check_search_rate_limit(value):
@@ -33,6 +38,14 @@ def check_search_rate_limit(value):
 def init_app(app):
     check_search_rate_limit(app.config["SEARCH_RATE_LIMIT"])
     app.extensions[PARSED_KEY] = parse_many(app.config["SEARCH_RATE_LIMIT"])
+    # Counts kept by this process while a configured Redis is unreachable.
+    app.extensions[FALLBACK_KEY] = FixedWindowRateLimiter(MemoryStorage())
+
+
+def _strategy():
+    if shared_store_usable():
+        return limiter.limiter
+    return current_app.extensions[FALLBACK_KEY]
 
 
 def _no_search_requested():
@@ -47,9 +60,16 @@ def search_rate_limit(view):
         if limiter.enabled and not _no_search_requested():
             # Under the key prefix Flask-Limiter uses, so deployments sharing a Redis do not share counts.
             identifiers = (current_app.config["RATELIMIT_KEY_PREFIX"], SCOPE, f"user:{current_user.get_id()}")
+            strategy = _strategy()
             for item in current_app.extensions[PARSED_KEY]:
-                if not limiter.limiter.hit(item, *identifiers):
-                    reset_at = limiter.limiter.get_window_stats(item, *identifiers).reset_time
+                try:
+                    allowed = strategy.hit(item, *identifiers)
+                except redis.RedisError as error:
+                    redis_failed(error)
+                    strategy = current_app.extensions[FALLBACK_KEY]
+                    allowed = strategy.hit(item, *identifiers)
+                if not allowed:
+                    reset_at = strategy.get_window_stats(item, *identifiers).reset_time
                     raise RateLimited(_("Too many searches. Please wait a minute and try again."),
                                       retry_after=max(1, int(reset_at - time.time()) + 1))
         return view(*args, **kwargs)

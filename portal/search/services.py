@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote, urlsplit
 
+import redis
 from cachelib import SimpleCache
 from flask import current_app
 from flask_babel import gettext as _
@@ -37,6 +38,7 @@ from sqlalchemy import delete, literal, select, union_all
 from portal.core import audit
 from portal.core.errors import Conflict, Invalid, NotFound, UpstreamFailure
 from portal.core.permissions import can_administer_clinic, require
+from portal.core.redis_client import redis_failed, shared_store_usable
 from portal.core.time import zone
 from portal.extensions import cache, db
 from portal.search import usage
@@ -200,7 +202,7 @@ def search(actor, *, q, sources=None, page=1, year_from=None, year_to=None, open
 
     key = cache_key(options, chosen)
     started = time.monotonic()
-    data = cache.get(key)
+    data = _cached(key)
     if data is not None:
         elapsed_ms = round((time.monotonic() - started) * 1000)
         usage.record([{"clinic_id": actor.clinic_id, "source": name, "at": now, "ok": True, "error_code": None,
@@ -217,8 +219,28 @@ def search(actor, *, q, sources=None, page=1, year_from=None, year_to=None, open
                    "latency_ms": status.latency_ms, "cached": False} for name, status in result.sources.items()])
     data = result.as_dict()
     if all(status.status == "ok" for status in result.sources.values()):
-        cache.set(key, data, timeout=int(config["SEARCH_CACHE_SECONDS"]))
+        _cache(key, data, int(config["SEARCH_CACHE_SECONDS"]))
     return SearchOutcome(data, cached=False, link_prefix=prefix)
+
+
+def _cached(key):
+    """The cached answer, or None (also while a configured Redis is down: searching goes on without it)."""
+    if not shared_store_usable():
+        return None
+    try:
+        return cache.get(key)
+    except redis.RedisError as error:
+        redis_failed(error)
+        return None
+
+
+def _cache(key, data, seconds):
+    if not shared_store_usable():
+        return
+    try:
+        cache.set(key, data, timeout=seconds)
+    except redis.RedisError as error:
+        redis_failed(error)
 
 
 def cache_key(options, sources):

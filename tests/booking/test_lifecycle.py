@@ -3,8 +3,8 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
 from click.testing import CliRunner
+from sqlalchemy import event, select
 
 from portal.auth.models import User
 from portal.booking import changes, creating, jobs, queries

@@ -2,7 +2,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.conftest import PASSWORD, csrf_token_from
+from tests.conftest import PASSWORD, RequestPerContextClient, csrf_token_from
 
 
 def test_pages_carry_security_headers(client):
@@ -66,14 +66,18 @@ def test_production_sends_hsts_and_a_host_only_secure_session_cookie(database_ur
     production = ProductionConfig()
     for name in ("HSTS_SECONDS", "SESSION_COOKIE_NAME", "SESSION_COOKIE_SECURE"):
         setattr(config, name, getattr(production, name))
-    client = create_app(config).test_client()
+    production_app = create_app(config)
+    production_app.test_client_class = RequestPerContextClient
+    client = production_app.test_client()
     user = make_user()
 
     page = client.get("/sign-in", base_url="https://portal.example")
     signed_in = client.post("/sign-in", base_url="https://portal.example", data={
-        "csrf_token": csrf_token_from(page.get_data(as_text=True)), "email": user.email, "password": PASSWORD})
+        "csrf_token": csrf_token_from(page.get_data(as_text=True)), "email": user.email, "password": PASSWORD},
+        headers={"Referer": "https://portal.example/sign-in"})  # over HTTPS the CSRF check wants it
 
     assert page.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+    assert signed_in.status_code == 302
     cookie = signed_in.headers["Set-Cookie"]
     assert cookie.startswith("__Host-session=") and "Secure" in cookie and "HttpOnly" in cookie
     assert "Path=/" in cookie and "Domain=" not in cookie

@@ -15,8 +15,16 @@ from tests.conftest import make_config
 
 from .conftest import DEFAULT_SAMPLES
 from .portal_search_setup import (  # noqa: F401  (fixtures)
-    FIRST_TITLES, SEARCH_PATHS, SOURCE_NAMES, api, clinic_doctor, config_overrides, search_settings)
+    FIRST_TITLES,
+    SEARCH_PATHS,
+    SOURCE_NAMES,
+    api,
+    clinic_doctor,
+    config_overrides,
+    search_settings,
+)
 from .upstream_server import CUT, HTML, MALFORMED, sample_bytes
+
 
 def test_search_answers_the_spec_shape_with_every_source(api, upstream):
     response = api.get("/api/v1/search?q=cancer")

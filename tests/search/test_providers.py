@@ -12,6 +12,7 @@ from portal.search.http import LocalRateLimiter
 from .conftest import EFETCH_PATH, ESUMMARY_PATH, SEARCH_PATHS
 from .upstream_server import sample_bytes
 
+
 def sample_json(name: str) -> dict:
     return json.loads(sample_bytes(name))
 

@@ -7,8 +7,7 @@ from portal import create_app
 from portal.extensions import db
 from tests.conftest import ApiClient, make_config, redis_config
 
-from .portal_search_setup import (  # noqa: F401  (fixtures)
-    SEARCH_PATHS, api, clinic_doctor, config_overrides)
+from .portal_search_setup import SEARCH_PATHS, api, clinic_doctor, config_overrides  # noqa: F401  (fixtures)
 
 
 @pytest.fixture

@@ -12,8 +12,7 @@ from portal.search import services
 from portal.search.fanout import SearchOptions
 from portal.search.models import SearchEvent
 
-from .portal_search_setup import (  # noqa: F401  (fixtures)
-    SEARCH_PATHS, clinic_doctor, config_overrides, search_settings)
+from .portal_search_setup import SEARCH_PATHS, clinic_doctor, config_overrides, search_settings  # noqa: F401  (fixtures)
 
 SECRET_QUERY = "Сидоров Пётр 12.03.2015 полис 7700123456789012"
 

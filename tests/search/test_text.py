@@ -7,7 +7,15 @@ from hypothesis import strategies as st
 
 from portal.search.fanout import merge_records
 from portal.search.records import Record
-from portal.search.text import name_to_surname_initials, normalise_doi, normalise_pmid, parse_year, plain_text, safe_url, shorten
+from portal.search.text import (
+    name_to_surname_initials,
+    normalise_doi,
+    normalise_pmid,
+    parse_year,
+    plain_text,
+    safe_url,
+    shorten,
+)
 
 
 def test_markup_and_entities_become_plain_text():

@@ -13,8 +13,7 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.search.models import SearchEvent
 
-from .portal_search_setup import (  # noqa: F401  (fixtures)
-    SEARCH_PATHS, api, clinic_doctor, config_overrides, search_settings)
+from .portal_search_setup import SEARCH_PATHS, api, clinic_doctor, config_overrides, search_settings  # noqa: F401  (fixtures)
 
 ROOT = Path(__file__).resolve().parents[2]
 TWO_SOURCES = "/api/v1/search?q=cancer&sources=crossref,openalex"

@@ -7,10 +7,16 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.search.models import LinkedResource, SavedReference
+from tests.conftest import csrf_token_from
 
 from .portal_search_setup import (  # noqa: F401  (fixtures)
-    FIRST_TITLES, SEARCH_PATHS, SOURCE_NAMES, clinic_doctor, config_overrides, search_settings)
-from tests.conftest import csrf_token_from
+    FIRST_TITLES,
+    SEARCH_PATHS,
+    SOURCE_NAMES,
+    clinic_doctor,
+    config_overrides,
+    search_settings,
+)
 
 
 @pytest.fixture
