@@ -26,6 +26,8 @@ API_ROOTS = {
     "clinicaltrials": "/api/v2",
     "openalex": "/openalex",
 }
+# The sources searched over HTTP, in the order their results interleave.
+UPSTREAM_SOURCES = tuple(API_ROOTS)
 SEARCH_PATHS = {
     "pubmed": "/entrez/eutils/esearch.fcgi",
     "europepmc": "/europepmc/webservices/rest/search",
@@ -33,6 +35,9 @@ SEARCH_PATHS = {
     "clinicaltrials": "/api/v2/studies",
     "openalex": "/openalex/works",
 }
+# The clinical-guidelines rubricator: only its catalogue sync calls it (a POST of the list call).
+MINZDRAV_ROOT = "/minzdrav"
+MINZDRAV_LIST_PATH = MINZDRAV_ROOT + "/api.ashx"
 ESUMMARY_PATH = "/entrez/eutils/esummary.fcgi"
 EFETCH_PATH = "/entrez/eutils/efetch.fcgi"
 

@@ -7,14 +7,17 @@ from .base import Provider, ProviderSettings
 from .clinicaltrials import ClinicalTrialsProvider
 from .crossref import CrossrefProvider
 from .europepmc import EuropePmcProvider
+from .minzdrav import MinzdravProvider
 from .openalex import OpenAlexProvider
 from .pubmed import PubMedProvider
 
 PROVIDER_CLASSES: dict[str, type[Provider]] = {
     cls.name: cls
-    for cls in (PubMedProvider, EuropePmcProvider, CrossrefProvider, ClinicalTrialsProvider, OpenAlexProvider)
+    for cls in (MinzdravProvider, PubMedProvider, EuropePmcProvider, CrossrefProvider, ClinicalTrialsProvider,
+                OpenAlexProvider)
 }
-# Also the order in which merged results interleave.
+# Also the order in which merged results interleave: the clinical guidelines, the legal
+# basis of care in Russia, lead.
 SOURCE_NAMES: tuple[str, ...] = tuple(PROVIDER_CLASSES)
 
 DEFAULT_BASE_URLS: dict[str, str] = {
@@ -23,6 +26,7 @@ DEFAULT_BASE_URLS: dict[str, str] = {
     "crossref": "https://api.crossref.org",
     "clinicaltrials": "https://clinicaltrials.gov/api/v2",
     "openalex": "https://api.openalex.org",
+    "minzdrav": "https://apicr.minzdrav.gov.ru",
 }
 
 
@@ -42,6 +46,7 @@ __all__ = [
     "ClinicalTrialsProvider",
     "CrossrefProvider",
     "EuropePmcProvider",
+    "MinzdravProvider",
     "OpenAlexProvider",
     "Provider",
     "ProviderSettings",
