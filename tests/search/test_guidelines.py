@@ -22,7 +22,7 @@ from portal.search.providers import SOURCE_NAMES
 from tests.conftest import csrf_token_from
 
 from .conftest import MINZDRAV_LIST_PATH, MINZDRAV_ROOT
-from .upstream_server import LOCAL_SAMPLES, UpstreamServer
+from .upstream_server import LOCAL_SAMPLES, UpstreamServer, sample_bytes, shared_samples_dir
 
 LIST_QUERY = {"op": "GetJsonClinrecsFilterV2"}
 PAGE_SIZE = 3
@@ -536,3 +536,65 @@ def test_a_partial_saved_list_adds_but_marks_nothing_as_gone(synced, app, tmp_pa
 
     assert "the list is partial" in result.output
     assert guideline("714_2").removed_at is None
+
+
+# --- fidelity: the recorded list items --------------------------------------------------------
+
+RECORDED_LIST = "minzdrav/getjsonclinrecsfilterv2_items_first13_rewrapped.json"
+
+
+@pytest.fixture
+def recorded_items(recorded_samples):
+    """Real items of the list call (13 of the 120 of one capture), saved as {"total_count", "items"}."""
+    return json.loads(sample_bytes(RECORDED_LIST))["items"]
+
+
+def assert_catalogue_holds(items):
+    """Every recorded item is kept with its values as the rubricator gave them."""
+    for item in items:
+        kept = guideline(item["CodeVersion"])
+        assert (kept.code, kept.version, kept.rubricator_id) == (item["Code"], item["Version"], item["Id"])
+        assert kept.title == " ".join(item["Name"].split())
+        assert (kept.age_category, kept.age_label, kept.status) == (
+            item["AgeCategory"], item["AgeCategoryStr"], item["Status"])
+        assert kept.applies_now is (item["ApplyStatusCalculated"] == 1)
+        assert kept.council_approved is item["NPC_approved"]
+        # PublishDate (milliseconds) and PublishDateStr (Moscow time) name the same moment.
+        assert kept.published_at.astimezone(MSK).strftime("%Y-%m-%dT%H:%M:%S") == item["PublishDateStr"]
+        assert kept.developers == [" ".join(developer["NkoName"].split()) for developer in item["Developers"]]
+        assert [(code.code, code.name) for code in kept.mkb_codes] == [
+            (mkb["MkbCode"], " ".join(mkb["MkbName"].split())) for mkb in item["Mkbs"]]  # some have double spaces
+
+
+def test_the_recorded_list_loads_from_its_saved_file_and_is_searchable(app, recorded_items, doctor):
+    path = shared_samples_dir() / RECORDED_LIST
+
+    result = app.test_cli_runner().invoke(args=["portal", "sync-guidelines", "--from-file", str(path)])
+
+    assert result.exit_code == 0, result.output
+    # The capture counts 120 guidelines but keeps 13: a partial list marks nothing as gone.
+    assert "13 guideline(s) listed: 13 new" in result.output and "the list is partial" in result.output
+    assert_catalogue_holds(recorded_items)
+    for q in ("рахит", "рахита", "E55", "Е55"):
+        assert found(doctor, q) == ["1059_1"], q
+    outcome = services.search(doctor, q="рахита", sources="minzdrav", now=utcnow())
+    rickets = outcome.data["results"][0]
+    assert (rickets["title"], rickets["year"], rickets["url"]) == (
+        "Недостаточность витамина D. Рахит.", 2026, RUBRICATOR_PAGE.format("1059_1"))
+    assert rickets["guideline"]["age_group"] == "children" and rickets["guideline"]["applies_now"] is True
+    assert found(doctor, "надпочечниковой недостаточности", age_group="children") == ["1056_1"]
+    assert found(doctor, "E75.2") == ["1064_1", "318_3"]  # newest first among equals
+
+
+def test_the_recorded_items_replayed_as_the_list_call_sync_the_same_catalogue(app, rubricator, recorded_items):
+    # The recording kept the items without the server's envelope; this replay puts them, three a
+    # page, in the envelope every published client reads (Data, TotalRecords) — ours, not recorded.
+    pages = [{"Data": recorded_items[start:start + PAGE_SIZE], "TotalRecords": len(recorded_items)}
+             for start in range(0, len(recorded_items), PAGE_SIZE)]
+    serve_pages(rubricator, *pages)
+
+    change = sync.sync_now(utcnow())
+
+    assert (change.listed, change.added, change.complete) == (13, 13, True)
+    assert len(rubricator.requests) == 5
+    assert_catalogue_holds(recorded_items)
