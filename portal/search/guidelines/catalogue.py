@@ -98,10 +98,11 @@ class CatalogueChange:
     complete: bool
 
 
-def apply_listing(items, *, complete, origin, now):
+def apply_listing(items, *, complete, origin, now, holds_lease=False):
     """Upsert every listed guideline and, when the list is ``complete``, mark the ones it no
     longer names as removed (they stay in the database, out of searches; a guideline that
-    comes back is searched again). Records the success and releases the sync lease.
+    comes back is searched again). Records the success, and releases the sync lease when
+    the caller ``holds_lease`` (a saved list loads without one).
     """
     state = _state_for_update()
     existing = {guideline.code_version: guideline for guideline in db.session.scalars(
@@ -129,7 +130,8 @@ def apply_listing(items, *, complete, origin, now):
     state.last_attempt_at = now
     state.last_origin = origin
     state.last_error = None
-    state.running_until = None
+    if holds_lease:
+        state.running_until = None
     db.session.flush()
     state.guideline_count = db.session.scalar(
         select(func.count()).select_from(Guideline).where(Guideline.removed_at.is_(None)))

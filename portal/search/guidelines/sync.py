@@ -65,7 +65,8 @@ def _sync_claimed(now):
             upstream_settings(config), page_size=int(config["GUIDELINES_SYNC_PAGE_SIZE"]),
             pause_seconds=float(config["GUIDELINES_SYNC_PAUSE_SECONDS"]),
             page_timeout=float(config["GUIDELINES_SYNC_PAGE_TIMEOUT_SECONDS"]))
-        change = catalogue.apply_listing(listing.items, complete=listing.complete, origin="upstream", now=now)
+        change = catalogue.apply_listing(listing.items, complete=listing.complete, origin="upstream", now=now,
+                                         holds_lease=True)
         db.session.commit()
     except SyncFailed as failure:
         db.session.rollback()
