@@ -203,10 +203,11 @@ def search(actor, *, q, sources=None, page=1, year_from=None, year_to=None, open
     that apply now) narrow the clinical guidelines; the other sources have no
     such fields. Raises ``Invalid`` (400) for a bad query (``invalid_query``),
     a source that does not exist or is not linked (``unknown_source``) or bad
-    paging, years and filters (``invalid_parameter``). A failing source never raises: it shows as
-    that source's error next to the others' results. Identical searches are
-    answered from the cache; answers with a failed source are not cached, so
-    a passing outage is not remembered. Every search counts one usage row
+    paging, years and filters (``invalid_parameter``). A failing source never
+    raises: it shows as that source's error next to the others' results.
+    Identical searches are answered from the cache (a new guidelines catalogue
+    starts their cache afresh); answers with a failed source are not cached,
+    so a passing outage is not remembered. Every search counts one usage row
     per source (portal.search.usage; the caller's session is untouched on
     PostgreSQL).
     """
