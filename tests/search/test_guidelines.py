@@ -229,6 +229,21 @@ def test_a_running_sync_holds_the_lease_against_every_other(app, rubricator):
     assert rubricator.requests == []
 
 
+def test_a_saved_list_loaded_meanwhile_leaves_the_running_sync_its_lease(app, rubricator, tmp_path):
+    now = utcnow()
+    assert catalogue.claim_sync(now=now, lease=sync.LEASE)
+    db.session.commit()
+    path = tmp_path / "list.json"
+    path.write_bytes(saved_list())
+
+    loaded = app.test_cli_runner().invoke(args=["portal", "sync-guidelines", "--from-file", str(path)])
+
+    assert loaded.exit_code == 0, loaded.output
+    assert state().running_until == now + sync.LEASE
+    with pytest.raises(SyncFailed, match="another sync"):
+        sync.sync_now(now + timedelta(minutes=5))
+
+
 def test_of_several_machines_starting_the_scheduled_sync_at_once_one_syncs(app, rubricator):
     serve_pages(rubricator, "list_page1.json", "list_page2.json", delay_ms=200)
     now = utcnow()
