@@ -417,6 +417,13 @@ def test_the_search_page_says_when_the_catalogue_was_never_loaded_or_its_update_
     assert "не удалось" in failed.lower()
 
 
+def test_the_search_page_shows_an_unknown_age_group_next_to_the_filters(synced, doctor_client):
+    html = unescape(doctor_client.get("/search?q=рахит&age_group=teenagers").get_data(as_text=True))
+
+    assert '<div class="text-danger small">Рекомендации для:' in html
+    assert 'class="card mb-2 search-result"' not in html
+
+
 # --- the reading list ----------------------------------------------------------------------
 
 def test_a_guideline_on_the_reading_list_is_kept_as_the_catalogue_says_and_exported_as_a_report(
