@@ -47,6 +47,8 @@ UPSTREAM_DEFAULTS = {
     "CROSSREF": "https://api.crossref.org",
     "CLINICALTRIALS": "https://clinicaltrials.gov/api/v2",
     "OPENALEX": "https://api.openalex.org",
+    # Read only by the clinical-guidelines catalogue sync (portal/search/guidelines), never while searching.
+    "MINZDRAV": "https://apicr.minzdrav.gov.ru",
 }
 
 
@@ -107,6 +109,14 @@ class Config:
     SEARCH_USAGE_BATCH_ROWS = 500
     # A clinic's linked sources and link prefix, kept by each process (portal/search/services.py).
     SEARCH_SETTINGS_CACHE_SECONDS = 30
+    # The clinical-guidelines catalogue (portal/search/guidelines): synced once a day, one page at a
+    # time with a pause between pages; the search page warns when the catalogue is older than this.
+    GUIDELINES_SYNC_INTERVAL_HOURS = 24
+    GUIDELINES_SYNC_RETRY_MINUTES = 60
+    GUIDELINES_SYNC_PAGE_SIZE = 100
+    GUIDELINES_SYNC_PAUSE_SECONDS = 2.0
+    GUIDELINES_SYNC_PAGE_TIMEOUT_SECONDS = 60.0
+    GUIDELINES_STALE_AFTER_HOURS = 72
 
     BOOKING_HISTORY_RETENTION_DAYS = 365 * 3
     PORTAL_BASE_URL = "http://127.0.0.1:5000"

@@ -30,7 +30,10 @@ def create_app(config=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=1, x_host=1)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(_migrations_dir()), compare_type=True, render_as_batch=True)
+    from portal.core.db import include_name
+
+    migrate.init_app(app, db, directory=str(_migrations_dir()), compare_type=True, render_as_batch=True,
+                     include_name=include_name)
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)

@@ -15,8 +15,8 @@ from portal.core.db import utcnow
 from portal.core.errors import Invalid
 from portal.search import services
 from portal.search.fanout import MAX_QUERY_LENGTH
-from portal.search.providers import SOURCE_NAMES
-from portal.search.providers.base import EARLIEST_YEAR, LATEST_YEAR
+from portal.search.providers import SOURCE_NAMES, MinzdravProvider
+from portal.search.providers.base import AGE_GROUPS, EARLIEST_YEAR, LATEST_YEAR
 from portal.search.ratelimit import search_rate_limit
 
 TRUE_VALUES = {"1", "true", "yes", "on"}
@@ -42,12 +42,18 @@ def search():
         year_from=int_arg("year_from", minimum=EARLIEST_YEAR, maximum=LATEST_YEAR),
         year_to=int_arg("year_to", minimum=EARLIEST_YEAR, maximum=LATEST_YEAR),
         open_access=_flag_arg("open_access"),
+        age_group=request.args.get("age_group") or None,
+        current_only=_flag_arg("current_only"),
         now=utcnow(),
     )
     # The usage rows are already committed by the service; nothing else was written.
     results = [{**record, "links": services.record_links(record, outcome.link_prefix)}
                for record in outcome.data["results"]]
-    return jsonify({**outcome.data, "results": results, "cached": outcome.cached})
+    sources = outcome.data["sources"]
+    if outcome.guidelines_catalogue is not None:
+        guidelines = MinzdravProvider.name
+        sources = {**sources, guidelines: {**sources[guidelines], "catalogue": outcome.guidelines_catalogue.as_dict()}}
+    return jsonify({**outcome.data, "results": results, "sources": sources, "cached": outcome.cached})
 
 
 _SOURCE_STATUS = {
@@ -57,6 +63,13 @@ _SOURCE_STATUS = {
         "count": {"type": "integer", "description": "records of this source on this page"},
         "total": {"type": ["integer", "null"], "description": "hits the source reported"},
         "latency_ms": {"type": "integer"},
+        "catalogue": {"type": "object", "description": "minzdrav only: the portal's copy of the rubricator",
+                      "properties": {"synced_at": {"type": ["string", "null"], "format": "date-time"},
+                                     "guidelines": {"type": "integer"},
+                                     "stale": {"type": "boolean", "description": "never loaded, or out of date"},
+                                     "last_failure_at": {"type": ["string", "null"], "format": "date-time",
+                                                         "description": "the last sync failed (after the "
+                                                                        "last success)"}}},
         "error": {"type": "object", "properties": {
             "code": {"type": "string", "enum": ["timeout", "rate_limited", "upstream_unavailable", "upstream_error",
                                                 "bad_response", "too_large", "unsupported_filter", "internal_error"]},
@@ -73,6 +86,18 @@ SCHEMAS = {
             "doi": {"type": ["string", "null"]}, "pmid": {"type": ["string", "null"]},
             "url": {"type": ["string", "null"]}, "snippet": {"type": ["string", "null"]},
             "open_access": {"type": ["boolean", "null"]},
+            "type": {"type": "string", "enum": ["article", "guideline"]},
+            "guideline": {"type": ["object", "null"], "description": "a clinical guideline's own fields",
+                          "properties": {
+                              "code_version": {"type": "string"}, "code": {"type": "integer"},
+                              "version": {"type": "integer"},
+                              "age_group": {"type": ["string", "null"], "enum": ["children", "adults", "all", None]},
+                              "age_label": {"type": ["string", "null"]}, "applies_now": {"type": "boolean"},
+                              "archived": {"type": "boolean"}, "status": {"type": ["integer", "null"]},
+                              "council_approved": {"type": ["boolean", "null"]},
+                              "published_at": {"type": ["string", "null"], "format": "date-time"},
+                              "mkb": {"type": "array", "items": {"type": "object", "properties": {
+                                  "code": {"type": "string"}, "name": {"type": "string"}}}}}},
             "sources": {"type": "array", "items": {"type": "string", "enum": list(SOURCE_NAMES)},
                         "description": "every source that found this work (merged by DOI/PMID)"},
             "ids": {"type": "object", "additionalProperties": {"type": "string"}},
@@ -99,6 +124,8 @@ PATHS = {
         "summary": "Search the linked scientific databases",
         "description": "Queries the clinic's linked sources in parallel (each at most 8 s, the whole search "
                        "at most 10 s). A failing source shows as that source's error; the answer is still 200. "
+                       "The clinical guidelines (minzdrav) are searched in the portal's own copy of the "
+                       "rubricator, kept by a daily sync; its age shows as sources.minzdrav.catalogue. "
                        "Identical searches are cached; the query text is never stored. Rate-limited per user "
                        "(SEARCH_RATE_LIMIT, never below 30 a minute): 429 beyond it.",
         "operationId": "search",
@@ -113,6 +140,10 @@ PATHS = {
             {"name": "year_from", "in": "query", "schema": {"type": "integer"}},
             {"name": "year_to", "in": "query", "schema": {"type": "integer"}},
             {"name": "open_access", "in": "query", "schema": {"type": "boolean", "default": False}},
+            {"name": "age_group", "in": "query", "schema": {"type": "string", "enum": list(AGE_GROUPS)},
+             "description": "clinical guidelines (minzdrav) written for this age group; other sources ignore it"},
+            {"name": "current_only", "in": "query", "schema": {"type": "boolean", "default": False},
+             "description": "only clinical guidelines (minzdrav) that apply now; other sources ignore it"},
         ],
         "responses": {"200": json_response("Merged results with per-source status", "Search"),
                       **errors(400, 401, 429)},

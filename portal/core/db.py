@@ -46,6 +46,23 @@ def one_of(column, values):
     return f"{column} IN ({', '.join(repr(value) for value in values)})"
 
 
+# Objects that migrations create beside the models (dialect-specific full-text search), named by
+# the features that own them: autogenerate and the migration test compare everything else.
+_unmodelled_names = set()
+
+
+def register_unmodelled(*names):
+    _unmodelled_names.update(names)
+
+
+def include_name(name, type_, parent_names):
+    """Alembic's filter: leave out registered tables and indexes, and the tables named after them
+    (SQLite keeps an FTS5 table's data in shadow tables ``<name>_data``, ``<name>_idx``, …)."""
+    if type_ not in ("table", "index"):
+        return True
+    return not any(name == unmodelled or name.startswith(unmodelled + "_") for unmodelled in _unmodelled_names)
+
+
 def is_sqlite(engine_or_connection=None):
     bind = engine_or_connection if engine_or_connection is not None else db.engine
     return bind.dialect.name == "sqlite"

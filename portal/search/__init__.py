@@ -10,6 +10,8 @@ def _is_clinic_admin(user):
 def init_app(app):
     from portal.core.nav import NavItem, add_nav_item
     from portal.search import models, ratelimit, services, usage, views  # noqa: F401  (tables known to migrations)
+    from portal.search.guidelines import cli  # noqa: F401  (command, tables)
+    from portal.search.guidelines import models as guideline_models  # noqa: F401  (tables known to migrations)
 
     ratelimit.init_app(app)
     usage.init_app(app)

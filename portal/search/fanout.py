@@ -6,6 +6,10 @@ Pure of Flask: the caller validates the request with ``SearchOptions`` and
 the whole search answers within 10 s, and a failing source shows as that
 source's error while the others' results still show.
 
+A provider that searches the portal's own database (the clinical-guidelines
+catalogue) runs in the calling thread, which holds the request's database
+session, while the upstream ones run in the pool.
+
 Paging: with ``n`` sources and ``per_page`` results wanted, page ``p`` asks
 every source for its own page ``p`` of ``ceil(per_page / n)`` records and
 interleaves them. Every record of every source thus belongs to exactly one
@@ -24,7 +28,7 @@ from typing import Iterable, Mapping, Sequence
 
 from .errors import QueryError, UpstreamError
 from .providers import SOURCE_NAMES, Provider
-from .providers.base import check_paging, check_years
+from .providers.base import AGE_GROUPS, check_paging, check_years
 from .records import Record, SearchPage, plain_dict
 
 logger = logging.getLogger(__name__)
@@ -93,12 +97,18 @@ class SearchOptions:
     year_from: int | None = None
     year_to: int | None = None
     open_access_only: bool = False
+    # Filters of the clinical guidelines only (other sources have no such fields).
+    age_group: str | None = None
+    current_only: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "query", normalise_query(self.query))
         check_paging(self.page, self.per_page, max_per_page=MAX_PER_PAGE, max_offset=MAX_RESULT_WINDOW - 1)
         check_years(self.year_from, self.year_to)
+        if self.age_group is not None and self.age_group not in AGE_GROUPS:
+            raise QueryError("invalid_parameter", f"age_group must be one of {', '.join(AGE_GROUPS)}")
         object.__setattr__(self, "open_access_only", bool(self.open_access_only))
+        object.__setattr__(self, "current_only", bool(self.current_only))
 
 
 @dataclass(frozen=True)
@@ -135,6 +145,8 @@ class MergedRecord:
     open_access: bool | None
     sources: tuple[str, ...]
     ids: Mapping[str, str]
+    type: str = "article"
+    guideline: Mapping | None = None
 
     def as_dict(self) -> dict:
         return plain_dict(self)
@@ -199,6 +211,8 @@ class _Entry:
             open_access=True if True in flags else False if False in flags else None,
             sources=tuple(ids),
             ids=ids,
+            type=next((record.type for record in records if record.type != "article"), "article"),
+            guideline=first("guideline"),
         )
 
 
@@ -265,11 +279,25 @@ def search_all(
                 options.year_to,
                 options.open_access_only,
                 deadline=source_deadline,
+                age_group=options.age_group,
+                current_only=options.current_only,
             )
         finally:
             finished_at[name] = time.monotonic()
 
-    futures: dict[str, Future] = {name: pool.submit(run, name, provider) for name, provider in providers.items()}
+    def run_here(name: str, provider: Provider) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(run(name, provider))
+        except Exception as exc:  # reported below like a pooled source's failure
+            future.set_exception(exc)
+        return future
+
+    local = {name for name, provider in providers.items() if getattr(provider, "runs_locally", False)}
+    futures: dict[str, Future] = {name: pool.submit(run, name, provider)
+                                  for name, provider in providers.items() if name not in local}
+    futures.update((name, run_here(name, providers[name])) for name in local)
+    futures = {name: futures[name] for name in providers}  # back in interleaving order
     wait(futures.values(), timeout=max(0.0, min(source_deadline + REPORT_GRACE_SECONDS, total_deadline) - time.monotonic()))
 
     statuses: dict[str, SourceStatus] = {}

@@ -1,7 +1,17 @@
 """Search forms (shape only; the rules live in services.py)."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, IntegerField, SelectMultipleField, StringField, TextAreaField
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -26,6 +36,11 @@ class SearchForm(FlaskForm):
     year_from = IntegerField(_l("From year"), validators=[Optional(), NumberRange(EARLIEST_YEAR, LATEST_YEAR)])
     year_to = IntegerField(_l("To year"), validators=[Optional(), NumberRange(EARLIEST_YEAR, LATEST_YEAR)])
     open_access = BooleanField(_l("Open access only"))
+    # The clinical guidelines' own filters.
+    age_group = SelectField(_l("Guidelines for"), default="", choices=[
+        SelectChoice("", _l("children and adults")), SelectChoice("children", _l("children")),
+        SelectChoice("adults", _l("adults"))])
+    current_only = BooleanField(_l("Only guidelines that apply now"))
     page = IntegerField(default=1, validators=[Optional(), NumberRange(1, 1000)])
 
 
@@ -62,3 +77,9 @@ class ResourceForm(FlaskForm):
     url = StringField(_l("Address"), validators=[DataRequired(), Length(max=500)])
     description = TextAreaField(_l("Description"), validators=[Length(max=2000)])
     access_note = StringField(_l("Access note"), validators=[Length(max=500)])
+
+
+class GuidelinesFileForm(FlaskForm):
+    """A saved answer of the rubricator's list call, to load the guidelines catalogue from."""
+
+    file = FileField(_l("Saved list of clinical guidelines (JSON)"), validators=[FileRequired()])

@@ -10,7 +10,8 @@ reuse across searches) and enforces what ``requests`` alone does not:
 - a byte cap on the body (``too_large``);
 - no redirects (a redirect could lead the server to a host nobody configured);
 - retries with back-off for 429/503 only, honouring ``Retry-After`` but never
-  sleeping past the deadline. Every call is a GET, so retrying is safe;
+  sleeping past the deadline. Every call is a GET or a read-only query sent as
+  a POST (the rubricator's list call), so retrying is safe;
 - API keys never reach a log line: urllib3 logs full URLs at DEBUG, so a
   filter on its loggers redacts every registered secret, and our own messages
   and exceptions never include a URL.
@@ -276,7 +277,7 @@ def _connection_socket(response: requests.Response) -> socket.socket | None:
 
 
 class HttpClient:
-    """GET requests to one upstream API root."""
+    """GET requests (and read-only POST queries) to one upstream API root."""
 
     def __init__(
         self,
@@ -319,13 +320,21 @@ class HttpClient:
     def get(self, path: str, params: Mapping[str, Any], *, deadline: float, accept: str = "application/json") -> HttpResponse:
         """GET ``base_url + path``; returns any status, raises ``UpstreamError``
         for transport failures, the deadline, the byte cap and redirects."""
+        return self._request("GET", path, params, None, deadline, accept)
+
+    def post_json(self, path: str, params: Mapping[str, Any], body: Any, *, deadline: float, accept: str = "application/json") -> HttpResponse:
+        """POST ``body`` as JSON to ``base_url + path``, for upstreams whose queries
+        are POSTs that change nothing; otherwise as ``get``."""
+        return self._request("POST", path, params, body, deadline, accept)
+
+    def _request(self, method: str, path: str, params: Mapping[str, Any], body: Any, deadline: float, accept: str) -> HttpResponse:
         if not path.startswith("/") or "//" in path or "?" in path or "#" in path:
             raise ValueError(f"invalid API path {path!r}")
         attempt = 0
         while True:
             if self.limiter is not None:
                 self.limiter.acquire(deadline)
-            response = self._send_once(path, params, deadline, accept)
+            response = self._send_once(method, path, params, body, deadline, accept)
             if response.status not in RETRY_STATUSES or attempt >= self.max_retries:
                 return response
             delay = self._retry_delay(response, attempt)
@@ -351,15 +360,17 @@ class HttpClient:
         # Full jitter keeps many workers from retrying in lock-step.
         return random.uniform(0, BACKOFF_BASE_SECONDS * 2**attempt)
 
-    def _send_once(self, path: str, params: Mapping[str, Any], deadline: float, accept: str) -> HttpResponse:
+    def _send_once(self, method: str, path: str, params: Mapping[str, Any], body: Any, deadline: float, accept: str) -> HttpResponse:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise UpstreamError("timeout", "no time left for the request")
         timeout = (min(self.connect_timeout, remaining), min(self.read_timeout, remaining))
         try:
-            response = self._session.get(
+            response = self._session.request(
+                method,
                 self.base_url + path,
                 params=params,
+                json=body,
                 headers={"Accept": accept},
                 timeout=timeout,
                 stream=True,

@@ -78,6 +78,8 @@ class SavedReference(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
     work_key: Mapped[str] = mapped_column(String(300), nullable=False)
+    # "article", or "guideline" for a clinical guideline (exported as a report of the Ministry).
+    kind: Mapped[str] = mapped_column(String(20), default="article", server_default="article", nullable=False)
     title: Mapped[str] = mapped_column(Text, nullable=False)
     authors: Mapped[list] = mapped_column(JSON, default=list, nullable=False)
     journal: Mapped[str | None] = mapped_column(String(500))
@@ -85,5 +87,7 @@ class SavedReference(db.Model):
     doi: Mapped[str | None] = mapped_column(String(255))
     pmid: Mapped[str | None] = mapped_column(String(20))
     url: Mapped[str | None] = mapped_column(String(1000))
+    # A guideline's code and version in the rubricator ("1059_1").
+    report_number: Mapped[str | None] = mapped_column(String(40))
     note: Mapped[str] = mapped_column(Text, default="", nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)

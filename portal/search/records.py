@@ -26,6 +26,9 @@ class Record:
     threads. ``authors`` is a tuple of "Surname Initials" strings; ``doi`` is
     lowercase without a resolver prefix; ``url`` is an http(s) address where a
     reader can open the record (never another scheme: it ends up in an href).
+    ``type`` says what kind of work it is ("article" unless a source knows
+    better; "guideline" for the clinical guidelines, whose own fields are in
+    ``guideline``).
     """
 
     source: str
@@ -39,6 +42,8 @@ class Record:
     url: str | None = None
     snippet: str | None = None
     open_access: bool | None = None
+    type: str = "article"
+    guideline: Mapping | None = None
 
     def as_dict(self) -> dict:
         return plain_dict(self)

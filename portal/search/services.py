@@ -33,6 +33,7 @@ import redis
 from cachelib import SimpleCache
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, literal, select, union_all
 
 from portal.core import audit
@@ -44,9 +45,11 @@ from portal.extensions import cache, db
 from portal.search import usage
 from portal.search.errors import QueryError, UpstreamError
 from portal.search.fanout import SearchOptions, search_all, select_sources
+from portal.search.guidelines import catalogue
+from portal.search.guidelines.sync import upstream_settings
 from portal.search.http import ncbi_rate_limiter, register_secret
 from portal.search.models import ClinicSearchSettings, LinkedResource, SavedReference, SearchEvent, UnlinkedSource
-from portal.search.providers import PROVIDER_CLASSES, SOURCE_NAMES, ProviderSettings, build_provider
+from portal.search.providers import PROVIDER_CLASSES, SOURCE_NAMES, MinzdravProvider, ProviderSettings, build_provider
 
 PROVIDERS_KEY = "portal_search_providers"
 _providers_lock = threading.Lock()
@@ -57,6 +60,8 @@ PUBMED_RECORD_URL = "https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
 API_KEY_SETTINGS = {"pubmed": "PORTAL_NCBI_API_KEY", "openalex": "PORTAL_OPENALEX_API_KEY"}
 
 SOURCE_LABELS = {name: cls.label for name, cls in PROVIDER_CLASSES.items()}
+# Brand names stay as they are; the guidelines are named in the reader's language.
+SOURCE_LABELS[MinzdravProvider.name] = _l("Clinical guidelines (Ministry of Health)")
 # Clinics whose search settings a process keeps (the city has about a hundred polyclinics).
 SETTINGS_KEPT_CLINICS = 1000
 
@@ -84,6 +89,11 @@ def _build_providers(config):
     budget = float(config["SEARCH_SOURCE_BUDGET_SECONDS"])
     built = {}
     for name in SOURCE_NAMES:
+        if name == MinzdravProvider.name:
+            # The catalogue in this database, read through the request's session.
+            built[name] = MinzdravProvider(upstream_settings(config), search_catalogue=lambda request: (
+                catalogue.search(db.session, request)))
+            continue
         api_key = config.get(API_KEY_SETTINGS[name]) if name in API_KEY_SETTINGS else None
         register_secret(api_key)
         settings = ProviderSettings(
@@ -177,37 +187,46 @@ class SearchOutcome:
     data: dict
     cached: bool
     link_prefix: str | None = None  # the clinic's library proxy, read along with its linked sources
+    # How old the clinical-guidelines catalogue is, when the guidelines were searched (never cached).
+    guidelines_catalogue: catalogue.CatalogueStatus | None = None
 
 
-def search(actor, *, q, sources=None, page=1, year_from=None, year_to=None, open_access=False, now):
+def search(actor, *, q, sources=None, page=1, year_from=None, year_to=None, open_access=False,
+           age_group=None, current_only=False, now):
     """Search the sources linked for the actor's clinic.
 
-    Raises ``Invalid`` (400) for a bad query (``invalid_query``), a source that
-    does not exist or is not linked (``unknown_source``) or bad paging and
-    years (``invalid_parameter``). A failing source never raises: it shows as
-    that source's error next to the others' results. Identical searches are
-    answered from the cache; answers with a failed source are not cached, so
-    a passing outage is not remembered. Every search counts one usage row
+    ``age_group`` ("children" or "adults") and ``current_only`` (guidelines
+    that apply now) narrow the clinical guidelines; the other sources have no
+    such fields. Raises ``Invalid`` (400) for a bad query (``invalid_query``),
+    a source that does not exist or is not linked (``unknown_source``) or bad
+    paging, years and filters (``invalid_parameter``). A failing source never
+    raises: it shows as that source's error next to the others' results.
+    Identical searches are answered from the cache (a new guidelines catalogue
+    starts their cache afresh); answers with a failed source are not cached,
+    so a passing outage is not remembered. Every search counts one usage row
     per source (portal.search.usage; the caller's session is untouched on
     PostgreSQL).
     """
     try:
         options = SearchOptions(" ".join(q.split()) if isinstance(q, str) else q, page=page,
-                                year_from=year_from, year_to=year_to, open_access_only=open_access)
+                                year_from=year_from, year_to=year_to, open_access_only=open_access,
+                                age_group=age_group or None, current_only=current_only)
         linked, prefix = search_settings(actor.clinic_id)
         chosen = select_sources(sources, linked)
     except QueryError as error:
         raise Invalid(_query_error_message(error), code=error.code,
                       field={"invalid_query": "q", "unknown_source": "sources"}.get(error.code)) from None
 
-    key = cache_key(options, chosen)
+    guidelines = guidelines_catalogue_status(now=now) if MinzdravProvider.name in chosen else None
+    # A new catalogue makes the cached guideline searches stale at once.
+    key = cache_key(options, chosen, catalogue_synced_at=guidelines.synced_at if guidelines else None)
     started = time.monotonic()
     data = _cached(key)
     if data is not None:
         elapsed_ms = round((time.monotonic() - started) * 1000)
         usage.record([{"clinic_id": actor.clinic_id, "source": name, "at": now, "ok": True, "error_code": None,
                        "latency_ms": elapsed_ms, "cached": True} for name in chosen])
-        return SearchOutcome(data, cached=True, link_prefix=prefix)
+        return SearchOutcome(data, cached=True, link_prefix=prefix, guidelines_catalogue=guidelines)
 
     all_providers = providers()
     config = current_app.config
@@ -220,7 +239,12 @@ def search(actor, *, q, sources=None, page=1, year_from=None, year_to=None, open
     data = result.as_dict()
     if all(status.status == "ok" for status in result.sources.values()):
         _cache(key, data, int(config["SEARCH_CACHE_SECONDS"]))
-    return SearchOutcome(data, cached=False, link_prefix=prefix)
+    return SearchOutcome(data, cached=False, link_prefix=prefix, guidelines_catalogue=guidelines)
+
+
+def guidelines_catalogue_status(*, now):
+    """When the clinical-guidelines catalogue was last loaded, and whether that is too long ago."""
+    return catalogue.catalogue_status(now=now, stale_after=catalogue.stale_after(current_app.config))
 
 
 def _cached(key):
@@ -243,10 +267,11 @@ def _cache(key, data, seconds):
         redis_failed(error)
 
 
-def cache_key(options, sources):
+def cache_key(options, sources, *, catalogue_synced_at=None):
     """A hash of everything that shapes the answer; the query text itself is not in the key."""
     fields = [options.query, sorted(sources), options.year_from, options.year_to, options.open_access_only,
-              options.page, options.per_page]
+              options.page, options.per_page, options.age_group, options.current_only,
+              catalogue_synced_at.isoformat() if catalogue_synced_at else None]
     digest = hashlib.sha256(json.dumps(fields, ensure_ascii=False).encode()).hexdigest()
     return f"search:v1:{digest}"
 
@@ -364,7 +389,11 @@ def reading_list(user):
 def save_reference(user, *, title, authors=(), journal=None, year=None, doi=None, pmid=None, url=None,
                    source=None, source_id=None, now):
     """Keep a result on the user's reading list; saving the same work again
-    (same DOI, else PMID, else source id) returns the entry already there."""
+    (same DOI, else PMID, else source id) returns the entry already there.
+    A clinical guideline is kept as the catalogue describes it, whatever the
+    form carried."""
+    if source == MinzdravProvider.name:
+        return _save_guideline(user, source_id, now)
     title = " ".join((title or "").split())
     if not title:
         raise Invalid(_("A reference needs a title."), code="missing_field", field="title")
@@ -384,6 +413,24 @@ def save_reference(user, *, title, authors=(), journal=None, year=None, doi=None
                                authors=[str(author)[:200] for author in authors][:100],
                                journal=(journal or "").strip()[:500] or None, year=year, doi=doi, pmid=pmid,
                                url=url, note="", created_at=now)
+    db.session.add(reference)
+    db.session.flush()
+    return reference
+
+
+def _save_guideline(user, code_version, now):
+    guideline = catalogue.find_guideline(code_version or "")
+    if guideline is None:
+        raise Invalid(_("This clinical guideline is not in the catalogue."), code="not_found", field="source_id")
+    work_key = f"{MinzdravProvider.name}:{guideline.code_version}"
+    existing = db.session.scalar(select(SavedReference).where(SavedReference.user_id == user.id,
+                                                              SavedReference.work_key == work_key))
+    if existing:
+        return existing
+    record = catalogue.guideline_record(guideline)
+    reference = SavedReference(user_id=user.id, work_key=work_key, kind="guideline", title=record.title,
+                               authors=list(record.authors), year=record.year, url=record.url,
+                               report_number=guideline.code_version, note="", created_at=now)
     db.session.add(reference)
     db.session.flush()
     return reference
@@ -411,13 +458,24 @@ def delete_reference(user, reference):
     db.session.flush()
 
 
+# Guidelines are exported as reports (RIS RPRT, BibTeX @techreport) of the Ministry, numbered
+# by their rubricator code and version, which is how reference managers file them.
+GUIDELINE_INSTITUTION = "Министерство здравоохранения Российской Федерации"
+GUIDELINE_REPORT_TYPE = "Клинические рекомендации"
+
+
 def export_ris(references):
-    """The references as RIS (one ``JOUR`` record each, the note as ``N1``)."""
+    """The references as RIS: articles as ``JOUR``, clinical guidelines as ``RPRT``; the note as ``N1``."""
     lines = []
     for reference in references:
-        lines.append("TY  - JOUR")
+        guideline = reference.kind == "guideline"
+        lines.append("TY  - RPRT" if guideline else "TY  - JOUR")
         lines.append(f"TI  - {_one_line(reference.title)}")
         lines.extend(f"AU  - {_one_line(author)}" for author in reference.authors)
+        if guideline:
+            lines.append(f"PB  - {GUIDELINE_INSTITUTION}")
+            lines.append(f"M3  - {GUIDELINE_REPORT_TYPE}")
+            lines.append(f"SN  - {reference.report_number}")
         if reference.journal:
             lines.append(f"JO  - {_one_line(reference.journal)}")
         if reference.year:
@@ -436,15 +494,23 @@ def export_ris(references):
 
 
 def export_bibtex(references):
-    """The references as BibTeX ``@article`` entries with unique keys."""
+    """The references as BibTeX with unique keys: articles as ``@article``, clinical guidelines
+    as ``@techreport`` (their developers are organisations, braced so that no name is split)."""
     entries = []
     for reference in references:
-        fields = [("title", reference.title), ("author", " and ".join(reference.authors)),
-                  ("journal", reference.journal), ("year", str(reference.year) if reference.year else None),
-                  ("doi", reference.doi), ("pmid", reference.pmid), ("url", reference.url),
-                  ("note", reference.note)]
-        body = ",\n".join(f"  {name} = {{{_bibtex_escape(value)}}}" for name, value in fields if value)
-        entries.append(f"@article{{ref{reference.id},\n{body}\n}}\n")
+        guideline = reference.kind == "guideline"
+        authors = (" and ".join("{" + _bibtex_escape(author) + "}" for author in reference.authors) if guideline
+                   else _bibtex_escape(" and ".join(reference.authors)))
+        fields = [("title", _bibtex_escape(reference.title)), ("author", authors)]
+        if guideline:
+            fields += [("institution", GUIDELINE_INSTITUTION), ("type", GUIDELINE_REPORT_TYPE),
+                       ("number", _bibtex_escape(reference.report_number))]
+        fields += [(name, _bibtex_escape(value)) for name, value in (
+            ("journal", reference.journal), ("year", str(reference.year) if reference.year else None),
+            ("doi", reference.doi), ("pmid", reference.pmid), ("url", reference.url), ("note", reference.note))
+            if value]
+        body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields if value)
+        entries.append(f"@{'techreport' if guideline else 'article'}{{ref{reference.id},\n{body}\n}}\n")
     return "\n".join(entries)
 
 

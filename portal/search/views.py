@@ -13,21 +13,32 @@ from portal.clinics.models import Clinic
 from portal.clinics.services import visible_clinics
 from portal.core import transaction
 from portal.core.db import utcnow
-from portal.core.errors import DomainError, NotFound
+from portal.core.errors import DomainError, Invalid, NotFound
 from portal.core.forms import ActionForm, run_action
 from portal.core.permissions import can_administer_clinic, is_superadmin
 from portal.core.time import to_local
 from portal.core.urls import safe_next
 from portal.extensions import db
 from portal.search import services
-from portal.search.forms import LinkPrefixForm, NoteForm, ResourceForm, SaveReferenceForm, SearchForm, SourcesForm
+from portal.search.forms import (
+    GuidelinesFileForm,
+    LinkPrefixForm,
+    NoteForm,
+    ResourceForm,
+    SaveReferenceForm,
+    SearchForm,
+    SourcesForm,
+)
+from portal.search.guidelines import catalogue
 from portal.search.models import LinkedResource
-from portal.search.providers import SOURCE_NAMES
+from portal.search.providers import SOURCE_NAMES, MinzdravProvider
 from portal.search.ratelimit import search_rate_limit
 
 bp = Blueprint("search", __name__, template_folder="templates")
 
 USAGE_MONTHS = 12
+# A saved list of every guideline is a few megabytes.
+MAX_GUIDELINES_FILE_BYTES = 50 * 1024 * 1024
 
 # What a reader is told about a failing source (codes of portal.search.errors.UpstreamError).
 SOURCE_ERROR_LABELS = {
@@ -56,6 +67,7 @@ def search_page():
     form = SearchForm(request.args)
     form.sources.choices = _source_choices(linked)
     outcome, error = None, None
+    now = utcnow()
     if "q" in request.args:
         # The query's rules (length, linked sources) are the service's, shown next to the box.
         if form.validate():
@@ -63,7 +75,8 @@ def search_page():
                 outcome = services.search(
                     current_user, q=form.q.data or "", sources=form.sources.data, page=form.page.data or 1,
                     year_from=form.year_from.data, year_to=form.year_to.data,
-                    open_access=form.open_access.data, now=utcnow())
+                    open_access=form.open_access.data, age_group=form.age_group.data or None,
+                    current_only=form.current_only.data, now=now)
             except DomainError as exc:
                 transaction.roll_back()
                 error = exc
@@ -74,8 +87,12 @@ def search_page():
         results = [dict(record, links=services.record_links(record, prefix),
                         authors_json=json.dumps(record["authors"], ensure_ascii=False))
                    for record in outcome.data["results"]]
+    # The guidelines are searched in the portal's own catalogue: the page says how old it is.
+    guidelines_status = (services.guidelines_catalogue_status(now=now)
+                         if MinzdravProvider.name in linked else None)
     return render_template(
         "search/search.html", form=form, error=error, outcome=outcome, results=results,
+        guidelines_status=guidelines_status,
         labels=services.SOURCE_LABELS, error_labels=SOURCE_ERROR_LABELS, save_form=SaveReferenceForm(),
         resources=services.linked_resources(current_user.clinic_id),
         page_url=lambda page: url_for("search.search_page", **{**request.args.to_dict(flat=False), "page": page}))
@@ -203,6 +220,8 @@ def _admin_page(clinic, **forms):
         prefix_form=forms.get("prefix_form") or LinkPrefixForm(
             formdata=None, link_prefix=prefix or ""),
         resource_form=forms.get("resource_form") or ResourceForm(formdata=None),
+        guidelines_form=forms.get("guidelines_form") or GuidelinesFileForm(formdata=None),
+        guidelines_status=services.guidelines_catalogue_status(now=utcnow()),
         resources=services.linked_resources(clinic.id), action_form=ActionForm())
 
 
@@ -281,6 +300,34 @@ def admin_delete_resource(resource_id):
                       success_message=_("Removed."),
                       redirect_to=url_for("search.admin",
                                           clinic_id=resource.clinic_id if is_superadmin(current_user) else None))
+
+
+@bp.post("/search/admin/guidelines")
+@login_required
+def admin_load_guidelines():
+    """Load the clinical-guidelines catalogue from a saved list (it serves every clinic: superadmins only)."""
+    if not is_superadmin(current_user):
+        raise NotFound(_("Not found."))
+    clinic = _administered_clinic()
+    if clinic is None:
+        raise NotFound(_("Clinic not found."))
+    form = GuidelinesFileForm()
+    if form.validate():
+        try:
+            data = form.file.data.read(MAX_GUIDELINES_FILE_BYTES + 1)
+            if len(data) > MAX_GUIDELINES_FILE_BYTES:
+                raise Invalid(_("The file is larger than %(megabytes)d MB.",
+                                megabytes=MAX_GUIDELINES_FILE_BYTES // (1024 * 1024)), code="too_large", field="file")
+            change = catalogue.load_listing_file(current_user, data, now=utcnow())
+        except DomainError as exc:
+            transaction.roll_back()
+            form.file.errors = [*form.file.errors, exc.message]
+        else:
+            flash(_("Clinical guidelines loaded: %(listed)d listed, %(added)d new, %(changed)d changed, "
+                    "%(removed)d no longer listed.", listed=change.listed, added=change.added,
+                    changed=change.changed, removed=change.removed), "success")
+            return _back_to_admin(clinic)
+    return _admin_page(clinic, guidelines_form=form), 400
 
 
 @bp.get("/search/admin/usage")

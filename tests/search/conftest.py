@@ -12,8 +12,9 @@ import pytest
 import redis
 
 from portal.search.providers import PROVIDER_CLASSES, Provider, ProviderSettings
+from tests.conftest import require_part
 
-from .upstream_server import UpstreamServer
+from .upstream_server import UpstreamServer, shared_samples_dir
 
 # Where each source's API root lives on the replay server, and the path its
 # search request goes to (API root + documented path).
@@ -24,6 +25,8 @@ API_ROOTS = {
     "clinicaltrials": "/api/v2",
     "openalex": "/openalex",
 }
+# The sources searched over HTTP, in the order their results interleave.
+UPSTREAM_SOURCES = tuple(API_ROOTS)
 SEARCH_PATHS = {
     "pubmed": "/entrez/eutils/esearch.fcgi",
     "europepmc": "/europepmc/webservices/rest/search",
@@ -31,6 +34,9 @@ SEARCH_PATHS = {
     "clinicaltrials": "/api/v2/studies",
     "openalex": "/openalex/works",
 }
+# The clinical-guidelines rubricator: only its catalogue sync calls it (a POST of the list call).
+MINZDRAV_ROOT = "/minzdrav"
+MINZDRAV_LIST_PATH = MINZDRAV_ROOT + "/api.ashx"
 ESUMMARY_PATH = "/entrez/eutils/esummary.fcgi"
 EFETCH_PATH = "/entrez/eutils/efetch.fcgi"
 
@@ -130,3 +136,12 @@ def redis_handle(redis_url):
     for key in client.scan_iter(match=prefix + "*"):
         client.delete(key)
     client.close()
+
+
+@pytest.fixture
+def recorded_samples():
+    """The recorded upstream answers beside the project, which only the fidelity tests read: outside CI
+    their absence skips those tests, saying so; under CI it fails them."""
+    samples = shared_samples_dir()
+    require_part(samples.is_dir(), "the directory of recorded upstream answers",
+                 f"expected at {samples} (set PORTAL_UPSTREAM_SAMPLES)")

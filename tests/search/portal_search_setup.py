@@ -8,7 +8,7 @@ import pytest
 
 from portal.search.providers import SOURCE_NAMES
 
-from .conftest import API_ROOTS, FIRST_TITLES, SEARCH_PATHS
+from .conftest import API_ROOTS, FIRST_TITLES, MINZDRAV_ROOT, SEARCH_PATHS
 
 SOURCE_BUDGET = 1.0
 TOTAL_BUDGET = 1.5
@@ -26,7 +26,8 @@ def search_settings():
 @pytest.fixture
 def config_overrides(upstream, search_settings):
     return {
-        "UPSTREAM_BASE_URLS": {name: upstream.url + root for name, root in API_ROOTS.items()},
+        "UPSTREAM_BASE_URLS": {**{name: upstream.url + root for name, root in API_ROOTS.items()},
+                               "minzdrav": upstream.url + MINZDRAV_ROOT},
         "PORTAL_CONTACT_EMAIL": "library@example.org",
         "SEARCH_SOURCE_BUDGET_SECONDS": SOURCE_BUDGET,
         "SEARCH_TOTAL_BUDGET_SECONDS": TOTAL_BUDGET,

@@ -10,10 +10,10 @@ import pytest
 
 from portal.search.errors import QueryError
 from portal.search.fanout import SearchOptions, merge_records, normalise_query, search_all, select_sources
-from portal.search.providers import SOURCE_NAMES
 from portal.search.records import Record
 
 from .conftest import API_ROOTS, DEFAULT_SAMPLES, DEFAULT_TOTALS, ESUMMARY_PATH, FIRST_TITLES, SEARCH_PATHS
+from .conftest import UPSTREAM_SOURCES as SOURCE_NAMES
 from .upstream_server import CUT, HTML, HUGE, MALFORMED, sample_bytes
 
 

@@ -17,10 +17,9 @@ import pytest
 from defusedxml.ElementTree import fromstring as parse_xml
 
 from portal.search.errors import UpstreamError
-from tests.conftest import require_part
 
 from .conftest import EFETCH_PATH, ESUMMARY_PATH, SEARCH_PATHS
-from .upstream_server import content_type_of, recorded_sample_bytes, sample_bytes, shared_samples_dir
+from .upstream_server import content_type_of, recorded_sample_bytes, sample_bytes
 
 # Fields our own answers use that the recorded ones happen not to show; each is
 # documented by its upstream.
@@ -40,11 +39,8 @@ UNRECORDED_FIELDS = {
 
 
 @pytest.fixture
-def replay(upstream):
+def replay(upstream, recorded_samples):
     """replay(path, name, **route options): answer ``path`` with a recorded answer."""
-    samples = shared_samples_dir()
-    require_part(samples.is_dir(), "the directory of recorded upstream answers",
-                 f"expected at {samples} (set PORTAL_UPSTREAM_SAMPLES)")
 
     def add(path, name, **options):
         return upstream.add(path, body=recorded_sample_bytes(name), content_type=content_type_of(name), **options)

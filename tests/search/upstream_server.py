@@ -3,14 +3,16 @@
 real services (the shared directory beside the project).
 
 Routes match a request by path (and optionally a subset of query
-parameters); the most recently added matching route answers, so a test can
-override the defaults for one source. Each route can misbehave on purpose:
+parameters and, for a POST with a JSON body, of its top-level fields); the
+most recently added matching route answers, so a test can override the
+defaults for one source. Each route can misbehave on purpose:
 delay, error status, cut connection, malformed body, huge body, HTML, or a
 body trickled byte by byte.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import threading
@@ -68,9 +70,12 @@ class Route:
     huge_bytes: int = 6 * 1024 * 1024
     drip_ms: int = 50
     times: int | None = None  # answer this many requests, then stop matching
+    json_body: dict = field(default_factory=dict)  # top-level fields a POSTed JSON body must have
 
-    def matches(self, path: str, query: dict[str, list[str]]) -> bool:
+    def matches(self, path: str, query: dict[str, list[str]], body: object = None) -> bool:
         if path != self.path or self.times == 0:
+            return False
+        if self.json_body and not (isinstance(body, dict) and all(body.get(k) == v for k, v in self.json_body.items())):
             return False
         return all(query.get(key, [None])[0] == value for key, value in self.query.items())
 
@@ -82,6 +87,11 @@ class RecordedRequest:
     query: dict[str, list[str]]
     headers: dict[str, str]
     client_port: int
+    method: str = "GET"
+    body: bytes = b""
+
+    def json(self) -> object:
+        return json.loads(self.body)
 
     def param(self, name: str) -> str | None:
         values = self.query.get(name)
@@ -131,10 +141,10 @@ class UpstreamServer:
         with self._lock:
             return [request for request in self.requests if request.path == path]
 
-    def _route_for(self, path: str, query: dict[str, list[str]]) -> Route | None:
+    def _route_for(self, path: str, query: dict[str, list[str]], body: object = None) -> Route | None:
         with self._lock:
             for route in reversed(self._routes):
-                if route.matches(path, query):
+                if route.matches(path, query, body):
                     if route.times is not None:
                         route.times -= 1
                     return route
@@ -154,10 +164,22 @@ class UpstreamServer:
                 pass
 
             def do_GET(self):
+                self._serve("GET")
+
+            def do_POST(self):
+                self._serve("POST")
+
+            def _serve(self, method: str) -> None:
+                arrived = time.monotonic()
                 parts = urlsplit(self.path)
                 query = parse_qs(parts.query, keep_blank_values=True)
-                server._record(RecordedRequest(time.monotonic(), parts.path, query, dict(self.headers.items()), self.client_address[1]))
-                route = server._route_for(parts.path, query)
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                server._record(RecordedRequest(arrived, parts.path, query, dict(self.headers.items()), self.client_address[1], method, body))
+                try:
+                    body_json = json.loads(body) if body else None
+                except ValueError:
+                    body_json = None
+                route = server._route_for(parts.path, query, body_json)
                 if route is None:
                     self._send(404, b"no route", "text/plain", {})
                     return

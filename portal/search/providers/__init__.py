@@ -7,14 +7,17 @@ from .base import Provider, ProviderSettings
 from .clinicaltrials import ClinicalTrialsProvider
 from .crossref import CrossrefProvider
 from .europepmc import EuropePmcProvider
+from .minzdrav import MinzdravProvider
 from .openalex import OpenAlexProvider
 from .pubmed import PubMedProvider
 
 PROVIDER_CLASSES: dict[str, type[Provider]] = {
     cls.name: cls
-    for cls in (PubMedProvider, EuropePmcProvider, CrossrefProvider, ClinicalTrialsProvider, OpenAlexProvider)
+    for cls in (MinzdravProvider, PubMedProvider, EuropePmcProvider, CrossrefProvider, ClinicalTrialsProvider,
+                OpenAlexProvider)
 }
-# Also the order in which merged results interleave.
+# Also the order in which merged results interleave: the clinical guidelines, the legal
+# basis of care in Russia, lead.
 SOURCE_NAMES: tuple[str, ...] = tuple(PROVIDER_CLASSES)
 
 def build_provider(name: str, settings: ProviderSettings, *, limiter: RateLimiter | None = None) -> Provider:
@@ -32,6 +35,7 @@ __all__ = [
     "ClinicalTrialsProvider",
     "CrossrefProvider",
     "EuropePmcProvider",
+    "MinzdravProvider",
     "OpenAlexProvider",
     "Provider",
     "ProviderSettings",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Mapping
 
 from ..errors import QueryError, UpstreamError
@@ -23,6 +23,8 @@ MAX_OFFSET = 1000
 EARLIEST_YEAR = 1800
 LATEST_YEAR = 2999
 ERROR_MESSAGE_LENGTH = 200
+# The age groups the clinical guidelines are written for (a filter of that source only).
+AGE_GROUPS = ("children", "adults")
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,8 @@ class SearchRequest:
     year_from: int | None
     year_to: int | None
     open_access_only: bool
+    age_group: str | None = None
+    current_only: bool = False
 
     @property
     def offset(self) -> int:
@@ -97,6 +101,9 @@ class Provider(ABC):
 
     name: ClassVar[str]
     label: ClassVar[str]
+    # True for a source kept in the portal's own database: the fan-out runs it in the
+    # calling thread, with the request's database session, instead of in its pool.
+    runs_locally: ClassVar[bool] = False
 
     def __init__(self, settings: ProviderSettings, *, limiter: RateLimiter | None = None) -> None:
         self.settings = settings
@@ -125,11 +132,16 @@ class Provider(ABC):
         open_access_only: bool = False,
         *,
         deadline: float | None = None,
+        age_group: str | None = None,
+        current_only: bool = False,
     ) -> SearchPage:
         """One page of results for ``query`` (the source's own query syntax
         applies). ``deadline`` is a ``time.monotonic()`` value; without it the
-        settings' ``total_timeout`` applies. Raises ``UpstreamError``."""
+        settings' ``total_timeout`` applies. ``age_group`` and ``current_only``
+        narrow the clinical guidelines; sources without such fields ignore
+        them. Raises ``UpstreamError``."""
         request = self._check_request(query, page, per_page, year_from, year_to, open_access_only)
+        request = replace(request, age_group=age_group, current_only=bool(current_only))
         if deadline is None:
             deadline = time.monotonic() + self.settings.total_timeout
         return self._guarded(self._search, request, deadline)
