@@ -7,7 +7,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from portal.extensions import babel, cache, csrf, db, limiter, login_manager, migrate
 
 # Feature packages, each exposing init_app(app). Order only matters for navigation.
-FEATURES = ("core", "auth", "clinics", "booking", "training", "search", "admin", "api", "privacy", "demo")
+FEATURES = ("core", "auth", "clinics", "booking", "training", "search", "reports", "admin", "api", "privacy",
+            "demo")
 
 
 def create_app(config=None):

@@ -3,8 +3,7 @@ from collections import defaultdict
 
 from sqlalchemy import select
 
-from portal.admin.reports import OCCUPYING_STATUSES
-from portal.booking.models import Booking
+from portal.booking.models import OCCUPYING_STATUSES, Booking
 from portal.clinics import services
 from portal.clinics.schedule import local_day_bounds, minutes, open_intervals
 from portal.core.time import to_local

@@ -4,12 +4,13 @@ from flask_babel import lazy_gettext as _l
 
 def init_app(app):
     from portal.booking import cache, cli, models, views  # noqa: F401  (cli registers commands; models for migrations)
-    from portal.booking import notices
+    from portal.booking import notices, receivers
     from portal.core.nav import NavItem, add_dashboard_panel, add_nav_item
     from portal.core.notifications import register_kinds
 
     app.register_blueprint(views.bp)
     cache.init_app(app)
+    receivers.connect()
     register_kinds(app, notices.KINDS)
     add_nav_item(app, NavItem("booking.rooms", _l("Book a workstation"),
                               visible=lambda user: user.clinic_id is not None, order=10))

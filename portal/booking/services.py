@@ -81,6 +81,8 @@ def create_booking(actor, *, workstation, start, end, now, user=None):
     owner = user or actor
     room = workstation.room
     _check_who(actor, owner, room)
+    if not room.is_active:
+        raise Conflict(_("This room no longer takes bookings."), code="room_withdrawn", field="workstation_id")
     if not workstation.is_active:
         raise Conflict(_("This workstation is out of service. Please choose another one."),
                        code="workstation_unavailable", field="workstation_id")
@@ -433,6 +435,26 @@ def relocate_or_cancel_future_bookings(actor, workstation, *, now):
     for booking in cancelled:
         notices.booking_cancelled_out_of_service(booking, workstation)
     return moved, cancelled
+
+
+def cancel_future_bookings(actor, which, *, now, reason, notice):
+    """Cancel the active bookings matching the condition `which` that have not started yet.
+
+    For rooms withdrawn from booking and doctors who moved to another clinic:
+    each doctor gets `notice(booking)`. A booking another request ended first
+    is left as it is. Returns the cancelled bookings.
+    """
+    bookings = db.session.scalars(select(Booking).where(
+        which, Booking.status.in_(ACTIVE_STATUSES), Booking.start_at > now).order_by(Booking.start_at)).all()
+    cancelled = []
+    for booking in bookings:
+        try:
+            _cancel(actor, booking, now=now, reason=reason)
+        except Conflict:
+            continue
+        notice(booking)
+        cancelled.append(booking)
+    return cancelled
 
 
 def _move_to_first_free(booking, candidates):

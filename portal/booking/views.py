@@ -18,7 +18,7 @@ from portal.booking.models import ACTIVE_STATUSES, Booking
 from portal.booking.permissions import (
     can_administer_room, can_book_in_room, can_manage_booking, can_see_who_booked, can_view_room_schedule)
 from portal.clinics.models import Room, Workstation
-from portal.clinics.services import visible_clinics
+from portal.clinics.services import bookable_rooms, visible_clinics
 from portal.core.db import utcnow
 from portal.core.errors import Conflict, DomainError, NotAllowed, NotFound
 from portal.core.time import format_local, local_to_utc, to_local
@@ -64,10 +64,10 @@ def _local(room, day, moment):
 @login_required
 def rooms():
     clinics = visible_clinics(current_user)
-    all_rooms = [room for clinic in clinics for room in clinic.rooms]
+    all_rooms = [room for clinic in clinics for room in bookable_rooms(clinic)]
     if len(all_rooms) == 1:
         return redirect(url_for("booking.schedule", room_id=all_rooms[0].id))
-    return render_template("booking/rooms.html", clinics=clinics)
+    return render_template("booking/rooms.html", clinics=clinics, bookable_rooms=bookable_rooms)
 
 
 @bp.get("/rooms/<int:room_id>/schedule")
@@ -204,8 +204,13 @@ def book_now(room_id):
             return redirect(target)
         flash(_("Booked: %(what)s", what=notices.describe(booking)), "success")
         return redirect(target)
-    flash(_("No workstation is free for the next %(n)d minutes. Pick a later time in the schedule.",
-            n=form.minutes.data), "warning")
+    message = _("No workstation is free for the next %(n)d minutes. Pick a later time in the schedule.",
+                n=form.minutes.data)
+    # Counted in the city's view as a doctor refused for lack of a free workstation.
+    services.record_refusal(current_user, Conflict(message, code="no_free_workstation"), room=room,
+                            workstation_id=None, start=start, end=end)
+    db.session.commit()
+    flash(message, "warning")
     return redirect(target)
 
 

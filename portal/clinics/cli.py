@@ -1,8 +1,10 @@
-"""`portal add-holidays`: close every room of a clinic on the Russian public holidays of a year."""
+"""`portal add-holidays` (Russian public holidays as closures) and `portal import-clinics` (onboarding)."""
+from pathlib import Path
+
 import click
 
 from portal.auth.services import clinic_by_short_name
-from portal.clinics import services
+from portal.clinics import onboarding, services
 from portal.core.cli import fail, portal_cli
 from portal.core.db import utcnow
 from portal.core.errors import DomainError
@@ -25,3 +27,28 @@ def add_holidays_command(clinic_short_name, year):
         fail(error.message)
     db.session.commit()
     click.echo(f"Added {len(created)} closure(s) to {len(clinic.rooms)} room(s).")
+
+
+@portal_cli.command("import-clinics")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Print what would change and change nothing.")
+def import_clinics_command(path, dry_run):
+    """Import clinics, their rooms and workstations from a UTF-8 CSV (see the README); all rows or none."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        fail("The file is not UTF-8 text.")
+    changes, problems = onboarding.import_clinics(None, text)
+    if problems:
+        db.session.rollback()
+        for problem in problems:
+            click.echo(problem, err=True)
+        fail(f"Nothing imported: {len(problems)} bad row(s).")
+    if dry_run:
+        db.session.rollback()
+        click.echo(f"Dry run, nothing written. The import would make {len(changes)} change(s):")
+    for change in changes:
+        click.echo(f"  {change.describe()}")
+    if not dry_run:
+        db.session.commit()
+        click.echo(f"Imported: {len(changes)} change(s).")

@@ -18,9 +18,10 @@ def init_app(app):
     from portal.core.db import utcnow
     from portal.core.nav import NavItem, add_dashboard_panel, add_nav_item
     from portal.core.notifications import register_kinds
-    from portal.training import cli, models, services, views  # noqa: F401  (cli registers commands)
+    from portal.training import cli, models, receivers, services, views  # noqa: F401  (cli registers commands)
 
     app.register_blueprint(views.bp)
+    receivers.connect()
     app.add_template_filter(format_decimal, "hours")
     add_nav_item(app, NavItem("training.catalogue", _l("Trainings"), visible=lambda user: bool(user.clinic_id),
                               order=30))

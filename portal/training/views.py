@@ -137,7 +137,8 @@ def new_session():
     _require_trainer()
     form = SessionForm()
     courses = services.courses_of_clinic(current_user.clinic_id)
-    rooms = db.session.query(Room).filter(Room.clinic_id == current_user.clinic_id).order_by(Room.name).all()
+    rooms = db.session.query(Room).filter(Room.clinic_id == current_user.clinic_id, Room.active.is_(True)) \
+        .order_by(Room.name).all()
     form.course_id.choices = [SelectChoice(c.id, c.title) for c in courses]
     form.room_id.choices = [SelectChoice(r.id, f"{r.name} ({r.capacity})") for r in rooms]
     if request.method == "GET":

@@ -1,0 +1,16 @@
+"""What the clinics package announces to the packages above it (booking, training, auth).
+
+The clinics package knows nothing of bookings, trainings or sign-in sessions;
+the packages that keep them connect receivers in their own init_app.
+Receivers run inside the caller's transaction and only flush.
+"""
+from blinker import Namespace
+
+_signals = Namespace()
+
+# sender: the Room; kwargs: actor, now. The room takes nothing new: its future bookings and
+# trainings end, with a notice to each person affected.
+room_withdrawn = _signals.signal("room-withdrawn")
+
+# sender: the Clinic; kwargs: actor, now. Its people can no longer sign in.
+clinic_deactivated = _signals.signal("clinic-deactivated")
