@@ -112,7 +112,7 @@ class _Importer:
         self._agrees(("clinic", code), number, values)
         clinic = self.clinics.get(code) or services.clinic_by_code(code)
         if clinic is None:
-            clinic = services.create_clinic(self.actor, code=code, **values)
+            clinic = services.create_clinic(self.actor, **{"name": None, "short_name": None, **values, "code": code})
             self.changes.append(Change("create", "clinic", f"{code} {clinic.short_name}"))
         elif values:
             changed = services.update_clinic(self.actor, clinic, values)

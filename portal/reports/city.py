@@ -15,7 +15,7 @@ when its sessions are nearly full and doctors wait for seats.
 from collections import defaultdict
 from datetime import timedelta
 
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import Interval, and_, case, exists, func, literal, select
 from sqlalchemy.orm import aliased, selectinload
 
 from portal.booking.models import OCCUPYING_STATUSES, Booking
@@ -96,12 +96,27 @@ def _add_open_time(rows, clinic_ids, first_day, last_day, start, end):
             row["open_minutes"] += minutes(open_intervals(room, first_day, last_day, closures[room.id])) * workstations
 
 
-def _overlap_minutes(start, end):
-    """Minutes of a booking inside [start, end), in SQL (PostgreSQL and SQLite spell it differently)."""
+def _minutes_between(earlier, later):
+    """`later - earlier` in minutes, in SQL: PostgreSQL subtracts timestamps; SQLite keeps UTC times as
+    ISO text, which julianday turns into days."""
     if db.engine.dialect.name == "postgresql":
-        return func.extract("epoch", func.least(Booking.end_at, end) - func.greatest(Booking.start_at, start)) / 60
-    # SQLite keeps UTC times as ISO text: two-argument min/max compare them, julianday turns them into days.
-    return (func.julianday(func.min(Booking.end_at, end)) - func.julianday(func.max(Booking.start_at, start))) * 1440
+        return func.extract("epoch", later - earlier) / 60
+    return (func.julianday(later) - func.julianday(earlier)) * 1440
+
+
+def _later(moment, delta):
+    """`moment + delta` in SQL, still comparable with the column's values (and an index range on them)."""
+    if db.engine.dialect.name == "postgresql":
+        return moment + literal(delta, Interval())
+    return func.datetime(moment, f"+{int(delta.total_seconds())} seconds")
+
+
+def _overlap_minutes(start, end):
+    """Minutes of a booking inside [start, end)."""
+    if db.engine.dialect.name == "postgresql":
+        return _minutes_between(func.greatest(Booking.start_at, start), func.least(Booking.end_at, end))
+    # SQLite's two-argument min and max are its least and greatest (ISO text compares as time).
+    return _minutes_between(func.max(Booking.start_at, start), func.min(Booking.end_at, end))
 
 
 def _add_bookings(rows, clinic_ids, start, end):
@@ -127,7 +142,7 @@ def _add_refusals(rows, clinic_ids, start, end):
     refusal, booked = AuditEntry, aliased(AuditEntry)
     took_alternative = exists().where(
         booked.actor_id == refusal.actor_id, booked.action == "booking_created", booked.clinic_id == refusal.clinic_id,
-        booked.at > refusal.at, booked.at <= refusal.at + ALTERNATIVE_WINDOW)
+        booked.at > refusal.at, booked.at <= _later(refusal.at, ALTERNATIVE_WINDOW))
     statement = (
         select(refusal.clinic_id, func.count(), func.sum(case((took_alternative, 1), else_=0)))
         .where(refusal.clinic_id.in_(clinic_ids), refusal.at >= start, refusal.at < end,
