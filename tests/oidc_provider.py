@@ -66,5 +66,11 @@ class CityProvider:
         return response
 
 
+def city_config(provider, **more):
+    """The portal's settings for signing in at `provider`."""
+    return {"OIDC_ISSUER": provider.url, "OIDC_CLIENT_ID": "growth-room-portal", "OIDC_CLIENT_SECRET": "s3cret",
+            **more}
+
+
 def query_of(url):
     return {name: values[0] for name, values in parse_qs(urlsplit(url).query).items()}

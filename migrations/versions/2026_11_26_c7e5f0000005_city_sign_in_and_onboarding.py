@@ -1,4 +1,4 @@
-"""Clinic codes and active flags, room active flags, city sign-in subjects and ID tokens
+"""Clinic codes and active flags, room active flags, city sign-in subjects and ID tokens, refusals index
 
 Revision ID: c7e5f0000005
 Revises: c6d4e0000004
@@ -25,9 +25,13 @@ def upgrade():
     op.add_column('users', sa.Column('oidc_subject', sa.String(length=255), nullable=True))
     op.create_index('uq_users_oidc_subject', 'users', ['oidc_subject'], unique=True)
     op.add_column('signin_sessions', sa.Column('id_token', sa.Text(), nullable=True))
+    op.create_index('ix_audit_log_refusals_clinic_at', 'audit_log', ['clinic_id', 'at'], unique=False,
+                    postgresql_where=sa.text("action = 'booking_refused'"),
+                    sqlite_where=sa.text("action = 'booking_refused'"))
 
 
 def downgrade():
+    op.drop_index('ix_audit_log_refusals_clinic_at', table_name='audit_log')
     with op.batch_alter_table('signin_sessions', schema=None) as batch_op:
         batch_op.drop_column('id_token')
     op.drop_index('uq_users_oidc_subject', table_name='users')

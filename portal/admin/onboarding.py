@@ -41,31 +41,35 @@ def edit_clinic(clinic_id):
           400 if form.errors else 200)
 
 
+def _switch(obj, set_active, *, activated, deactivated, back_to):
+    """Activate or deactivate `obj` as the posted ActiveForm says; flash what happened."""
+    form = forms.ActiveForm()
+    if form.validate_on_submit():
+        set_active(current_user, obj, form.active.data, now=utcnow())
+        db.session.commit()
+        flash(activated if obj.active else deactivated, "success")
+    return redirect(back_to)
+
+
 @bp.post("/clinics/<int:clinic_id>/active")
 def clinic_active(clinic_id):
     _superadmins_only()
     clinic = get_administered_or_404(Clinic, clinic_id, current_user)
-    form = forms.ActiveForm()
-    if form.validate_on_submit():
-        services.set_clinic_active(current_user, clinic, form.active.data, now=utcnow())
-        db.session.commit()
-        flash(_("%(name)s is active again: its people can sign in.", name=clinic.short_name) if clinic.active
-              else _("%(name)s is deactivated: its future bookings and trainings are cancelled and its people "
-                     "are signed out.", name=clinic.short_name), "success")
-    return redirect(url_for("admin.edit_clinic", clinic_id=clinic.id))
+    return _switch(clinic, services.set_clinic_active,
+                   activated=_("%(name)s is active again: its people can sign in.", name=clinic.short_name),
+                   deactivated=_("%(name)s is deactivated: its future bookings and trainings are cancelled and its "
+                                 "people are signed out.", name=clinic.short_name),
+                   back_to=url_for("admin.edit_clinic", clinic_id=clinic.id))
 
 
 @bp.post("/rooms/<int:room_id>/active")
 def room_active(room_id):
     room = get_administered_or_404(Room, room_id, current_user)
-    form = forms.ActiveForm()
-    if form.validate_on_submit():
-        services.set_room_active(current_user, room, form.active.data, now=utcnow())
-        db.session.commit()
-        flash(_("%(name)s takes bookings again.", name=room.name) if room.active
-              else _("%(name)s is withdrawn: its future bookings and trainings are cancelled.", name=room.name),
-              "success")
-    return redirect(url_for("admin.room_page", room_id=room.id))
+    return _switch(room, services.set_room_active,
+                   activated=_("%(name)s takes bookings again.", name=room.name),
+                   deactivated=_("%(name)s is withdrawn: its future bookings and trainings are cancelled.",
+                                 name=room.name),
+                   back_to=url_for("admin.room_page", room_id=room.id))
 
 
 @bp.route("/clinics/import", methods=["GET", "POST"])

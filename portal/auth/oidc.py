@@ -8,11 +8,15 @@ signature against the provider's JWKS, `iss`, `aud`, `exp`, `iat` and the nonce.
 What the portal adds is below: the issuer must be the configured one, and the
 end-session redirect that also signs the browser out of the provider.
 """
+from urllib.parse import urlsplit
+
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.flask_client import OAuth
 from flask import current_app
 from joserfc.errors import JoseError
 from requests import RequestException
+
+from portal.core import allow_form_redirects_to
 
 EXTENSION = "portal_oidc"
 PROVIDER = "city"
@@ -25,6 +29,8 @@ def init_app(app):
     issuer = app.config.get("OIDC_ISSUER")
     if not issuer:
         return
+    parts = urlsplit(issuer)
+    allow_form_redirects_to(app, f"{parts.scheme}://{parts.netloc}")
     oauth = OAuth(app)
     app.extensions[EXTENSION] = oauth.register(
         PROVIDER,

@@ -49,15 +49,11 @@ def subtract(intervals, holes):
     return result
 
 
-def open_intervals(room, first_day, last_day, closures=None):
-    """UTC intervals the room is open on the local days `first_day`..`last_day`, closures removed.
-
-    `closures` (the room's, as (start, end) pairs) saves the query when the caller read them already.
-    """
-    if closures is None:
-        start, end = local_day_bounds(room.timezone, first_day, last_day)
-        closures = [(closure.start_at, closure.end_at) for closure in closures_between(room, start, end)]
-    return subtract(weekly_intervals(room, first_day, last_day), closures)
+def open_intervals(room, first_day, last_day):
+    """UTC intervals the room is open on the local days `first_day`..`last_day`, closures removed."""
+    start, end = local_day_bounds(room.timezone, first_day, last_day)
+    holes = [(closure.start_at, closure.end_at) for closure in closures_between(room, start, end)]
+    return subtract(weekly_intervals(room, first_day, last_day), holes)
 
 
 def minutes(intervals):
