@@ -70,7 +70,8 @@ def trend_svg(points, title, value_label):
 def demand_svg(rows, thresholds, title, x_label, y_label):
     """Each clinic as a point: room occupancy across, training fill rate up; the dashed lines are the
     thresholds past which the city's view asks for more computers (right) or more trainings (top).
-    A clinic without trainings sits on the bottom line as a hollow point."""
+    A clinic without trainings sits on the bottom line as a hollow point; the clinics that need
+    something are red and named."""
     width, height, left, bottom, size = 560, 380, 48, 40, 300
     top = height - bottom - size
 
@@ -104,6 +105,8 @@ def demand_svg(rows, thresholds, title, x_label, y_label):
                  f'{y_label} {percent(row["fill_rate"])}')
         parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" {style} data-clinic="{row["clinic"]["id"]}">'
                      f'<title>{escape(label)}</title></circle>')
-        parts.append(f'<text x="{x + 7:.1f}" y="{y - 6:.1f}" font-size="9">{escape(row["clinic"]["short_name"])}</text>')
+        if row["needs"]:  # named on the chart; the others say who they are on hover, to keep 65 points legible
+            parts.append(f'<text x="{x + 7:.1f}" y="{y - 6:.1f}" font-size="9">'
+                         f'{escape(row["clinic"]["short_name"])}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -10,6 +10,7 @@ from datetime import time, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from portal.auth.models import User, UserRole
 from portal.clinics import signals
@@ -208,7 +209,7 @@ def visible_clinics(user, *, include_inactive=False):
 
     Deactivated clinics are left out unless `include_inactive` (the city's administration pages).
     """
-    query = select(Clinic).order_by(Clinic.name)
+    query = select(Clinic).order_by(Clinic.name).options(selectinload(Clinic.rooms))
     if not is_superadmin(user):
         query = query.where(Clinic.id == user.clinic_id)
     if not include_inactive:
