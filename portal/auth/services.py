@@ -403,8 +403,10 @@ def _linked_local_account(claims, claim_names, subject):
     user = db.session.scalar(select(User).where(User.email == email)) if email else None
     if user is None:
         return None
-    if user.oidc_subject is not None or not _email_verified(claims):
-        audit.record("city_account_not_linked", actor=user, details={"email_verified": _email_verified(claims)})
+    if user.oidc_subject is not None:
+        raise Unauthorized(_("This e-mail belongs to another city account in the portal. Ask your administrator."),
+                           code="email_taken")
+    if not _email_verified(claims):
         raise Unauthorized(_("A portal account with this e-mail already exists, and the city service has not "
                              "confirmed that the e-mail is yours, so they cannot be joined. Ask your "
                              "administrator."), code="email_not_verified")

@@ -156,6 +156,15 @@ def test_a_local_account_is_not_linked_without_a_verified_email(client, city, cl
     assert users_count() == 1 and not signed_in(client)
 
 
+def test_an_email_already_joined_to_another_city_account_is_not_joined_again(client, city, clinic, make_user):
+    make_user(clinic=clinic, email="anna.smirnova@mos.example", oidc_subject="sub-other")
+    anna(city)
+    answer = city_sign_in(client, city, "sub-anna")
+    assert answer.status_code == 401
+    assert "другой городской учётной записи" in answer.get_data(as_text=True)
+    assert users_count() == 1 and not signed_in(client)
+
+
 def test_a_deactivated_account_cannot_sign_in_with_the_city_account(client, city, clinic, make_user):
     make_user(clinic=clinic, email="anna.smirnova@mos.example", oidc_subject="sub-anna", active=False)
     anna(city)
