@@ -118,6 +118,19 @@ class Config:
     GUIDELINES_SYNC_PAGE_TIMEOUT_SECONDS = 60.0
     GUIDELINES_STALE_AFTER_HOURS = 72
 
+    # Sign-in with the city's OpenID Connect provider: shown only when the issuer is set.
+    OIDC_ISSUER = None
+    OIDC_CLIENT_ID = None
+    OIDC_CLIENT_SECRET = None
+    OIDC_SCOPES = "openid email profile"
+    OIDC_CLAIM_EMAIL = "email"
+    OIDC_CLAIM_NAME = "name"
+    OIDC_CLAIM_CLINIC = "clinic_code"
+    OIDC_TIMEOUT_SECONDS = 10
+    # "everyone": the local form for all; "staff": doctors sign in with the city account only
+    # (the local form stays, folded away, for invited trainers and the portal's staff).
+    LOCAL_SIGN_IN = "everyone"
+
     BOOKING_HISTORY_RETENTION_DAYS = 365 * 3
     PORTAL_BASE_URL = "http://127.0.0.1:5000"
     LOG_REQUESTS = True
@@ -150,6 +163,11 @@ class Config:
         # for the per-address sign-in limit).
         self.PROXY_COUNT = _env_int("PORTAL_PROXY_COUNT", 0)
         self.SEARCH_RATE_LIMIT = env.get("PORTAL_SEARCH_RATE_LIMIT") or self.SEARCH_RATE_LIMIT
+        for name in ("ISSUER", "CLIENT_ID", "CLIENT_SECRET", "SCOPES", "CLAIM_EMAIL", "CLAIM_NAME", "CLAIM_CLINIC"):
+            setattr(self, f"OIDC_{name}", env.get(f"PORTAL_OIDC_{name}") or getattr(self, f"OIDC_{name}"))
+        self.LOCAL_SIGN_IN = env.get("PORTAL_LOCAL_SIGN_IN") or self.LOCAL_SIGN_IN
+        if self.LOCAL_SIGN_IN not in ("everyone", "staff"):
+            raise ValueError("PORTAL_LOCAL_SIGN_IN must be 'everyone' or 'staff'")
         self.SEARCH_USAGE_FLUSH_SECONDS = _env_int("PORTAL_SEARCH_USAGE_FLUSH_SECONDS", self.SEARCH_USAGE_FLUSH_SECONDS)
         self.UPSTREAM_BASE_URLS = {
             name.lower(): env.get(f"PORTAL_{name}_BASE_URL") or default

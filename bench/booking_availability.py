@@ -85,12 +85,12 @@ def credentials(conn):
     return raw
 
 
-def session_cookie(base_url):
+def session_cookie(base_url, email="doctor1@bench.portal", password=PASSWORD):
     with requests.Session() as browser:
         page = browser.get(base_url + "/sign-in").text
         token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-        browser.post(base_url + "/sign-in", data={"csrf_token": token, "email": "doctor1@bench.portal",
-                                                  "password": PASSWORD}, allow_redirects=False)
+        browser.post(base_url + "/sign-in", data={"csrf_token": token, "email": email,
+                                                  "password": password}, allow_redirects=False)
         return f"session={browser.cookies['session']}"
 
 

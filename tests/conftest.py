@@ -391,6 +391,16 @@ def browser_sign_in(page, live_server, email, password=PASSWORD):
 
 
 @pytest.fixture
+def city():
+    """A real OpenID Connect provider on loopback: the city's identity service (tests/oidc_provider.py)."""
+    from tests.oidc_provider import CityProvider
+
+    provider = CityProvider().start()
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture
 def redis_url():
     """A reachable Redis (127.0.0.1:6379 unless TEST_REDIS_URL says otherwise)."""
     import redis

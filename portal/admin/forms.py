@@ -4,6 +4,7 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
@@ -37,6 +38,24 @@ class RoomForm(FlaskForm):
     location = StringField(_l("Location"), validators=[Optional(), Length(max=200)])
     capacity = IntegerField(_l("Training seats"), validators=[
         InputRequired(_l("Enter the number of training seats.")), NumberRange(0, 500)])
+
+
+class ClinicForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter the clinic's name.")), Length(max=300)])
+    short_name = StringField(_l("Short name"), validators=[DataRequired(_l("Enter a short name.")), Length(max=40)])
+    code = StringField(_l("Code in the city's systems"), validators=[Optional(), Length(max=40)],
+                       description=_l("The city sign-in lets in the doctors whose polyclinic code is this one."))
+    address = StringField(_l("Address"), validators=[Optional(), Length(max=300)])
+    timezone = StringField(_l("Time zone"), default="Europe/Moscow",
+                           validators=[DataRequired(_l("Enter the time zone.")), Length(max=64)])
+
+    def changes(self):
+        return {name: self[name].data for name in ("name", "short_name", "code", "address", "timezone")}
+
+
+class ImportClinicsForm(FlaskForm):
+    file = FileField(_l("CSV file"), validators=[FileRequired(_l("Choose the file."))])
+    dry_run = BooleanField(_l("Only show what would change"), default=True)
 
 
 class PolicyForm(FlaskForm):

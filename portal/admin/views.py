@@ -23,8 +23,9 @@ from portal.core.time import local_to_utc, to_local
 from portal.extensions import db
 from portal.reports import audit_log
 from portal.reports.charts import heatmap_svg, trend_svg
+from portal.reports.months import parse_month
 from portal.reports.summary import clinic_summary
-from portal.reports.usage import csv_rows, parse_month, usage_report
+from portal.reports.usage import csv_rows, usage_report
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 
@@ -47,7 +48,7 @@ def _clinic(clinic_id):
 def index():
     if not is_superadmin(current_user):
         return redirect(url_for("admin.overview", clinic_id=current_user.clinic_id))
-    return render_template("admin/index.html", clinics=services.visible_clinics(current_user))
+    return render_template("admin/index.html", clinics=services.visible_clinics(current_user, include_inactive=True))
 
 
 @bp.get("/clinics/<int:clinic_id>")
@@ -377,7 +378,7 @@ def user_active(user_id):
 @bp.get("/audit")
 def audit():
     form = forms.AuditFilterForm(request.args)
-    clinics = services.visible_clinics(current_user)
+    clinics = services.visible_clinics(current_user, include_inactive=True)
     form.clinic_id.choices = [SelectChoice(clinic.id, clinic.name) for clinic in clinics]
     if not is_superadmin(current_user) or form.clinic_id.data is None:
         form.clinic_id.data = form.clinic_id.data or current_user.clinic_id or (clinics[0].id if clinics else None)
@@ -400,10 +401,10 @@ def audit():
 def usage(clinic_id):
     clinic = _clinic(clinic_id)
     try:
-        month = parse_month(request.args.get("month"), clinic, utcnow())
+        month = parse_month(request.args.get("month"), clinic.timezone, utcnow())
     except DomainError as error:
         flash(error.message, "error")
-        month = parse_month(None, clinic, utcnow())
+        month = parse_month(None, clinic.timezone, utcnow())
     report = usage_report(clinic, month)
     weekday_names = [str(name) for name in forms.WEEKDAY_SHORT]
     return render_template(
@@ -415,7 +416,7 @@ def usage(clinic_id):
 @bp.get("/clinics/<int:clinic_id>/usage.csv")
 def usage_csv(clinic_id):
     clinic = _clinic(clinic_id)
-    report = usage_report(clinic, parse_month(request.args.get("month"), clinic, utcnow()))
+    report = usage_report(clinic, parse_month(request.args.get("month"), clinic.timezone, utcnow()))
     out = io.StringIO()
     csv.writer(out).writerows(csv_rows(report))
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv; charset=utf-8", headers={

@@ -10,7 +10,8 @@ from portal.clinics.models import Clinic
 from portal.clinics.permissions import get_administered_or_404
 from portal.core.db import utcnow
 from portal.core.errors import Invalid
-from portal.reports.usage import parse_month, usage_report
+from portal.reports.months import parse_month
+from portal.reports.usage import usage_report
 
 
 @bp.get("/reports/usage")
@@ -20,7 +21,7 @@ def get_usage_report():
         raise Invalid(_("The parameter %(name)s is required.", name="clinic_id"), code="missing_parameter",
                       field="clinic_id")
     clinic = get_administered_or_404(Clinic, clinic_id, current_user)
-    return jsonify(usage_report(clinic, parse_month(request.args.get("month"), clinic, utcnow())))
+    return jsonify(usage_report(clinic, parse_month(request.args.get("month"), clinic.timezone, utcnow())))
 
 
 _ratio = {"type": ["number", "null"], "description": "0–1; null when there was no open time"}

@@ -16,12 +16,15 @@ def bearer_token():
 
 
 def init_app(app):
-    from portal.auth import cli, services, views  # noqa: F401  (cli registers commands)
+    from portal.auth import cli, oidc, services, views  # noqa: F401  (cli registers commands)
+    from portal.clinics.signals import clinic_deactivated
     from portal.core.errors import error_response, wants_json
     from portal.core.nav import NavItem, add_nav_item
     from portal.core.notifications import set_people_directory
 
     app.register_blueprint(views.bp)
+    oidc.init_app(app)
+    clinic_deactivated.connect(services.end_clinic_access)
     login_manager.login_view = "auth.sign_in"
     login_manager.login_message = _l("Please sign in.")
     login_manager.session_protection = "basic"

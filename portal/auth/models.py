@@ -4,7 +4,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Index, String
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -25,6 +25,7 @@ def new_secret():
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
+    __table_args__ = (Index("uq_users_oidc_subject", "oidc_subject", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True, nullable=False)
@@ -34,6 +35,8 @@ class User(UserMixin, db.Model):
     position: Mapped[str | None] = mapped_column(String(120))
     specialty: Mapped[str | None] = mapped_column(String(120))
     locale: Mapped[str | None] = mapped_column(String(5))
+    # The city identity provider's `sub` once the user has signed in there (stable, unlike the e-mail).
+    oidc_subject: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     # Secret part of the private iCalendar feed URL (hashed; revocable by replacing it).
@@ -124,6 +127,8 @@ class SignInSession(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     ip: Mapped[str | None] = mapped_column(String(45))
+    # The ID token of a sign-in through the city provider: the hint its end-session endpoint asks for.
+    id_token: Mapped[str | None] = mapped_column(Text)
 
 
 class FailedSignIn(db.Model):

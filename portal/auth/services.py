@@ -7,17 +7,18 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from portal.auth import signin_limits
+from portal.auth import signals, signin_limits
 from portal.auth.models import ROLES, ApiToken, SignInSession, User, UserRole, hash_secret, new_secret
-from portal.clinics.services import clinic_by_short_name
+from portal.clinics.services import clinic_by_code, clinic_by_short_name
 from portal.core import audit, transaction, versioned_cache
 from portal.core.db import utcnow
-from portal.core.errors import Invalid, NotAllowed, RateLimited, Unauthorized
+from portal.core.errors import Conflict, Invalid, NotAllowed, RateLimited, Unauthorized
 from portal.core.notifications import in_language_of, notify
 from portal.core.permissions import can_administer_clinic, is_superadmin
 from portal.core.urls import portal_url
@@ -71,33 +72,69 @@ def authenticate(email, password, attempts):
     if user is None or not password_matches or not user.active:
         _keep_refusal_audit("sign_in_failed", user, account)
         if user is not None and not user.active and password_matches:
-            raise Unauthorized(_("This account is deactivated. Ask your clinic's administrator."),
-                               code="account_inactive")
+            raise _account_inactive()
         raise Unauthorized(_("Wrong e-mail or password."), code="invalid_credentials")
     signin_limits.counter().clear(account)
+    refusal = _refusal_for_local_sign_in(user)
+    if refusal is not None:
+        _keep_refusal_audit("sign_in_refused", user, account, code=refusal.code)
+        raise refusal
     audit.record("sign_in", actor=user)
     return user
 
 
-def _keep_refusal_audit(action, user, account):
+def _keep_refusal_audit(action, user, account, **details):
     user_id = user.id if user is not None else None
 
     def record():
-        audit.record(action, actor=db.session.get(User, user_id) if user_id else None, details={"email": account})
+        audit.record(action, actor=db.session.get(User, user_id) if user_id else None,
+                     details={"email": account, **details})
 
     transaction.keep_whatever_happens(record)
 
 
-def open_session(user, ip=None):
-    """Start a server-side session; returns the raw key to keep in the signed cookie."""
+def _account_inactive():
+    return Unauthorized(_("This account is deactivated. Ask your clinic's administrator."), code="account_inactive")
+
+
+def _clinic_inactive():
+    return Unauthorized(_("Your polyclinic is disconnected from the portal. Ask the city administrator."),
+                        code="clinic_inactive")
+
+
+def _refusal_for_local_sign_in(user):
+    """Why a user with the right password may still not sign in here, or None.
+
+    People of a deactivated clinic wait until it is active again. With
+    PORTAL_LOCAL_SIGN_IN=staff and the city sign-in configured, doctors sign in
+    only with their city account (their local password is not the city's).
+    """
+    if user.clinic is not None and not user.clinic.active:
+        return _clinic_inactive()
+    if (current_app.config["LOCAL_SIGN_IN"] == "staff" and current_app.config.get("OIDC_ISSUER")
+            and user.roles == ["doctor"]):
+        return Unauthorized(_("Doctors sign in with their city account: use the button above."),
+                            code="use_city_sign_in")
+    return None
+
+
+def open_session(user, ip=None, id_token=None):
+    """Start a server-side session; returns the raw key to keep in the signed cookie.
+
+    A sign-in through the city provider keeps its ID token here (not in the
+    cookie): signing out hands it to the provider's end-session endpoint.
+    """
     raw = new_secret()
-    db.session.add(SignInSession(key_hash=hash_secret(raw), user_id=user.id, ip=ip))
+    db.session.add(SignInSession(key_hash=hash_secret(raw), user_id=user.id, ip=ip, id_token=id_token))
     return raw
 
 
 def close_session(raw_key):
-    if raw_key:
-        db.session.execute(delete(SignInSession).where(SignInSession.key_hash == hash_secret(raw_key)))
+    """End one browser session; returns its city ID token (None after a local sign-in)."""
+    if not raw_key:
+        return None
+    return db.session.scalar(delete(SignInSession).where(SignInSession.key_hash == hash_secret(raw_key))
+                             .returning(SignInSession.id_token))
 
 
 def end_all_sessions(user):
@@ -322,6 +359,108 @@ def issue_token(user, name=""):
 def revoke_token(token, actor=None):
     token.revoked_at = utcnow()
     audit.record("api_token_revoked", actor=actor or token.user, obj=token)
+
+
+def end_clinic_access(clinic, *, actor, now):
+    """A deactivated clinic's people are signed out everywhere and their API tokens stop working."""
+    people = select(User.id).where(User.clinic_id == clinic.id)
+    db.session.execute(delete(SignInSession).where(SignInSession.user_id.in_(people)))
+    db.session.execute(update(ApiToken).where(ApiToken.user_id.in_(people), ApiToken.revoked_at.is_(None))
+                       .values(revoked_at=now).execution_options(synchronize_session=False))
+
+
+# --- sign-in with the city's identity provider ------------------------------------------------
+
+def _claim_text(claims, name):
+    value = claims.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _email_verified(claims):
+    return claims.get("email_verified") in (True, "true")
+
+
+def sign_in_with_city_account(claims, *, claim_names, now):
+    """The portal user for the ID-token `claims` of the city provider, created or updated; or a refusal.
+
+    `claim_names` maps "email", "name" and "clinic" to the claims that carry them.
+    A user is found by the provider's subject (`sub`). The first sign-in of a
+    subject links the local account with the same e-mail only when the provider
+    says the e-mail is verified, else creates a doctor of the clinic whose code
+    the clinic claim carries; an unknown, missing or deactivated clinic is
+    refused and nothing is created. Every sign-in updates the name and the
+    clinic from the claims: a user who moved keeps only the doctor role (other
+    roles were given by the former clinic) and `user_moved_clinic` lets the
+    booking package cancel their future bookings there. City administrators
+    belong to no clinic; their clinic claim is not needed.
+    """
+    subject = _claim_text(claims, "sub")
+    if not subject:
+        raise Unauthorized(_("The city account sent no identifier."), code="missing_subject")
+    full_name = _claim_text(claims, claim_names["name"])[:200]
+    user = db.session.scalar(select(User).where(User.oidc_subject == subject))
+    if user is None:
+        user = _linked_local_account(claims, claim_names, subject)
+    if user is not None and not user.active:
+        raise _account_inactive()
+    if user is not None and user.is_superadmin and user.clinic_id is None:
+        user.full_name = full_name or user.full_name
+        audit.record("sign_in", actor=user, details={"via": "city"})
+        return user
+    clinic = clinic_by_code(_claim_text(claims, claim_names["clinic"]))
+    if clinic is None or not clinic.active:
+        raise NotAllowed(_("Your polyclinic is not connected to the portal yet. The portal opens to its "
+                           "doctors as soon as the city connects it."), code="clinic_not_connected")
+    if user is None:
+        user = _create_city_doctor(claims, claim_names, subject, full_name, clinic)
+    else:
+        user.full_name = full_name or user.full_name
+        if user.clinic_id != clinic.id:
+            _move_to_clinic(user, clinic, now)
+    audit.record("sign_in", actor=user, details={"via": "city"})
+    return user
+
+
+def _linked_local_account(claims, claim_names, subject):
+    """The local account with the claims' e-mail, now linked to `subject`; None if there is none."""
+    email = normalise_email(_claim_text(claims, claim_names["email"]))
+    user = db.session.scalar(select(User).where(User.email == email)) if email else None
+    if user is None:
+        return None
+    if user.oidc_subject is not None:
+        raise Unauthorized(_("This e-mail belongs to another city account in the portal. Ask your administrator."),
+                           code="email_taken")
+    if not _email_verified(claims):
+        raise Unauthorized(_("A portal account with this e-mail already exists, and the city service has not "
+                             "confirmed that the e-mail is yours, so they cannot be joined. Ask your "
+                             "administrator."), code="email_not_verified")
+    user.oidc_subject = subject
+    audit.record("city_account_linked", actor=user, obj=user)
+    return user
+
+
+def _create_city_doctor(claims, claim_names, subject, full_name, clinic):
+    email = _claim_text(claims, claim_names["email"])
+    try:
+        # Two first sign-ins of one person at once: the unique e-mail and subject let one of them in.
+        with db.session.begin_nested():
+            user = create_user(None, email=email, full_name=full_name or email, role="doctor", clinic=clinic)
+            user.oidc_subject = subject
+            db.session.flush()
+    except IntegrityError:
+        raise Conflict(_("Your account is being created right now. Please sign in again."),
+                       code="sign_in_in_progress") from None
+    return user
+
+
+def _move_to_clinic(user, clinic, now):
+    previous_clinic_id, roles_before = user.clinic_id, user.roles
+    user.clinic = clinic
+    user.set_roles(["doctor"])
+    db.session.flush()
+    audit.record("user_moved_clinic", actor=user, clinic_id=clinic.id, obj=user,
+                 details={"from_clinic_id": previous_clinic_id, "roles_before": roles_before})
+    signals.user_moved_clinic.send(user, previous_clinic_id=previous_clinic_id, now=now)
 
 
 IMPORT_COLUMNS = ("email", "full_name", "role", "clinic")

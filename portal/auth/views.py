@@ -1,14 +1,15 @@
-"""Sign-in, sign-out, the user's own account page and the set-password link."""
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+"""Sign-in (local and with the city account), sign-out, the user's own account page and the set-password link."""
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from portal.auth import services
+from portal.auth import oidc, services
 from portal.auth.forms import ChangePasswordForm, SetPasswordForm, SignInForm
 from portal.auth.signin import attempt_sign_in
+from portal.core import audit, transaction
 from portal.core.db import utcnow
 from portal.core.errors import DomainError
-from portal.core.urls import safe_next
+from portal.core.urls import portal_url, safe_next
 from portal.extensions import limiter
 
 bp = Blueprint("auth", __name__, template_folder="templates")
@@ -42,14 +43,20 @@ def sign_in():
             return redirect(safe_next(request.args.get("next")) or url_for("core.dashboard"))
     elif request.method == "POST":
         status = 400
-    return render_template("auth/sign_in.html", form=form), status
+    return render_template("auth/sign_in.html", form=form, city_sign_in=oidc.enabled(),
+                           local_form_folded=_local_form_folded(form)), status
 
 
-def start_browser_session(user):
+def _local_form_folded(form):
+    """PORTAL_LOCAL_SIGN_IN=staff: doctors use the city button; the local form waits, folded, for the others."""
+    return oidc.enabled() and current_app.config["LOCAL_SIGN_IN"] == "staff" and not form.errors
+
+
+def start_browser_session(user, id_token=None):
     """Replace whatever the browser had with a fresh server-side session for `user`."""
     lang = session.get("lang")
     session.clear()
-    session["sid"] = services.open_session(user, ip=request.remote_addr)
+    session["sid"] = services.open_session(user, ip=request.remote_addr, id_token=id_token)
     session["seen"] = utcnow().timestamp()
     if lang and not user.locale:
         user.locale = lang
@@ -60,11 +67,76 @@ def start_browser_session(user):
 
 @bp.post("/sign-out")
 def sign_out():
-    services.close_session(session.get("sid"))
+    """Ends the portal session; after a city sign-in also the provider's, where it offers an end-session endpoint
+    (a shared computer must not let the next person in through the city account)."""
+    id_token = services.close_session(session.get("sid"))
     logout_user()
     session.clear()
     flash(_("You have signed out."), "success")
+    provider = oidc.client()
+    if id_token and provider is not None:
+        url = oidc.end_session_url(provider, id_token, portal_url("auth.sign_in", external=True))
+        if url:
+            return redirect(url)
     return redirect(url_for("auth.sign_in"))
+
+
+# --- the city's identity provider -------------------------------------------------------------
+
+NEXT_KEY = "city_sign_in_next"
+
+
+def _provider():
+    provider = oidc.client()
+    if provider is None:
+        abort(404)
+    return provider
+
+
+@bp.get("/sign-in/oidc")
+def oidc_start():
+    """Send the browser to the city provider (state, nonce and PKCE are kept in the signed session)."""
+    provider = _provider()
+    if current_user.is_authenticated:
+        return redirect(url_for("core.dashboard"))
+    session[NEXT_KEY] = safe_next(request.args.get("next"))
+    try:
+        return provider.authorize_redirect(portal_url("auth.oidc_callback", external=True))
+    except oidc.FLOW_ERRORS:
+        current_app.logger.warning("city sign-in: the provider cannot be reached", exc_info=True)
+        return _city_sign_in_failed(_("The city sign-in service cannot be reached right now. Please try again "
+                                      "in a few minutes."), 502)
+
+
+@bp.get("/sign-in/oidc/callback")
+def oidc_callback():
+    """Where the provider sends the browser back. A GET from another site, so no CSRF token: the
+    `state` Authlib checks against the session is what ties the answer to this browser's request."""
+    provider = _provider()
+    try:
+        claims, id_token = oidc.claims_from_callback(provider)
+    except oidc.FLOW_ERRORS as error:
+        current_app.logger.warning("city sign-in refused: %s", error)
+        details = {"via": "city", "reason": type(error).__name__}
+        transaction.keep_whatever_happens(lambda: audit.record("sign_in_failed", details=details))
+        return _city_sign_in_failed(_("The sign-in with the city account could not be completed. Please try "
+                                      "again."), 400)
+    config = current_app.config
+    names = {"email": config["OIDC_CLAIM_EMAIL"], "name": config["OIDC_CLAIM_NAME"],
+             "clinic": config["OIDC_CLAIM_CLINIC"]}
+    try:
+        user = services.sign_in_with_city_account(claims, claim_names=names, now=utcnow())
+    except DomainError as error:
+        details = {"via": "city", "code": error.code}
+        transaction.keep_whatever_happens(lambda: audit.record("sign_in_refused", details=details))
+        return _city_sign_in_failed(error.message, error.status)
+    next_url = session.get(NEXT_KEY)
+    start_browser_session(user, id_token=id_token)
+    return redirect(next_url or url_for("core.dashboard"))
+
+
+def _city_sign_in_failed(message, status):
+    return render_template("auth/city_sign_in_failed.html", message=message), status
 
 
 @bp.route("/account", methods=["GET", "POST"])

@@ -3,7 +3,7 @@ from flask_babel import lazy_gettext as _l
 
 
 def init_app(app):
-    from portal.booking import cache, changes, cli, models, notices, views  # noqa: F401  (cli registers commands; models for migrations)
+    from portal.booking import cache, changes, cli, models, notices, receivers, views  # noqa: F401  (cli registers commands; models for migrations)
     from portal.clinics.signals import workstation_left_service
     from portal.core.nav import NavItem, add_dashboard_panel, add_nav_item
     from portal.core.notifications import register_kinds
@@ -11,6 +11,7 @@ def init_app(app):
     app.register_blueprint(views.bp)
     cache.init_app(app)
     workstation_left_service.connect(changes.relocate_or_cancel_future_bookings)
+    receivers.connect()
     register_kinds(app, notices.KINDS)
     add_nav_item(app, NavItem("booking.rooms", _l("Book a workstation"),
                               visible=lambda user: user.clinic_id is not None, order=10))

@@ -124,6 +124,26 @@ def relocate_or_cancel_future_bookings(workstation: Workstation, *, actor: User 
     return moved, cancelled
 
 
+def cancel_future_bookings(actor, which, *, now, reason, notice):
+    """Cancel the active bookings matching the condition `which` that have not started yet.
+
+    For rooms withdrawn from booking and doctors who moved to another clinic:
+    each doctor gets `notice(booking)`. A booking another request ended first
+    is left as it is. Returns the cancelled bookings.
+    """
+    bookings = db.session.scalars(select(Booking).where(
+        which, Booking.status.in_(ACTIVE_STATUSES), Booking.start_at > now).order_by(Booking.start_at)).all()
+    cancelled = []
+    for booking in bookings:
+        try:
+            _cancel(actor, booking, now=now, reason=reason)
+        except Conflict:
+            continue
+        notice(booking)
+        cancelled.append(booking)
+    return cancelled
+
+
 def _move_to_first_free(booking, candidates):
     for candidate in candidates:
         busy = db.session.scalar(select(func.count()).select_from(Booking).where(

@@ -56,6 +56,8 @@ def create_booking(actor: User, *, workstation: Workstation, start: datetime, en
 def _create_booking(actor, workstation, start, end, now, owner):
     room = workstation.room
     _check_who(actor, owner, room)
+    if not room.is_active:
+        raise Conflict(_("This room no longer takes bookings."), code="room_withdrawn", field="workstation_id")
     if not workstation.is_active:
         raise Conflict(_("This workstation is out of service. Please choose another one."),
                        code="workstation_unavailable", field="workstation_id")
@@ -100,7 +102,7 @@ def book_now(actor: User, room: Room, *, minutes: int, now: datetime) -> Booking
     """"Book now": the first workstation free from the next grid line for `minutes`, by label.
 
     Someone quicker may take a free workstation between the look and the
-    insert; the next one is tried. Refuses with `nothing_free` when none is left.
+    insert; the next one is tried. Refuses with `no_free_workstation` when none is left.
     """
     start = grid_ceil(now, room)
     end = start + timedelta(minutes=minutes)
@@ -111,8 +113,11 @@ def book_now(actor: User, room: Room, *, minutes: int, now: datetime) -> Booking
         except Conflict as error:
             if error.code != "slot_taken":
                 raise
-    raise Conflict(_("No workstation is free for the next %(n)d minutes. Pick a later time in the schedule.",
-                     n=minutes), code="nothing_free")
+    refusal = Conflict(_("No workstation is free for the next %(n)d minutes. Pick a later time in the schedule.",
+                         n=minutes), code="no_free_workstation")
+    # The city's view counts it: a doctor who wanted a computer and found none.
+    _keep_refusal(actor, refusal, room_id=room.id, workstation_id=None, start=start, end=end)
+    raise refusal
 
 
 def _check_who(actor, owner, room):

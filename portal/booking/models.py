@@ -20,6 +20,8 @@ from portal.extensions import db
 
 BOOKING_STATUSES = ("booked", "checked_in", "completed", "cancelled", "no_show")
 ACTIVE_STATUSES = ("booked", "checked_in")
+# What counts as a workstation's time taken in the reports: active bookings and those that were used.
+OCCUPYING_STATUSES = ("booked", "checked_in", "completed")
 
 ACTIVE_SQL = one_of("status", ACTIVE_STATUSES)
 

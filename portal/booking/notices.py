@@ -54,6 +54,19 @@ def booking_cancelled_out_of_service(booking, workstation):
                 "at this time. Please choose another time.", workstation=workstation.label))
 
 
+def booking_cancelled_room_withdrawn(booking):
+    with in_language_of(booking.user):
+        _send(booking, "booking_cancelled", _("Your booking was cancelled: %(what)s", what=describe(booking)),
+              _("The room no longer takes bookings. Please book in another room of your polyclinic."))
+
+
+def booking_cancelled_moved_clinic(booking):
+    with in_language_of(booking.user):
+        _send(booking, "booking_cancelled", _("Your booking was cancelled: %(what)s", what=describe(booking)),
+              _("Your account now belongs to another polyclinic, so this booking in your former one was "
+                "cancelled. Please book in the rooms of your new polyclinic."))
+
+
 def booking_moved(booking, old_workstation):
     with in_language_of(booking.user):
         _send(booking, "booking_moved", _("Your booking moved to %(workstation)s",

@@ -4,7 +4,7 @@ from portal.core.permissions import can_administer_clinic, can_see_clinic, can_t
 
 def can_book_in_room(user, room):
     """Rule 1: doctors of the room's clinic book there (admins of the clinic may book for them)."""
-    return user.is_authenticated and (
+    return user.is_authenticated and room.is_active and (
         (user.clinic_id == room.clinic_id and user.has_role("doctor", "trainer"))
         or can_administer_clinic(user, room.clinic_id))
 

@@ -21,7 +21,7 @@ from portal.booking.permissions import (
     can_see_who_booked,
 )
 from portal.clinics.models import Workstation
-from portal.clinics.services import visible_clinics
+from portal.clinics.services import bookable_rooms, visible_clinics
 from portal.core.db import utcnow
 from portal.core.errors import DomainError, NotAllowed, NotFound
 from portal.core.forms import ActionForm, run_action
@@ -52,10 +52,10 @@ def _local(room, day, moment):
 @login_required
 def rooms():
     clinics = visible_clinics(current_user)
-    all_rooms = [room for clinic in clinics for room in clinic.rooms]
+    all_rooms = [room for clinic in clinics for room in bookable_rooms(clinic)]
     if len(all_rooms) == 1:
         return redirect(url_for("booking.schedule", room_id=all_rooms[0].id))
-    return render_template("booking/rooms.html", clinics=clinics)
+    return render_template("booking/rooms.html", clinics=clinics, bookable_rooms=bookable_rooms)
 
 
 @bp.get("/rooms/<int:room_id>/schedule")

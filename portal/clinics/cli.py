@@ -1,7 +1,10 @@
-"""`portal add-holidays`: close every room of a clinic on the Russian public holidays of a year."""
+"""`portal add-holidays` (Russian public holidays as closures) and `portal import-clinics` (onboarding)."""
+from pathlib import Path
+
 import click
 
-from portal.clinics import services
+from portal.clinics import onboarding, services
+from portal.core import transaction
 from portal.core.cli import fail, portal_cli
 from portal.core.db import utcnow
 
@@ -17,3 +20,27 @@ def add_holidays_command(clinic_short_name, year):
     created = [closure for room in clinic.rooms
                for closure in services.add_public_holidays(None, room, year=year, now=utcnow())]
     click.echo(f"Added {len(created)} closure(s) to {len(clinic.rooms)} room(s).")
+
+
+@portal_cli.command("import-clinics")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Print what would change and change nothing.")
+def import_clinics_command(path, dry_run):
+    """Import clinics, their rooms and workstations from a UTF-8 CSV (see the README); all rows or none."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        fail("The file is not UTF-8 text.")
+    changes, problems = onboarding.import_clinics(None, text)
+    if problems:
+        for problem in problems:
+            click.echo(problem, err=True)
+        fail(f"Nothing imported: {len(problems)} bad row(s).")
+    if dry_run:
+        click.echo(f"Dry run, nothing written. The import would make {len(changes)} change(s):")
+    for change in changes:
+        click.echo(f"  {change.describe()}")
+    if dry_run:
+        transaction.roll_back()  # the command's unit of work then commits nothing
+    else:
+        click.echo(f"Imported: {len(changes)} change(s).")

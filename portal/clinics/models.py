@@ -1,7 +1,18 @@
 """Clinics, rooms with their schedule and booking policy, workstations, equipment and problem reports."""
 from datetime import datetime, time
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, SmallInteger, String, Text, Time, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.db import UTCDateTime, utcnow
@@ -23,12 +34,18 @@ DEFAULT_POLICY = {
 
 class Clinic(db.Model):
     __tablename__ = "clinics"
+    # A unique index rather than a constraint: SQLite adds it without rebuilding the table.
+    __table_args__ = (Index("uq_clinics_code", "code", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(300), nullable=False)
     short_name: Mapped[str] = mapped_column(String(40), unique=True, nullable=False)
+    # The polyclinic's code in the city's systems; the identity provider's clinic claim is matched to it.
+    code: Mapped[str | None] = mapped_column(String(40))
     address: Mapped[str] = mapped_column(String(300), default="", nullable=False)
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Moscow", nullable=False)
+    # A deactivated clinic leaves every choice; its people cannot sign in until it is active again.
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true(), nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
     rooms = relationship("Room", back_populates="clinic", order_by="Room.name")
@@ -48,6 +65,8 @@ class Room(db.Model):
     name: Mapped[str] = mapped_column(String(120), nullable=False)
     location: Mapped[str] = mapped_column(String(200), default="", nullable=False)
     capacity: Mapped[int] = mapped_column(default=0, nullable=False)
+    # A deactivated room is kept with its history but offered for nothing new.
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true(), nullable=False)
     # Secret for the read-only door display page (hash kept; the URL is shown to admins once).
     display_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 
@@ -69,6 +88,11 @@ class Room(db.Model):
     @property
     def timezone(self):
         return self.clinic.timezone
+
+    @property
+    def is_active(self):
+        """Offered for bookings and trainings: the room and its clinic are both active."""
+        return self.active and self.clinic.active
 
     def policy(self):
         return {name: getattr(self, name) for name in DEFAULT_POLICY}

@@ -1,8 +1,20 @@
-"""What the clinics package announces to the features built on it (they connect in their init_app)."""
+"""What the clinics package announces to the packages above it (booking, training, auth).
+
+The clinics package knows nothing of bookings, trainings or sign-in sessions;
+the packages that keep them connect receivers in their own init_app.
+Receivers run inside the caller's transaction and only flush.
+"""
 from blinker import Namespace
 
-signals = Namespace()
+_signals = Namespace()
 
-# A workstation stopped being bookable: send(workstation, actor=…, now=…); a receiver returns
+# sender: the Workstation; kwargs: actor, now. It stopped being bookable: a receiver returns
 # (moved, cancelled) — the future bookings it moved to another workstation or cancelled (booking rule 8).
-workstation_left_service = signals.signal("workstation-left-service")
+workstation_left_service = _signals.signal("workstation-left-service")
+
+# sender: the Room; kwargs: actor, now. The room takes nothing new: its future bookings and
+# trainings end, with a notice to each person affected.
+room_withdrawn = _signals.signal("room-withdrawn")
+
+# sender: the Clinic; kwargs: actor, now. Its people can no longer sign in.
+clinic_deactivated = _signals.signal("clinic-deactivated")

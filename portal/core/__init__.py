@@ -12,8 +12,16 @@ ROLE_LABELS = {
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    "img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'{form_action}; "
+    "frame-ancestors 'none'"
 )
+FORM_ACTION_SOURCES = "portal_form_action_sources"
+
+
+def allow_form_redirects_to(app, origin):
+    """Let a form of the portal end at `origin`: browsers apply form-action to the redirects after a
+    form's POST too (signing out continues at the city provider's end-session endpoint)."""
+    app.extensions.setdefault(FORM_ACTION_SOURCES, []).append(origin)
 
 
 def init_app(app):
@@ -42,7 +50,8 @@ def init_app(app):
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        extra_sources = "".join(f" {origin}" for origin in app.extensions.get(FORM_ACTION_SOURCES, ()))
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY.format(form_action=extra_sources))
         headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         if app.config["HSTS_SECONDS"]:
             headers.setdefault("Strict-Transport-Security", f"max-age={app.config['HSTS_SECONDS']}; includeSubDomains")

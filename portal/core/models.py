@@ -1,7 +1,7 @@
 """Shared tables: the audit log and in-app notifications."""
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.core.db import UTCDateTime, utcnow
@@ -13,6 +13,9 @@ class AuditEntry(db.Model):
     __table_args__ = (
         Index("ix_audit_log_clinic_at", "clinic_id", "at"),
         Index("ix_audit_log_actor_at", "actor_id", "at"),
+        # Refused bookings of a month, per clinic, for the usage report and the city's view.
+        Index("ix_audit_log_refusals_clinic_at", "clinic_id", "at",
+              postgresql_where=text("action = 'booking_refused'"), sqlite_where=text("action = 'booking_refused'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -15,7 +15,7 @@ def zone(name):
 def is_valid_timezone(name):
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long to be a file name
         return False
     return True
 

@@ -12,9 +12,11 @@ from portal.extensions import db
 DEMO_PASSWORD = "demo-password-2026"
 
 CLINICS = [
-    {"short_name": "ДГП-94", "name": "Детская городская поликлиника № 94", "address": "Москва, ул. Примерная, 1",
+    {"short_name": "ДГП-94", "code": "0094", "name": "Детская городская поликлиника № 94",
+     "address": "Москва, ул. Примерная, 1",
      "rooms": [("Кабинет профессионального роста", "2 этаж, каб. 214", 12, 8)]},
-    {"short_name": "ДГП-133", "name": "Детская городская поликлиника № 133", "address": "Москва, ул. Образцовая, 7",
+    {"short_name": "ДГП-133", "code": "0133", "name": "Детская городская поликлиника № 133",
+     "address": "Москва, ул. Образцовая, 7",
      "rooms": [("Кабинет профессионального роста", "1 этаж, каб. 105", 10, 6)]},
 ]
 
@@ -32,7 +34,7 @@ PEOPLE = [
 def _clinic(spec):
     clinic = db.session.scalar(select(Clinic).where(Clinic.short_name == spec["short_name"]))
     return clinic or clinic_services.create_clinic(
-        None, name=spec["name"], short_name=spec["short_name"], address=spec["address"])
+        None, name=spec["name"], short_name=spec["short_name"], address=spec["address"], code=spec["code"])
 
 
 def _room(clinic, name, location, capacity, workstation_count):

@@ -1,4 +1,5 @@
-"""Reports drawn from every feature's data: a clinic's monthly usage, its overview, charts as SVG.
+"""Reports across the features: a clinic's monthly usage and overview, the audit log search, the city's
+view comparing every clinic (city.py), report months and SVG charts.
 
 Read-only; the admin screens and the API show them.
 """

@@ -3,12 +3,11 @@ from collections import defaultdict
 
 from sqlalchemy import select
 
-from portal.booking.models import Booking
+from portal.booking.models import OCCUPYING_STATUSES, Booking
 from portal.clinics import services
 from portal.clinics.schedule import local_day_bounds, minutes, open_intervals
 from portal.core.time import to_local
 from portal.extensions import db
-from portal.reports.usage import OCCUPYING_STATUSES
 
 
 def clinic_summary(clinic, now):

@@ -6,41 +6,20 @@ clinic's time zone, minus closures, times its workstations that are not
 retired. The weekday × hour heatmap spreads both over local clock hours.
 """
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from portal.booking.models import Booking
+from portal.booking.models import OCCUPYING_STATUSES, Booking
 from portal.clinics.schedule import local_day_bounds, minutes, open_intervals
-from portal.core.errors import Invalid
 from portal.core.models import AuditEntry
 from portal.core.time import to_local
 from portal.extensions import db
+from portal.reports.months import month_days, previous_month
 from portal.search import services as search_services
 from portal.training.models import Enrolment, TrainingSession
 
-OCCUPYING_STATUSES = ("booked", "checked_in", "completed")
 TREND_MONTHS = 6
-
-
-def parse_month(text, clinic, now):
-    """The first day of month "YYYY-MM"; empty means the current month in the clinic's zone."""
-    if not text:
-        return to_local(now, clinic.timezone).date().replace(day=1)
-    try:
-        return datetime.strptime(text, "%Y-%m").date()
-    except ValueError:
-        raise Invalid(_("The month must look like 2026-11."), code="invalid_month", field="month") from None
-
-
-def month_days(first_day):
-    following = (first_day.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return first_day, following - timedelta(days=1)
-
-
-def previous_month(first_day):
-    return (first_day - timedelta(days=1)).replace(day=1)
 
 
 def _clip(start, end, bound_start, bound_end):

@@ -21,12 +21,13 @@ def init_app(app):
     from portal.core.db import utcnow
     from portal.core.nav import NavItem, add_dashboard_panel, add_nav_item
     from portal.core.notifications import register_kinds
-    from portal.training import cli, models, queries, views  # noqa: F401  (cli registers commands)
+    from portal.training import cli, models, queries, receivers, views  # noqa: F401  (cli registers commands)
 
     app.register_blueprint(views.bp)
     register_sessions_source(app, queries.sessions_in_room)
     register_calendar_source(app, queries.calendar_items)
     track_room_rows(models.TrainingSession)
+    receivers.connect()
     app.add_template_filter(format_decimal, "hours")
     add_nav_item(app, NavItem("training.catalogue", _l("Trainings"), visible=lambda user: bool(user.clinic_id),
                               order=30))

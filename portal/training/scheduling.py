@@ -43,6 +43,8 @@ def schedule_session(actor, *, course, room, start, end, capacity, whole_room=Fa
     """
     if not can_schedule_in_room(actor, room):
         raise NotAllowed(_("You can schedule sessions only in rooms of your own clinic."))
+    if not room.is_active:
+        raise Conflict(_("This room no longer takes trainings."), code="room_withdrawn", field="room_id")
     if course.clinic_id != room.clinic_id:
         raise Invalid(_("This course belongs to another clinic."), code="invalid_course", field="course_id")
     _check_times(room, start, end, now)
@@ -161,8 +163,10 @@ def schedule_series(actor, *, course, room, first_start, minutes, weeks, capacit
 
 
 def cancel_session(actor, training, *, reason="", now):
-    """Cancel a session that has not started; everyone enrolled or waitlisted is notified."""
-    if not can_manage_session(actor, training):
+    """Cancel a session that has not started; everyone enrolled or waitlisted is notified.
+
+    `actor` None is the system (a room withdrawn from the command line)."""
+    if actor is not None and not can_manage_session(actor, training):
         raise NotAllowed(_("Only trainers and administrators of this clinic can cancel sessions."))
     training = lock_session(training)
     if training.status != "scheduled":

@@ -1,0 +1,26 @@
+"""Report months: "YYYY-MM" in and out, and their local first and last days."""
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+
+from portal.core.errors import Invalid
+from portal.core.time import to_local
+
+
+def parse_month(text, tz_name, now):
+    """The first day of month "YYYY-MM"; empty means the current month in the zone `tz_name`."""
+    if not text:
+        return to_local(now, tz_name).date().replace(day=1)
+    try:
+        return datetime.strptime(text, "%Y-%m").date()
+    except ValueError:
+        raise Invalid(_("The month must look like 2026-11."), code="invalid_month", field="month") from None
+
+
+def month_days(first_day):
+    following = (first_day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return first_day, following - timedelta(days=1)
+
+
+def previous_month(first_day):
+    return (first_day - timedelta(days=1)).replace(day=1)
