@@ -85,6 +85,11 @@ class Config:
     SIGNIN_MAX_FAILURES_PER_ACCOUNT = 5
     SIGNIN_FAILURE_WINDOW_SECONDS = 15 * 60
     SIGNIN_FAILURES_PER_ADDRESS = "30 per minute"
+    # Browsers where an account signed in before are trusted for it (portal/auth/devices.py).
+    DEVICE_COOKIE_NAME = "device"
+    DEVICE_COOKIE_DAYS = 365
+    # A signed-in browser session ends after this long whatever happens, besides ending when idle.
+    SESSION_LIFETIME_HOURS = 12
     # Rate-limit headers would cost two more storage round trips on every limited request.
     RATELIMIT_HEADERS_ENABLED = False
     # Redis unreachable: count per process instead, and go back to Redis when it answers.
@@ -144,6 +149,7 @@ class Config:
         for name in ("DB_CONNECT_TIMEOUT_SECONDS", "DB_STATEMENT_TIMEOUT_SECONDS", "DB_POOL_TIMEOUT_SECONDS"):
             setattr(self, name, _env_int(f"PORTAL_{name}", getattr(self, name)))
         self.IDLE_TIMEOUT_MINUTES = _env_int("PORTAL_IDLE_TIMEOUT_MINUTES", self.IDLE_TIMEOUT_MINUTES)
+        self.SESSION_LIFETIME_HOURS = _env_int("PORTAL_SESSION_LIFETIME_HOURS", self.SESSION_LIFETIME_HOURS)
         self.SESSION_COOKIE_SECURE = env.get("PORTAL_SECURE_COOKIES", "") == "1"
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
         self.MAIL_SERVER = env.get("MAIL_SERVER") or None
@@ -178,8 +184,8 @@ class Config:
         if self.REDIS_URL:
             self.CACHE_REDIS_URL = self.REDIS_URL
             # Redis must never make a request wait: a dead one is skipped (portal/core/redis_client.py).
-            self.CACHE_OPTIONS = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5, "retry": None}
-            self.RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
+            self.CACHE_OPTIONS = {"socket_timeout": 1, "socket_connect_timeout": 1, "retry": None}
+            self.RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": 1, "socket_connect_timeout": 1}
         self.CACHE_DEFAULT_TIMEOUT = 300
         self.CACHE_KEY_PREFIX = env.get("PORTAL_CACHE_PREFIX", "portal:")
         self.RATELIMIT_KEY_PREFIX = self.CACHE_KEY_PREFIX + "limits"
@@ -201,6 +207,7 @@ class ProductionConfig(Config):
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
         if self.SESSION_COOKIE_SECURE:
             self.SESSION_COOKIE_NAME = "__Host-session"
+            self.DEVICE_COOKIE_NAME = "__Host-device"
 
 
 class TestingConfig(Config):

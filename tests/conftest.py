@@ -155,6 +155,25 @@ def client(app):
     return app.test_client()
 
 
+@pytest.fixture
+def make_app(database_url):
+    """make_app(**settings) → another app on the test database, as another worker or machine would be;
+    its connections are closed after the test."""
+    made = []
+
+    def make(**overrides):
+        other = create_app(make_config(database_url, **overrides))
+        other.test_client_class = RequestPerContextClient
+        made.append(other)
+        return other
+
+    yield make
+    for other in made:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
 # --- factories ----------------------------------------------------------------------------
 
 @pytest.fixture

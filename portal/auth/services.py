@@ -1,7 +1,9 @@
 """Sign-in, sessions, users and tokens: the rules, free of request objects."""
 import csv
 import io
+import re
 import secrets
+from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
@@ -12,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn import zxcvbn
 
 from portal.auth import signals, signin_limits
 from portal.auth.models import ROLES, ApiToken, SignInSession, User, UserRole, hash_secret, new_secret
@@ -25,6 +28,8 @@ from portal.core.urls import portal_url
 from portal.extensions import db
 
 MIN_PASSWORD_LENGTH = 10
+# zxcvbn's score from 0 (guessed at once) to 4; 3 is its own advice for what to accept.
+MIN_PASSWORD_SCORE = 3
 SET_PASSWORD_MAX_AGE = 3 * 24 * 3600
 
 # Token callers are cached while no user, role or token changed (see track_token_callers).
@@ -42,23 +47,25 @@ def normalise_email(raw):
 _UNKNOWN_ACCOUNT_HASH = generate_password_hash(secrets.token_urlsafe(16))
 
 
-def count_sign_in_attempt(email):
-    """Record a sign-in attempt on the account and return how many it has in the window.
+def count_sign_in_attempt(counted_as):
+    """Record a sign-in attempt under `counted_as` (portal.auth.devices.counter_key) and return how many
+    it has in the window.
 
     Counted before the password is looked at, and committed by the caller
     before it checks the password (portal.auth.signin), so attempts on other
     workers see it: concurrent guesses cannot all slip under the limit.
     """
-    return signin_limits.counter().hit(normalise_email(email))
+    return signin_limits.counter().hit(counted_as)
 
 
-def authenticate(email, password, attempts):
-    """Check a sign-in attempt, the `attempts`-th in the window; return the user or raise Unauthorized /
-    RateLimited.
+def authenticate(email, password, attempts, *, counted_as):
+    """Check a sign-in attempt, the `attempts`-th in the window under `counted_as`; return the user or
+    raise Unauthorized / RateLimited.
 
     Every attempt is audited, a refused one too (its audit row outlives the
-    request's rollback). A locked account is refused before the password is
-    looked at, so guessing gains nothing while the lock lasts.
+    request's rollback). A locked account (for unknown browsers, or this
+    browser) is refused before the password is looked at, so guessing gains
+    nothing while the lock lasts.
     """
     account = normalise_email(email)
     user = db.session.scalar(select(User).where(User.email == account))
@@ -74,7 +81,7 @@ def authenticate(email, password, attempts):
         if user is not None and not user.active and password_matches:
             raise _account_inactive()
         raise Unauthorized(_("Wrong e-mail or password."), code="invalid_credentials")
-    signin_limits.counter().clear(account)
+    signin_limits.counter().clear(counted_as)
     refusal = _refusal_for_local_sign_in(user)
     if refusal is not None:
         _keep_refusal_audit("sign_in_refused", user, account, code=refusal.code)
@@ -125,6 +132,8 @@ def open_session(user, ip=None, id_token=None):
     cookie): signing out hands it to the provider's end-session endpoint.
     """
     raw = new_secret()
+    db.session.execute(delete(SignInSession).where(
+        SignInSession.user_id == user.id, SignInSession.created_at <= _sessions_born_after(utcnow())))
     db.session.add(SignInSession(key_hash=hash_secret(raw), user_id=user.id, ip=ip, id_token=id_token))
     return raw
 
@@ -142,11 +151,23 @@ def end_all_sessions(user):
 
 
 def user_for_session(user_id, raw_key):
+    """The active user of a browser session that has not outlived SESSION_LIFETIME_HOURS, else None."""
     if not raw_key or not str(user_id).isdigit():
         return None
     return db.session.scalar(
         select(User).join(SignInSession, SignInSession.user_id == User.id).where(
-            User.id == int(user_id), SignInSession.key_hash == hash_secret(raw_key), User.active.is_(True)))
+            User.id == int(user_id), SignInSession.key_hash == hash_secret(raw_key), User.active.is_(True),
+            SignInSession.created_at > _sessions_born_after(utcnow())))
+
+
+def _sessions_born_after(now):
+    return now - timedelta(hours=current_app.config["SESSION_LIFETIME_HOURS"])
+
+
+def purge_expired_sessions(now):
+    """Delete the rows of browser sessions past their absolute lifetime (a periodic job); returns how many."""
+    return db.session.execute(delete(SignInSession).where(
+        SignInSession.created_at <= _sessions_born_after(now))).rowcount
 
 
 def caller_for_token(raw):
@@ -212,10 +233,37 @@ def track_token_callers():
         versioned_cache.track(model, lambda row: TOKEN_SCOPES, bulk_scopes=TOKEN_SCOPES)
 
 
-def check_password_strength(password, field="password"):
+def check_password_strength(password, field="password", *, user_inputs=()):
+    """Refuse short passwords and guessable ones (zxcvbn: common words and passwords, keyboard rows,
+    repeats, sequences, dates, the user's own name or e-mail), saying why."""
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise Invalid(_("The password must be at least %(n)d characters long.", n=MIN_PASSWORD_LENGTH),
                       code="weak_password", field=field)
+    words = [part for text in user_inputs if text for part in re.split(r"[\s@.\-_]+", text.lower()) if part]
+    verdict = zxcvbn(password, user_inputs=words)
+    if verdict["score"] >= MIN_PASSWORD_SCORE:
+        return
+    raise Invalid(_password_weakness(verdict["sequence"]), code="weak_password", field=field)
+
+
+def _password_weakness(sequence):
+    """Why zxcvbn finds a password guessable, from the longest pattern it found."""
+    match = max((m for m in sequence if m["pattern"] != "bruteforce"), key=lambda m: len(m["token"]), default=None)
+    pattern = match["pattern"] if match else None
+    if pattern == "dictionary" and match.get("dictionary_name") == "user_inputs":
+        return _("The password must not contain your name or your e-mail address.")
+    if pattern == "dictionary":
+        return _("This password, or a word in it, is among the most common ones: it is guessed first. "
+                 "Add a few unrelated words.")
+    if pattern == "spatial":
+        return _("Rows of keys such as “qwerty” are easy to guess. Add a few unrelated words.")
+    if pattern == "repeat":
+        return _("Repeated characters such as “aaa” or “abcabc” are easy to guess. Add a few unrelated words.")
+    if pattern == "sequence":
+        return _("Sequences such as “abcd” or “1234” are easy to guess. Add a few unrelated words.")
+    if pattern in ("date", "regex"):
+        return _("Dates and years are easy to guess. Add a few unrelated words.")
+    return _("This password is too easy to guess. Add a few unrelated words.")
 
 
 def change_password(user, current_password, new_password):
@@ -225,11 +273,17 @@ def change_password(user, current_password, new_password):
 
 
 def set_password(user, new_password):
-    """Set a password; every other session of the user ends (a copied cookie stops working)."""
-    check_password_strength(new_password)
+    """Set a password; every session and API token of the user ends (a copied cookie or token stops working)."""
+    check_password_strength(new_password, user_inputs=(user.email, user.full_name))
     user.set_password(new_password)
     end_all_sessions(user)
+    revoke_all_tokens(user)
     audit.record("password_changed", actor=user, obj=user)
+
+
+def revoke_all_tokens(user):
+    db.session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+                       .values(revoked_at=utcnow()).execution_options(synchronize_session=False))
 
 
 def _serializer():
@@ -289,7 +343,7 @@ def create_user(actor, *, email, full_name, role, clinic=None, password=None, po
     if db.session.scalar(select(func.count()).select_from(User).where(User.email == email)):
         raise Invalid(_("A user with this e-mail already exists."), code="email_taken", field="email")
     if password is not None:
-        check_password_strength(password)
+        check_password_strength(password, user_inputs=(email, full_name))
     user = User(email=email, full_name=full_name, clinic=clinic, position=position, specialty=specialty)
     user.set_roles(roles)
     user.set_password(password if password is not None else secrets.token_urlsafe(24))
@@ -317,9 +371,7 @@ def set_active(actor, user, active):
     user.active = active
     if not active:
         end_all_sessions(user)
-        for token in db.session.scalars(select(ApiToken).where(
-                ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))):
-            token.revoked_at = utcnow()
+        revoke_all_tokens(user)
     audit.record("user_activated" if active else "user_deactivated", actor=actor,
                  clinic_id=user.clinic_id, obj=user)
 

@@ -1,9 +1,12 @@
-"""Failed sign-in attempts per account, counted where every worker sees them.
+"""Sign-in attempts, counted where every worker sees them.
 
-With REDIS_URL the count lives in Redis (INCR is atomic); otherwise, and
-while Redis is unreachable, in the database. In both, an attempt is recorded *before* the password is checked
-and the count read back, so concurrent attempts on several workers cannot
-all slip under the limit. A successful sign-in clears the account's count.
+What is counted is a key (portal.auth.devices.counter_key): an account's
+unknown browsers together, or one trusted browser. With REDIS_URL the count
+lives in Redis (INCR is atomic); otherwise, and while Redis is unreachable,
+in the database. In both, an attempt is recorded *before* the password is
+checked and the count read back, so concurrent attempts on several workers
+cannot all slip under the limit. A successful sign-in clears the count. Keys
+are stored as digests: no e-mail address is kept with the failures.
 """
 import hashlib
 from datetime import timedelta
@@ -22,18 +25,22 @@ class DatabaseCounter:
     def __init__(self, window_seconds):
         self.window = timedelta(seconds=window_seconds)
 
-    def hit(self, account):
+    def hit(self, key):
         """Record one attempt and return the count (the caller commits it before going on)."""
-        now = utcnow()
+        now, digest = utcnow(), _digest(key)
         db.session.execute(delete(FailedSignIn).where(FailedSignIn.at < now - self.window))
-        db.session.add(FailedSignIn(account=account, at=now))
+        db.session.add(FailedSignIn(account=digest, at=now))
         db.session.flush()
         return db.session.scalar(
             select(func.count()).select_from(FailedSignIn).where(
-                FailedSignIn.account == account, FailedSignIn.at >= now - self.window))
+                FailedSignIn.account == digest, FailedSignIn.at >= now - self.window))
 
-    def clear(self, account):
-        db.session.execute(delete(FailedSignIn).where(FailedSignIn.account == account))
+    def clear(self, key):
+        db.session.execute(delete(FailedSignIn).where(FailedSignIn.account == _digest(key)))
+
+
+def _digest(key):
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 class RedisCounter:
@@ -42,8 +49,8 @@ class RedisCounter:
         self.window = window_seconds
         self.prefix = prefix
 
-    def _key(self, account):
-        return f"{self.prefix}signin-failures:{hashlib.sha256(account.encode()).hexdigest()}"
+    def _key(self, key):
+        return f"{self.prefix}signin-failures:{_digest(key)}"
 
     def hit(self, account):
         key = self._key(account)

@@ -1,9 +1,20 @@
 """Sign-in (local and with the city account), sign-out, the user's own account page and the set-password link."""
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from portal.auth import oidc, services
+from portal.auth import devices, oidc, services
 from portal.auth.forms import ChangePasswordForm, SetPasswordForm, SignInForm
 from portal.auth.signin import attempt_sign_in
 from portal.core import audit, transaction
@@ -25,26 +36,41 @@ def _address_limit():
     return current_app.config["SIGNIN_FAILURES_PER_ADDRESS"]
 
 
+def _trusted_browser():
+    """The account being signed in to signed in from this browser before (portal.auth.devices)."""
+    account = services.normalise_email(request.form.get("email"))
+    return devices.nonce_for(request.cookies.get(current_app.config["DEVICE_COOKIE_NAME"]), account) is not None
+
+
 @bp.route("/sign-in", methods=["GET", "POST"])
-@limiter.limit(_address_limit, methods=["POST"], deduct_when=_failed_attempt)
+@limiter.limit(_address_limit, methods=["POST"], deduct_when=_failed_attempt, exempt_when=_trusted_browser)
 def sign_in():
     if current_user.is_authenticated:
         return redirect(url_for("core.dashboard"))
     form = SignInForm()
-    status = 200
+    status, retry_after = 200, None
     if form.validate_on_submit():
+        config = current_app.config
+        device_cookie = request.cookies.get(config["DEVICE_COOKIE_NAME"])
         try:
-            user = attempt_sign_in(form.email.data, form.password.data)
+            user = attempt_sign_in(form.email.data, form.password.data, device_cookie)
         except DomainError as error:
             form.password.errors.append(error.message)
-            status = error.status
+            status, retry_after = error.status, getattr(error, "retry_after", None)
         else:
             start_browser_session(user)
-            return redirect(safe_next(request.args.get("next")) or url_for("core.dashboard"))
+            response = redirect(safe_next(request.args.get("next")) or url_for("core.dashboard"))
+            response.set_cookie(config["DEVICE_COOKIE_NAME"], devices.remembered(device_cookie, user.email),
+                                max_age=config["DEVICE_COOKIE_DAYS"] * 24 * 3600,
+                                secure=config["SESSION_COOKIE_SECURE"], httponly=True, samesite="Lax", path="/")
+            return response
     elif request.method == "POST":
         status = 400
-    return render_template("auth/sign_in.html", form=form, city_sign_in=oidc.enabled(),
-                           local_form_folded=_local_form_folded(form)), status
+    response = make_response(render_template("auth/sign_in.html", form=form, city_sign_in=oidc.enabled(),
+                                              local_form_folded=_local_form_folded(form)), status)
+    if retry_after:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 def _local_form_folded(form):

@@ -6,6 +6,7 @@ API answers {"error": {"code", "message"}} with the matching status.
 """
 from flask import g, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
+from flask_limiter.errors import RateLimitExceeded
 from sqlalchemy.exc import DataError, DisconnectionError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
@@ -107,6 +108,13 @@ def _with_retry_after(response, seconds):
     return response
 
 
+def _retry_after(error):
+    """Seconds to wait, for every 429: Flask-Limiter's limits say their window (the longest wait)."""
+    if isinstance(error, RateLimitExceeded):
+        return error.limit.limit.get_expiry()
+    return getattr(error, "retry_after", None) or (60 if error.code == 429 else None)
+
+
 def register_error_handlers(app):
     @app.errorhandler(DomainError)
     def handle_domain_error(error):
@@ -128,7 +136,7 @@ def register_error_handlers(app):
             429: _("Too many requests. Please wait a minute and try again."),
         }
         message = messages.get(status) or error.description or error.name
-        return _with_retry_after(error_response(status, code, str(message)), getattr(error, "retry_after", None))
+        return _with_retry_after(error_response(status, code, str(message)), _retry_after(error))
 
     @app.errorhandler(DataError)
     def handle_bad_value(error):

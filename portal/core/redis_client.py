@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 EXTENSION_KEY = "portal_redis"
 LOG_EVERY_SECONDS = 60
-TIMEOUT_SECONDS = 0.5
+TIMEOUT_SECONDS = 1
 EPOCH_KEY = "cache-epoch"
 
 

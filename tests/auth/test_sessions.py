@@ -1,6 +1,8 @@
 """Server-side sessions: sign-out, deactivation, password change and idle time end them everywhere."""
 from datetime import timedelta
 
+import pytest
+
 from portal.auth import services
 from portal.extensions import db
 from tests.conftest import PASSWORD
@@ -99,3 +101,78 @@ def test_set_password_link_works_once(app, client, make_user):
         "password": "my-own-new-password", "confirm": "my-own-new-password"})
     assert response.status_code == 302
     assert client.get(f"/set-password/{token}").status_code == 404
+
+
+def test_a_session_ends_after_its_absolute_lifetime_even_when_used_all_day(app, auth, client, make_user,
+                                                                          time_machine):
+    signed_in_at = services.utcnow()
+    time_machine.move_to(signed_in_at, tick=False)
+    auth.login(make_user())
+    lifetime = timedelta(hours=app.config["SESSION_LIFETIME_HOURS"])
+    statuses = []
+    for _ in range(int(lifetime / timedelta(minutes=10)) - 1):  # a click every ten minutes: never idle
+        time_machine.shift(timedelta(minutes=10))
+        statuses.append(client.get("/dashboard").status_code)
+    time_machine.move_to(signed_in_at + lifetime + timedelta(minutes=1))
+    too_old = client.get("/dashboard")
+
+    assert set(statuses) == {200}
+    assert too_old.status_code == 302 and "/sign-in" in too_old.headers["Location"]
+
+
+def test_session_rows_past_their_lifetime_are_purged(app, auth, make_user, time_machine):
+    from sqlalchemy import func, select
+
+    from portal.auth.models import SignInSession
+
+    started = services.utcnow()
+    time_machine.move_to(started, tick=False)
+    doctor, other = make_user(), make_user()
+    auth.login(doctor)
+    type(auth)(app.test_client()).login(other)
+    time_machine.move_to(started + timedelta(hours=app.config["SESSION_LIFETIME_HOURS"], minutes=1))
+
+    type(auth)(app.test_client()).login(doctor)  # a new sign-in clears the user's own expired rows
+    after_sign_in = db.session.scalar(select(func.count()).select_from(SignInSession))
+    purged = services.purge_expired_sessions(services.utcnow())
+    db.session.commit()
+
+    assert after_sign_in == 2  # the doctor's fresh session and the other's expired one
+    assert purged == 1
+    assert db.session.scalar(select(func.count()).select_from(SignInSession)) == 1
+
+
+def test_changing_the_password_revokes_the_users_api_tokens(auth, client, make_user, api_as):
+    doctor = make_user()
+    api = api_as(doctor)
+    assert api.get("/api/v1/me").status_code == 200
+    auth.login(doctor)
+    client.post("/account", data={
+        "csrf_token": auth.csrf_token("/account"), "current_password": PASSWORD,
+        "password": "a-brand-new-password", "confirm": "a-brand-new-password"})
+
+    revoked = api.get("/api/v1/me")
+    assert revoked.status_code == 401 and revoked.get_json()["error"]["code"] == "invalid_token"
+
+
+@pytest.mark.parametrize("password, reason", [
+    ("1234567890", "самых распространённых"), ("password12", "самых распространённых"),
+    ("qwertyuiop", "самых распространённых"), ("aaaaaaaaaaaa", "Повторяющиеся символы"),
+    ("zxcvbnmasdfgh", "самых распространённых"), ("abcdefghijklmnop", "Последовательности"),
+])
+def test_guessable_passwords_are_refused_with_the_reason_in_russian(auth, client, make_user, password, reason):
+    auth.login(make_user())
+    response = client.post("/account", data={
+        "csrf_token": auth.csrf_token("/account"), "current_password": PASSWORD, "password": password,
+        "confirm": password})
+    assert response.status_code == 400
+    assert reason in response.get_data(as_text=True)
+
+
+def test_a_password_made_of_ones_own_name_is_refused(auth, client, make_user):
+    auth.login(make_user(full_name="Снежана Всеволодовна Кондратенко", email="kondratenko@example.org"))
+    response = client.post("/account", data={
+        "csrf_token": auth.csrf_token("/account"), "current_password": PASSWORD,
+        "password": "kondratenko2026", "confirm": "kondratenko2026"})
+    assert response.status_code == 400
+    assert "имя или адрес почты" in response.get_data(as_text=True)

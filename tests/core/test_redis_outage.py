@@ -18,15 +18,12 @@ from datetime import time as clock
 import pytest
 import redis
 
-from portal import create_app
 from portal.core.db import utcnow
 from portal.core.time import local_to_utc, to_local
 from tests.conftest import (
     PASSWORD,
-    RequestPerContextClient,
     csrf_token_from,
     free_port,
-    make_config,
     redis_config,
     require_part,
 )
@@ -69,11 +66,9 @@ def private_redis():
 
 
 @pytest.fixture
-def portal(database_url, private_redis, app):
+def portal(make_app, private_redis):
     """A second app on the test database whose cache and limits live in the private Redis."""
-    server = create_app(make_config(database_url, **redis_config(private_redis.url), REDIS_RETRY_SECONDS=0))
-    server.test_client_class = RequestPerContextClient
-    return server.test_client()
+    return make_app(**redis_config(private_redis.url), REDIS_RETRY_SECONDS=0).test_client()
 
 
 def _availability(client, room, day, token):
@@ -121,7 +116,7 @@ def test_booking_cancelling_and_signing_in_go_on_while_redis_hangs(portal, priva
 
 
 def test_a_room_version_moves_after_the_commit_not_when_the_savepoint_is_released(
-        database_url, redis_url, make_workstation):
+        make_app, redis_url, make_workstation):
     """Readers that see the old version must not be able to read the booking yet; a version moved at
     SAVEPOINT release would let one cache pre-commit availability under the new version."""
     from portal.booking import creating
@@ -129,8 +124,7 @@ def test_a_room_version_moves_after_the_commit_not_when_the_savepoint_is_release
     from portal.core.versioned_cache import _key
     from portal.extensions import db
 
-    settings = redis_config(redis_url)
-    server = create_app(make_config(database_url, **settings))
+    server = make_app(**redis_config(redis_url))
     workstation_id = make_workstation().id
     db.session.commit()
     with server.app_context():

@@ -2,7 +2,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.conftest import PASSWORD, RequestPerContextClient, csrf_token_from
+from tests.conftest import PASSWORD, csrf_token_from
 
 
 def test_pages_carry_security_headers(client):
@@ -57,18 +57,12 @@ def test_sign_in_returns_to_the_page_asked_for(client, make_user):
     assert response.headers["Location"] == "/bookings?x=1"
 
 
-def test_production_sends_hsts_and_a_host_only_secure_session_cookie(database_url, make_user):
+def test_production_sends_hsts_and_a_host_only_secure_session_cookie(make_app, make_user):
     from config import ProductionConfig
-    from portal import create_app
-    from tests.conftest import make_config
 
-    config = make_config(database_url)
     production = ProductionConfig()
-    for name in ("HSTS_SECONDS", "SESSION_COOKIE_NAME", "SESSION_COOKIE_SECURE"):
-        setattr(config, name, getattr(production, name))
-    production_app = create_app(config)
-    production_app.test_client_class = RequestPerContextClient
-    client = production_app.test_client()
+    client = make_app(**{name: getattr(production, name) for name in (
+        "HSTS_SECONDS", "SESSION_COOKIE_NAME", "SESSION_COOKIE_SECURE", "DEVICE_COOKIE_NAME")}).test_client()
     user = make_user()
 
     page = client.get("/sign-in", base_url="https://portal.example")
@@ -78,9 +72,10 @@ def test_production_sends_hsts_and_a_host_only_secure_session_cookie(database_ur
 
     assert page.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
     assert signed_in.status_code == 302
-    cookie = signed_in.headers["Set-Cookie"]
-    assert cookie.startswith("__Host-session=") and "Secure" in cookie and "HttpOnly" in cookie
-    assert "Path=/" in cookie and "Domain=" not in cookie
+    cookies = {cookie.split("=", 1)[0]: cookie for cookie in signed_in.headers.getlist("Set-Cookie")}
+    assert set(cookies) == {"__Host-session", "__Host-device"}
+    for cookie in cookies.values():
+        assert "Secure" in cookie and "HttpOnly" in cookie and "Path=/" in cookie and "Domain=" not in cookie
 
 
 def test_development_sends_no_hsts(client):
