@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
+PORT ?= 5000
 FEATURES := $(patsubst portal/%/,%,$(sort $(dir $(wildcard portal/*/__init__.py))))
 
 .PHONY: run test install translations translations-update browser bench clean
@@ -34,10 +35,12 @@ translations-update: $(VENV)/.installed
 	  fi; \
 	done
 
+# The worker (mail outbox and periodic jobs) runs beside the server and stops with it.
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) portal seed-demo
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	$(FLASK) portal worker & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; \
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 # Browser tests drive Debian's Chromium; install it when missing (needs root, as on CI).
 browser:

@@ -1,5 +1,5 @@
 """Shared fixtures: a fresh app per test on SQLite or PostgreSQL, factories, sign-in helpers,
-and the real parts (SMTP server, live HTTP server, headless Chromium).
+and the real parts (SMTP server with the mail outbox's delivery, live HTTP server, headless Chromium).
 
 The schema is built once per run by the migrations (so tests exercise them);
 after each test every table is emptied, which also lets tests that race many
@@ -24,7 +24,7 @@ from werkzeug.serving import make_server
 
 from config import TestingConfig
 from portal import create_app
-from portal.extensions import db
+from portal.extensions import db, limiter
 
 IN_CI = os.environ.get("CI") == "true"
 PASSWORD = "correct-horse-battery"
@@ -142,6 +142,9 @@ class RequestPerContextClient(FlaskClient):
 def app(database_url, config_overrides):
     app = create_app(make_config(database_url, **config_overrides))
     app.test_client_class = RequestPerContextClient
+    # Flask-Limiter's extension object outlives an app: a Redis timeout seen by an earlier test's app
+    # would leave this one counting in the in-process fallback. Each test starts on its own storage.
+    limiter._storage_dead = False
     with app.app_context():
         yield app
         db.session.remove()
@@ -172,6 +175,26 @@ def make_app(database_url):
         with other.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+def at_once(app, work, threads=2):
+    """Run `work()` in several threads started together, each in its own app context (its own
+    database session, as in separate workers); returns their results."""
+    start = threading.Barrier(threads)
+    results = []
+
+    def run():
+        with app.app_context():
+            start.wait()
+            results.append(work())
+            db.session.remove()
+
+    started = [threading.Thread(target=run) for _ in range(threads)]
+    for thread in started:
+        thread.start()
+    for thread in started:
+        thread.join(timeout=60)
+    return results
 
 
 # --- factories ----------------------------------------------------------------------------
@@ -332,9 +355,14 @@ def api_as(app):
 
 # --- real parts: SMTP, live server, browser --------------------------------------------------
 
-class SmtpSink:
+class SmtpServer:
+    """A real SMTP server on loopback; `.messages` holds what it received. `stop()` and `start()`
+    take it away and bring it back on the same port, as in an outage."""
+
     def __init__(self):
         self.messages = []
+        self.port = free_port()
+        self._controller = None
 
     async def handle_DATA(self, server, session, envelope):
         from email import message_from_bytes
@@ -342,6 +370,20 @@ class SmtpSink:
 
         self.messages.append(message_from_bytes(envelope.content, policy=default))
         return "250 OK"
+
+    def start(self):
+        from aiosmtpd.controller import Controller
+
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def stop(self):
+        self._controller.stop()
+        self._controller = None
+
+    @property
+    def running(self):
+        return self._controller is not None
 
 
 def free_port():
@@ -352,15 +394,24 @@ def free_port():
 
 @pytest.fixture
 def smtp_server():
-    """A real SMTP server on loopback; `.messages` holds what it received."""
-    from aiosmtpd.controller import Controller
+    server = SmtpServer()
+    server.start()
+    yield server
+    if server.running:
+        server.stop()
 
-    sink = SmtpSink()
-    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    sink.port = controller.port
-    yield sink
-    controller.stop()
+
+@pytest.fixture
+def deliver_mail(app):
+    """deliver_mail(now=None) → runs the mail outbox once, as the worker does, and returns what it did."""
+    from portal.core import mail
+    from portal.core.db import utcnow
+
+    def deliver(now=None):
+        db.session.commit()
+        return mail.deliver_due(app.config, now=now or utcnow())
+
+    return deliver
 
 
 @pytest.fixture

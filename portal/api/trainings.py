@@ -46,7 +46,7 @@ def _session_or_404(session_id):
 
 @bp.get("/trainings")
 def list_trainings():
-    """Scheduled sessions of a room (or of the caller's clinic) starting in [from, to)."""
+    """Sessions of a room (or of the caller's clinic) starting in [from, to): scheduled and completed ones."""
     room_id = int_arg("room_id", minimum=1)
     room = get_in_clinic_or_404(Room, room_id, current_user, lambda r: r.clinic_id) if room_id else None
     sessions = queries.list_sessions(current_user, room=room, start=time_arg("from"), end=time_arg("to"),
@@ -166,7 +166,7 @@ _session_id = [{"name": "session_id", "in": "path", "required": True, "schema": 
 PATHS = {
     "/trainings": {
         "get": {
-            "summary": "Scheduled sessions with their free seats", "operationId": "listTrainings",
+            "summary": "Sessions (not cancelled ones) with their free seats", "operationId": "listTrainings",
             "description": "Without from/to: from now to the room's booking horizon. Without room_id: "
                            "every room of the caller's clinic.",
             "parameters": [

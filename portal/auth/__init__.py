@@ -16,11 +16,14 @@ def bearer_token():
 
 
 def init_app(app):
+    from datetime import timedelta
+
     from portal.auth import cli, oidc, services, views  # noqa: F401  (cli registers commands)
     from portal.clinics.signals import clinic_deactivated
     from portal.core.errors import error_response, wants_json
     from portal.core.nav import NavItem, add_nav_item
     from portal.core.notifications import set_people_directory
+    from portal.core.worker import register_job
 
     app.register_blueprint(views.bp)
     oidc.init_app(app)
@@ -29,6 +32,7 @@ def init_app(app):
     login_manager.login_message = _l("Please sign in.")
     login_manager.session_protection = "basic"
     services.track_token_callers()
+    register_job(app, "purge-expired-sessions", every=timedelta(hours=1), run=cli.purge_expired_sessions)
     set_people_directory(app, services)
 
     @login_manager.user_loader

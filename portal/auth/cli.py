@@ -7,6 +7,7 @@ from portal.auth import services
 from portal.auth.models import ROLES
 from portal.clinics.services import clinic_by_short_name
 from portal.core.cli import fail, portal_cli
+from portal.core.db import utcnow
 from portal.extensions import db
 
 
@@ -58,3 +59,13 @@ def import_users_command(path):
             click.echo(problem, err=True)
         fail(f"Nothing imported: {len(problems)} bad row(s).")
     click.echo(f"Created {len(created)} user(s).")
+
+
+def purge_expired_sessions(now):
+    return f"Purged {services.purge_expired_sessions(now)} expired browser session(s)."
+
+
+@portal_cli.command("purge-sessions")
+def purge_sessions_command():
+    """Delete the rows of browser sessions past their absolute lifetime (the worker does it hourly)."""
+    click.echo(purge_expired_sessions(utcnow()))

@@ -23,7 +23,7 @@ SESSIONS_SOURCE = "portal_room_sessions"
 
 def register_sessions_source(app, source):
     """Trainings block rooms, but booking knows no training package: the training package registers
-    `source(room_id, start, end)`, which returns the room's scheduled sessions overlapping [start, end),
+    `source(room_id, start, end)`, which returns the room's sessions (not cancelled ones) overlapping [start, end),
     by start, as dicts with id, start_at, end_at, whole_room, capacity, seats_taken and title."""
     app.extensions[SESSIONS_SOURCE] = source
 
@@ -51,7 +51,7 @@ class RoomState:
     end: datetime
     windows: list = field(default_factory=list)      # merged opening intervals, clipped to the range
     closures: list = field(default_factory=list)     # (start, end, reason)
-    sessions: list = field(default_factory=list)     # dicts, every scheduled session of the room
+    sessions: list = field(default_factory=list)     # dicts, every session of the room not cancelled
     workstations: list = field(default_factory=list)  # (id, label, status), by label
     bookings: list = field(default_factory=list)     # BusyBooking, active only
 

@@ -1,4 +1,4 @@
-"""The periodic booking jobs, for cron on one machine or several at once."""
+"""The periodic booking jobs: run by `portal worker`, or one at a time from cron (safe on several machines)."""
 import click
 
 from portal.booking import jobs
@@ -6,11 +6,18 @@ from portal.core.cli import portal_cli
 from portal.core.db import utcnow
 
 
+def release_no_shows(now):
+    return f"Released {len(jobs.release_no_shows(now=now))} booking(s) as no-shows."
+
+
+def send_reminders(now, minutes=60):
+    return f"Sent {len(jobs.send_reminders(now=now, lead_minutes=minutes))} reminder(s)."
+
+
 @portal_cli.command("release-no-shows")
 def release_no_shows_command():
     """Mark bookings not checked in by the end of the grace period as no-shows and free their time."""
-    released = jobs.release_no_shows(now=utcnow())
-    click.echo(f"Released {len(released)} booking(s) as no-shows.")
+    click.echo(release_no_shows(utcnow()))
 
 
 @portal_cli.command("send-reminders")
@@ -18,5 +25,4 @@ def release_no_shows_command():
               help="Remind of bookings starting within this many minutes.")
 def send_reminders_command(minutes):
     """Remind doctors of their bookings that start soon (each booking once)."""
-    reminded = jobs.send_reminders(now=utcnow(), lead_minutes=minutes)
-    click.echo(f"Sent {len(reminded)} reminder(s).")
+    click.echo(send_reminders(utcnow(), minutes))

@@ -1,4 +1,4 @@
-"""Shared building blocks: database helpers, errors, audit, notifications, CLI, base UI."""
+"""Shared building blocks: database helpers, errors, audit, notifications and mail, CLI and worker, base UI."""
 from flask import g
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -25,7 +25,9 @@ def allow_form_redirects_to(app, origin):
 
 
 def init_app(app):
-    from portal.core import health, notifications, request_log, transaction, versioned_cache, views
+    from datetime import timedelta
+
+    from portal.core import health, mail, request_log, transaction, versioned_cache, views, worker
     from portal.core.errors import register_error_handlers
     from portal.core.time import format_local
 
@@ -33,7 +35,7 @@ def init_app(app):
     app.register_blueprint(health.bp)
     register_error_handlers(app)
     transaction.init_app(app)
-    notifications.init_app(app)
+    worker.register_job(app, "forget-finished-mail", every=timedelta(days=1), run=mail.forget_finished)
     request_log.init_app(app)
     versioned_cache.init_app(app)
 

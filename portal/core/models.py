@@ -1,10 +1,10 @@
-"""Shared tables: the audit log and in-app notifications."""
+"""Shared tables: the audit log, in-app notifications, the mail outbox and the worker's job schedule."""
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.core.db import UTCDateTime, utcnow
+from portal.core.db import UTCDateTime, one_of, utcnow
 from portal.extensions import db
 
 
@@ -41,3 +41,43 @@ class Notification(db.Model):
     link: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+OUTBOX_STATUSES = ("pending", "sending", "sent", "failed")
+
+
+class OutboxMessage(db.Model):
+    """An e-mail waiting for the worker, written in the transaction of the change it tells about.
+
+    `next_attempt_at` is when a worker may take it: at first its creation, after a
+    failed attempt the end of the back-off, while a worker sends it the end of that
+    worker's lease (so a worker that died mid-send leaves it to another); NULL once
+    it is sent or given up, which keeps it out of the workers' range scan.
+    """
+
+    __tablename__ = "mail_outbox"
+    __table_args__ = (
+        CheckConstraint(one_of("status", OUTBOX_STATUSES), name="status_known"),
+        Index("ix_mail_outbox_next_attempt_at", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(320), nullable=False)
+    subject: Mapped[str] = mapped_column(String(300), nullable=False)
+    body: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    status: Mapped[str] = mapped_column(String(10), default="pending", nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(default=0, nullable=False)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WorkerJob(db.Model):
+    """One periodic job of the worker: whichever worker moves `next_run_at` on first runs it."""
+
+    __tablename__ = "worker_jobs"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    next_run_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    last_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,20 +1,18 @@
 """Notifications: an in-app list for every user, and e-mail for the kinds they want.
 
-The in-app row is part of the caller's transaction. E-mails wait in the
-session's outbox and leave only after that transaction commits, so nobody is
-told about a booking that was rolled back.
+Both are written in the caller's transaction: the in-app row, and the e-mail
+into the durable outbox (portal.core.mail) that the worker delivers. Nobody is
+told about a booking that was rolled back, and no request waits for SMTP.
 """
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import event, func, select, update
+from sqlalchemy import func, select, update
 
-from portal.core import transaction
 from portal.core.db import utcnow
-from portal.core.mail import send_mail
+from portal.core.mail import queue_mail
 from portal.core.models import Notification
 from portal.extensions import db
 
-OUTBOX = "portal_outbox"
 PEOPLE_DIRECTORY = "portal_people_directory"
 
 
@@ -25,7 +23,7 @@ def notify(user, kind, subject, body="", link=None):
     note = Notification(user_id=user.id, kind=kind, subject=str(subject), body=str(body), link=link)
     db.session.add(note)
     if user.wants_email(kind):
-        db.session.info.setdefault(OUTBOX, []).append((user.email, str(subject), str(body)))
+        queue_mail(user.email, subject, body)
     return note
 
 
@@ -78,25 +76,3 @@ def mark_all_read(user):
         update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
         .values(read_at=utcnow()))
 
-
-def _send_outbox(session):
-    if not transaction.is_outer_commit(session):
-        return
-    outbox = session.info.pop(OUTBOX, None)
-    if not outbox:
-        return
-    config = current_app.config
-    for to, subject, body in outbox:
-        send_mail(config, to, subject, body)
-
-
-def _drop_outbox(session):
-    session.info.pop(OUTBOX, None)
-
-
-def init_app(app):
-    from sqlalchemy.orm import Session
-
-    if not event.contains(Session, "after_commit", _send_outbox):
-        event.listen(Session, "after_commit", _send_outbox)
-        event.listen(Session, "after_soft_rollback", lambda session, previous: _drop_outbox(session))

@@ -3,8 +3,9 @@
 Services only flush. Where a unit of work ends — a web or API request
 (`Portal.dispatch_request` in portal/__init__.py), a CLI command
 (`portal.core.cli`), one job of the worker — the transaction is committed
-once when it succeeded and rolled back when it failed; side effects that
-must not outlive a rolled-back change (queued mail, cache version bumps)
+once when it succeeded and rolled back when it failed. E-mail is written in
+the same transaction (the outbox of portal.core.mail); side effects outside the
+database that must not outlive a rolled-back change (cache version bumps)
 leave only after the commit (SQLAlchemy `after_commit` of the outermost
 transaction, see `is_outer_commit`).
 

@@ -2,4 +2,9 @@
 
 
 def init_app(app):
-    from portal.privacy import cli  # noqa: F401  (registers the command)
+    from datetime import timedelta
+
+    from portal.core.worker import register_job
+    from portal.privacy import cli  # (also registers the command)
+
+    register_job(app, "anonymise-history", every=timedelta(days=1), run=cli.anonymise)

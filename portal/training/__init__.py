@@ -11,6 +11,8 @@ def _runs_trainings(user):
 
 
 def init_app(app):
+    from datetime import timedelta
+
     from flask import render_template
     from flask_babel import format_decimal
     from markupsafe import Markup
@@ -21,6 +23,7 @@ def init_app(app):
     from portal.core.db import utcnow
     from portal.core.nav import NavItem, add_dashboard_panel, add_nav_item
     from portal.core.notifications import register_kinds
+    from portal.core.worker import register_job
     from portal.training import cli, models, queries, receivers, views  # noqa: F401  (cli registers commands)
 
     app.register_blueprint(views.bp)
@@ -41,6 +44,8 @@ def init_app(app):
         return Markup(render_template("training/_dashboard_panel.html", enrolments=enrolments))
 
     add_dashboard_panel(app, upcoming_panel, order=30)
+    register_job(app, "send-training-reminders", every=timedelta(minutes=10), run=cli.send_reminders)
+    register_job(app, "complete-past-sessions", every=timedelta(minutes=5), run=cli.complete_past_sessions)
     register_kinds(app, {
         "training_enrolled": _l("I am enrolled in a training"),
         "training_waitlisted": _l("I am on a training's waiting list"),

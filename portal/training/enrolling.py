@@ -36,9 +36,9 @@ def active_enrolments(training):
 
 
 def _require_open_for_enrolment(training, now):
-    if training.status != "scheduled":
+    if training.status == "cancelled":
         raise Conflict(_("This session is cancelled."), code="session_cancelled")
-    if now >= training.start_at:
+    if training.status == "completed" or now >= training.start_at:
         raise Conflict(_("Enrolment closed when the session started."), code="enrolment_closed")
 
 

@@ -4,6 +4,7 @@ from datetime import timedelta
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
+from portal.booking import cache
 from portal.extensions import db
 from portal.training.models import Enrolment, TrainingSession
 from portal.training.notices import tell, when
@@ -33,3 +34,19 @@ def send_reminders(*, now, ahead=timedelta(hours=24)):
         sent += 1
     db.session.flush()
     return sent
+
+
+def complete_past_sessions(*, now):
+    """Scheduled sessions that have ended become `completed`; returns how many.
+
+    One guarded UPDATE (`status = 'scheduled'` is re-checked under the row lock), so
+    several machines running it at once complete each session once. Attendance
+    can still be marked afterwards (`attendance.mark_attendance` refuses only
+    cancelled sessions).
+    """
+    rows = db.session.execute(
+        update(TrainingSession).where(TrainingSession.status == "scheduled", TrainingSession.end_at <= now)
+        .values(status="completed").returning(TrainingSession.room_id)
+        .execution_options(synchronize_session=False, **cache.rooms_option(()))).all()
+    cache.mark_rooms_changed(db.session, {row.room_id for row in rows})
+    return len(rows)

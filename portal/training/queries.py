@@ -42,7 +42,7 @@ def local_days_to_utc(timezone, first_day, last_day):
 
 
 def list_sessions(user, *, room=None, start=None, end=None, now):
-    """Scheduled sessions of `room` (else of the user's clinic) starting in [start, end).
+    """Sessions of `room` (else of the user's clinic) starting in [start, end), held ones too, not cancelled ones.
 
     Without a start: from now; without an end: to the room's booking horizon after the start.
     """
@@ -54,7 +54,7 @@ def list_sessions(user, *, room=None, start=None, end=None, now):
         raise Invalid(_("The period must start before it ends and last at most %(n)d days.", n=MAX_LIST_DAYS),
                       code="invalid_parameter", field="to")
     query = select(TrainingSession).where(
-        TrainingSession.status == "scheduled", TrainingSession.start_at >= start, TrainingSession.start_at < end)
+        TrainingSession.status != "cancelled", TrainingSession.start_at >= start, TrainingSession.start_at < end)
     if room is not None:
         query = query.where(TrainingSession.room_id == room.id)
     else:
@@ -93,12 +93,12 @@ def roster(training):
 
 
 def sessions_in_room(room_id, start, end):
-    """The room's scheduled sessions overlapping [start, end), by start — what booking's availability needs."""
+    """The room's sessions overlapping [start, end), held or ahead, by start — what booking's availability needs."""
     rows = db.session.execute(
         select(TrainingSession.id, TrainingSession.start_at, TrainingSession.end_at, TrainingSession.whole_room,
                TrainingSession.capacity, TrainingSession.seats_taken, Course.title)
         .join(Course, Course.id == TrainingSession.course_id)
-        .where(TrainingSession.room_id == room_id, TrainingSession.status == "scheduled",
+        .where(TrainingSession.room_id == room_id, TrainingSession.status != "cancelled",
                TrainingSession.start_at < end, TrainingSession.end_at > start)
         .order_by(TrainingSession.start_at)).mappings().all()
     return [dict(row) for row in rows]

@@ -169,9 +169,9 @@ def cancel_session(actor, training, *, reason="", now):
     if actor is not None and not can_manage_session(actor, training):
         raise NotAllowed(_("Only trainers and administrators of this clinic can cancel sessions."))
     training = lock_session(training)
-    if training.status != "scheduled":
+    if training.status == "cancelled":
         raise Conflict(_("This session is already cancelled."), code="session_cancelled")
-    if now >= training.start_at:
+    if training.status == "completed" or now >= training.start_at:
         raise Conflict(_("A session that has started can no longer be cancelled."), code="session_started")
     training.status = "cancelled"
     training.seats_taken = 0

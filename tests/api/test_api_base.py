@@ -177,12 +177,14 @@ class TestUsers:
     def test_bad_user_input_is_a_clear_error(self, api_as, make_user, body, code):
         assert_error(api_as(make_user(role="admin")).post("/api/v1/users", json=body), 400, code)
 
-    def test_user_without_password_gets_a_set_password_link_by_mail(self, app, api_as, make_user, smtp_server):
+    def test_user_without_password_gets_a_set_password_link_by_mail(self, app, api_as, make_user, smtp_server,
+                                                                     deliver_mail):
         app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port)
         api = api_as(make_user(role="admin"))
         response = api.post("/api/v1/users", json={"email": "invitee@example.org", "full_name": "Приглашённый",
                                                    "role": "doctor"})
         assert response.status_code == 201
+        deliver_mail()
         [message] = smtp_server.messages
         assert message["To"] == "invitee@example.org"
         assert "/set-password/" in message.get_content()

@@ -72,12 +72,13 @@ def test_the_owner_cancels_until_the_start_and_not_after(doctor, booking):
     assert kinds_for(doctor) == []  # nobody is told about their own cancellation
 
 
-def test_an_admin_cancels_with_a_reason_and_the_doctor_is_told(admin, doctor, booking, smtp_server, app):
+def test_an_admin_cancels_with_a_reason_and_the_doctor_is_told(admin, doctor, booking, smtp_server, app, deliver_mail):
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port)
     changes.cancel_booking(admin, booking, now=booking.start_at - timedelta(hours=1), reason="Санобработка")
     db.session.commit()
     assert (booking.status, booking.cancelled_by_id, booking.cancel_reason) == ("cancelled", admin.id, "Санобработка")
     assert kinds_for(doctor) == ["booking_cancelled"]
+    deliver_mail()
     [mail] = smtp_server.messages
     assert mail["To"] == doctor.email and "Санобработка" in mail.get_content()
 
@@ -127,12 +128,13 @@ def test_release_no_shows_cli_prints_how_many(app, booking):
     assert "Released 0 booking" in result.output
 
 
-def test_reminders_go_once_with_a_cancel_link_that_works(app, client, doctor, booking, smtp_server):
+def test_reminders_go_once_with_a_cancel_link_that_works(app, client, doctor, booking, smtp_server, deliver_mail):
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port, PORTAL_BASE_URL="http://portal.test")
     assert jobs.send_reminders(now=booking.start_at - timedelta(minutes=61)) == []
     assert jobs.send_reminders(now=booking.start_at - timedelta(minutes=60)) == [booking]
     db.session.commit()
     assert jobs.send_reminders(now=booking.start_at - timedelta(minutes=30)) == []
+    deliver_mail()
     [mail] = smtp_server.messages
     body = mail.get_content()
     link = next(word for word in body.split() if "/bookings/cancel-link/" in word)
@@ -148,13 +150,14 @@ def test_reminders_go_once_with_a_cancel_link_that_works(app, client, doctor, bo
     assert client.get(path[:-3] + "xyz").status_code == 404
 
 
-def test_a_doctor_who_opted_out_gets_the_reminder_in_the_portal_only(app, doctor, booking, smtp_server):
+def test_a_doctor_who_opted_out_gets_the_reminder_in_the_portal_only(app, doctor, booking, smtp_server, deliver_mail):
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port)
     doctor.email_opt_out = "booking_reminder"
     db.session.commit()
     jobs.send_reminders(now=booking.start_at - timedelta(minutes=30))
     db.session.commit()
     assert kinds_for(doctor) == ["booking_reminder"]
+    assert deliver_mail().attempted == 0
     assert smtp_server.messages == []
 
 

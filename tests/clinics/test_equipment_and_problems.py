@@ -96,7 +96,7 @@ def test_equipment_list_filters_and_exports_csv(auth, client, room_admin, make_r
 
 
 def test_a_doctor_reports_a_fault_and_is_told_when_it_is_resolved(
-        api_as, auth, client, make_workstation, room_admin, make_user, smtp_server, app):
+        api_as, auth, client, make_workstation, room_admin, make_user, smtp_server, app, deliver_mail):
     room, admin = room_admin
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port)
     workstation = make_workstation(room=room)
@@ -124,6 +124,7 @@ def test_a_doctor_reports_a_fault_and_is_told_when_it_is_resolved(
     told = db.session.scalars(select(Notification).where(Notification.user_id == doctor.id)).all()
     assert [n.kind for n in told] == ["problem_resolved"]
     assert told[0].body == "Заменён кабель питания"
+    deliver_mail()
     assert any(message["To"] == doctor.email for message in smtp_server.messages)
 
 

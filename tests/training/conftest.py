@@ -72,15 +72,16 @@ def schedule(app, trainer, course, room):
 
 @pytest.fixture
 def started_session(app, trainer, course, room):
-    """started_session(enrolled=[users]) → a session that began 10 minutes ago, its doctors enrolled before.
+    """started_session(enrolled=[users], minutes_ago=10) → a 90-minute session that began `minutes_ago`,
+    its doctors enrolled the day before.
 
     Written directly: the scheduling rules (rightly) refuse a start in the past.
     """
     from portal.training import enrolling
     from portal.training.models import TrainingSession
 
-    def make(enrolled=(), capacity=5):
-        start = utcnow() - timedelta(minutes=10)
+    def make(enrolled=(), capacity=5, minutes_ago=10):
+        start = utcnow() - timedelta(minutes=minutes_ago)
         training = TrainingSession(course_id=course.id, room_id=room.id, start_at=start,
                                    end_at=start + timedelta(minutes=90), capacity=capacity, created_by_id=trainer.id)
         db.session.add(training)

@@ -42,15 +42,17 @@ def test_enrolment_then_waitlist_then_promotion(api_as, schedule, make_user, cli
     assert api_as(first).get(path).status_code == 404
 
 
-def test_promotion_is_mailed_to_the_doctor(config_overrides, smtp_server, app, api_as, schedule, make_user, clinic):
+def test_promotion_is_mailed_to_the_doctor(smtp_server, deliver_mail, app, api_as, schedule, make_user, clinic):
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port)
     training = schedule(capacity=1)
     holder, waiting = make_user(clinic=clinic), make_user(clinic=clinic, full_name="Алексей Смирнов")
     path = f"/api/v1/trainings/{training.id}/enrolment"
     api_as(holder).post(path)
     api_as(waiting).post(path)
+    deliver_mail()
     smtp_server.messages.clear()
     api_as(holder).delete(path)
+    deliver_mail()
     assert [(m["To"], m["Subject"]) for m in smtp_server.messages] == [
         (waiting.email, "Место ваше: Анафилаксия у детей")]
 

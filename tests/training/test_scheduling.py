@@ -1,4 +1,5 @@
 """Training rules 1 and 2: who schedules where, no overlaps in a room, whole-room sessions over bookings."""
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -7,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.booking.models import Booking
 from portal.core.db import utcnow
-from portal.core.models import Notification
+from portal.core.models import Notification, OutboxMessage
 from portal.core.time import iso
 from portal.extensions import db
 from portal.training import scheduling
@@ -174,6 +175,24 @@ def test_admin_confirmation_cancels_the_bookings_and_tells_their_doctors(
     assert course.title in booking.cancel_reason
     notes = db.session.scalars(select(Notification).where(Notification.user_id == doctor.id)).all()
     assert [note.kind for note in notes] == ["booking_cancelled"]
+
+
+def test_a_whole_room_session_over_30_bookings_answers_without_smtp_and_each_doctor_is_mailed_once(
+        app, api_as, admin, make_user, clinic, room, course, make_workstation, smtp_server, deliver_mail):
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port)
+    doctors = [make_user(clinic=clinic) for _ in range(10)]
+    for doctor in doctors:
+        workstation = make_workstation(room=room)
+        for hour in (10, 11, 12):
+            _booking(doctor, workstation, local(3, hour))
+    response = api_as(admin).post("/api/v1/trainings", json=session_body(
+        room, local(3, 10), minutes=180, course_id=course.id, whole_room=True, cancel_conflicting_bookings=True))
+    assert response.status_code == 201
+    assert smtp_server.messages == []  # the request wrote its 30 mails to the outbox and sent none
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)
+                             .where(OutboxMessage.status == "pending")) == 30
+    assert deliver_mail().sent == 30
+    assert Counter(message["To"] for message in smtp_server.messages) == {doctor.email: 3 for doctor in doctors}
 
 
 def test_weekly_series_reports_each_refused_date(app, trainer, schedule, room, course):

@@ -27,3 +27,11 @@ def sync_guidelines_command(path):
     gone = f", {change.removed} no longer listed" if change.complete else (
         "; the list is partial, so no guideline was marked as gone")
     click.echo(f"{change.listed} guideline(s) listed: {change.added} new, {change.changed} changed{gone}.")
+
+
+def scheduled_sync(now):
+    """The worker's job (every few minutes on every machine): syncs when due, on one machine at a time."""
+    change = sync.run_scheduled_sync(now)
+    if change is None:
+        return "not due, or another machine is syncing"
+    return f"{change.listed} guideline(s) listed: {change.added} new, {change.changed} changed"
