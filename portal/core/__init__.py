@@ -17,7 +17,7 @@ CONTENT_SECURITY_POLICY = (
 
 
 def init_app(app):
-    from portal.core import health, notifications, request_log, transaction, versioned_cache, views
+    from portal.core import health, notifications, request_guards, request_log, transaction, versioned_cache, views
     from portal.core.errors import register_error_handlers
     from portal.core.time import format_local
 
@@ -27,6 +27,7 @@ def init_app(app):
     transaction.init_app(app)
     notifications.init_app(app)
     request_log.init_app(app)
+    request_guards.init_app(app)
     versioned_cache.init_app(app)
 
     @app.template_filter("local_time")

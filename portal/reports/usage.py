@@ -6,13 +6,14 @@ clinic's time zone, minus closures, times its workstations that are not
 retired. The weekday × hour heatmap spreads both over local clock hours.
 """
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from portal.booking.models import Booking
 from portal.clinics.schedule import local_day_bounds, minutes, open_intervals
+from portal.core import time
 from portal.core.errors import Invalid
 from portal.core.models import AuditEntry
 from portal.core.time import to_local
@@ -25,13 +26,13 @@ TREND_MONTHS = 6
 
 
 def parse_month(text, clinic, now):
-    """The first day of month "YYYY-MM"; empty means the current month in the clinic's zone."""
+    """The first day of month "YYYY-MM" (years 2000–2100); empty means the current month in the clinic's zone."""
     if not text:
         return to_local(now, clinic.timezone).date().replace(day=1)
-    try:
-        return datetime.strptime(text, "%Y-%m").date()
-    except ValueError:
-        raise Invalid(_("The month must look like 2026-11."), code="invalid_month", field="month") from None
+    first_day = time.parse_month(text)
+    if first_day is None:
+        raise Invalid(_("The month must look like 2026-11 (years 2000–2100)."), code="invalid_month", field="month")
+    return first_day
 
 
 def month_days(first_day):
