@@ -3,12 +3,41 @@ from flask import jsonify
 from flask_login import current_user
 
 from portal.api.blueprint import bp
-from portal.api.helpers import field, items, json_body
-from portal.api.openapi import errors, json_response, list_of
-from portal.api.openapi import json_body as body_schema
-from portal.clinics import services
-from portal.clinics.models import Clinic
+from portal.api.helpers import items
+from portal.api.schema import Answer, Body, Count, answers, api, items_of, omittable
+from portal.clinics import models, services
 from portal.core.permissions import get_in_clinic_or_404
+
+
+class Clinic(Answer):
+    id: int
+    name: str
+    short_name: str
+    address: str
+    timezone: str
+
+
+class Room(Answer):
+    id: int
+    clinic_id: int
+    name: str
+    location: str
+    capacity: int
+    timezone: str
+    policy: dict[str, int]
+
+
+class NewClinic(Body):
+    name: str
+    short_name: str
+    timezone: str = omittable(description="an IANA time zone; default Europe/Moscow")
+    address: str = ""
+
+
+class NewRoom(Body):
+    name: str
+    location: str = ""
+    capacity: Count
 
 
 def serialise_clinic(clinic):
@@ -22,68 +51,34 @@ def serialise_room(room):
 
 
 @bp.get("/clinics")
+@api.validate(resp=answers(HTTP_200=(items_of(Clinic), "Clinics the caller may see")))
 def list_clinics():
+    """Clinics the caller may see"""
     return jsonify(items(services.visible_clinics(current_user), serialise_clinic))
 
 
 @bp.post("/clinics")
-def create_clinic():
-    data = json_body()
-    clinic = services.create_clinic(
-        current_user, name=field(data, "name", str), short_name=field(data, "short_name", str),
-        timezone=field(data, "timezone", str, required=False),
-        address=field(data, "address", str, required=False, default=""))
+@api.validate(resp=answers(403, 413, HTTP_201=(Clinic, "The new clinic")))
+def create_clinic(json: NewClinic):
+    """Create a clinic (superadmin)"""
+    clinic = services.create_clinic(current_user, name=json.name, short_name=json.short_name,
+                                    timezone=json.timezone, address=json.address)
     return jsonify(serialise_clinic(clinic)), 201
 
 
 @bp.get("/clinics/<int:clinic_id>/rooms")
+@api.validate(resp=answers(404, HTTP_200=(items_of(Room), "Rooms of the clinic")))
 def list_rooms(clinic_id):
-    clinic = get_in_clinic_or_404(Clinic, clinic_id, current_user, lambda c: c.id)
+    """Rooms of a clinic"""
+    clinic = get_in_clinic_or_404(models.Clinic, clinic_id, current_user, lambda c: c.id)
     return jsonify(items(clinic.rooms, serialise_room))
 
 
 @bp.post("/clinics/<int:clinic_id>/rooms")
-def create_room(clinic_id):
-    clinic = get_in_clinic_or_404(Clinic, clinic_id, current_user, lambda c: c.id)
-    data = json_body()
-    room = services.create_room(
-        current_user, clinic, name=field(data, "name", str),
-        location=field(data, "location", str, required=False, default=""),
-        capacity=field(data, "capacity", int))
+@api.validate(resp=answers(403, 404, 413, HTTP_201=(Room, "The new room")))
+def create_room(clinic_id, json: NewRoom):
+    """Create a room with the default policy (admin)"""
+    clinic = get_in_clinic_or_404(models.Clinic, clinic_id, current_user, lambda c: c.id)
+    room = services.create_room(current_user, clinic, name=json.name, location=json.location,
+                                capacity=json.capacity)
     return jsonify(serialise_room(room)), 201
-
-
-SCHEMAS = {
-    "Clinic": {"type": "object", "required": ["id", "name", "short_name", "timezone"], "properties": {
-        "id": {"type": "integer"}, "name": {"type": "string"}, "short_name": {"type": "string"},
-        "address": {"type": "string"}, "timezone": {"type": "string"}}},
-    "Room": {"type": "object", "required": ["id", "clinic_id", "name", "capacity"], "properties": {
-        "id": {"type": "integer"}, "clinic_id": {"type": "integer"}, "name": {"type": "string"},
-        "location": {"type": "string"}, "capacity": {"type": "integer"}, "timezone": {"type": "string"},
-        "policy": {"type": "object"}}},
-}
-
-_clinic_id = [{"name": "clinic_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
-
-PATHS = {
-    "/clinics": {
-        "get": {"summary": "Clinics the caller may see", "operationId": "listClinics",
-                "responses": {"200": json_response("Clinics", list_of("Clinic")), **errors(401)}},
-        "post": {"summary": "Create a clinic (superadmin)", "operationId": "createClinic",
-                 "requestBody": body_schema({"type": "object", "required": ["name", "short_name"], "properties": {
-                     "name": {"type": "string"}, "short_name": {"type": "string"},
-                     "timezone": {"type": "string"}, "address": {"type": "string"}}}),
-                 "responses": {"201": json_response("The new clinic", "Clinic"), **errors(400, 401, 403)}},
-    },
-    "/clinics/{clinic_id}/rooms": {
-        "get": {"summary": "Rooms of a clinic", "operationId": "listRooms", "parameters": _clinic_id,
-                "responses": {"200": json_response("Rooms", list_of("Room")), **errors(401, 404)}},
-        "post": {"summary": "Create a room with the default policy (admin)", "operationId": "createRoom",
-                 "parameters": _clinic_id,
-                 "requestBody": body_schema({"type": "object", "required": ["name", "capacity"], "properties": {
-                     "name": {"type": "string"}, "location": {"type": "string"},
-                     "capacity": {"type": "integer", "minimum": 0}}}),
-                 "responses": {"201": json_response("The new room", "Room"), **errors(400, 401, 403, 404)}},
-    },
-}
-
