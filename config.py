@@ -137,6 +137,10 @@ class Config:
     LOCAL_SIGN_IN = "everyone"
 
     BOOKING_HISTORY_RETENTION_DAYS = 365 * 3
+    # Request bodies above this are refused with 413 before they are read.
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    # Check every API answer against its documented schema (the test suite does; a mismatch is a 500 there).
+    API_VALIDATE_RESPONSES = False
     PORTAL_BASE_URL = "http://127.0.0.1:5000"
     LOG_REQUESTS = True
 
@@ -164,6 +168,7 @@ class Config:
         self.PORTAL_BASE_URL = env.get("PORTAL_BASE_URL") or self.PORTAL_BASE_URL
         self.BOOKING_HISTORY_RETENTION_DAYS = _env_int(
             "PORTAL_BOOKING_RETENTION_DAYS", self.BOOKING_HISTORY_RETENTION_DAYS)
+        self.MAX_CONTENT_LENGTH = _env_int("PORTAL_MAX_CONTENT_LENGTH", self.MAX_CONTENT_LENGTH)
         self.LOG_REQUESTS = env.get("PORTAL_LOG_REQUESTS", "1") == "1" and self.LOG_REQUESTS
         # Behind a reverse proxy: how many proxies set X-Forwarded-For (the client's address matters
         # for the per-address sign-in limit).
@@ -213,6 +218,7 @@ class ProductionConfig(Config):
 class TestingConfig(Config):
     TESTING = True
     LOG_REQUESTS = False
+    API_VALIDATE_RESPONSES = True
     # Each search's usage rows are written at once; tests of the batching set their own window.
     SEARCH_USAGE_FLUSH_SECONDS = 0
 

@@ -2,13 +2,12 @@
 import csv
 import io
 
-from flask import Response, flash, render_template, request
+from flask import Response, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.admin.views import bp
 from portal.core.db import utcnow
-from portal.core.errors import DomainError
 from portal.core.permissions import is_superadmin, require
 from portal.reports import city
 from portal.reports.charts import demand_svg
@@ -19,11 +18,7 @@ CITY_TIMEZONE = "Europe/Moscow"
 
 def _report():
     require(is_superadmin(current_user), _("Only a city administrator can see every clinic."))
-    try:
-        month = parse_month(request.args.get("month"), CITY_TIMEZONE, utcnow())
-    except DomainError as error:
-        flash(error.message, "error")
-        month = parse_month(None, CITY_TIMEZONE, utcnow())
+    month = parse_month(request.args.get("month"), CITY_TIMEZONE, utcnow())
     report = city.city_report(month, include_inactive=request.args.get("inactive") == "1")
     key = request.args.get("sort", "occupancy")
     descending = request.args.get("order", "desc") != "asc"

@@ -7,8 +7,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
-    DateField,
-    DateTimeLocalField,
     EmailField,
     IntegerField,
     SelectField,
@@ -22,6 +20,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.clinics.labels import kind_label, status_label
 from portal.clinics.models import EQUIPMENT_KINDS, EQUIPMENT_STATUSES, PROBLEM_STATUSES, WORKSTATION_STATUSES
+from portal.core.forms import DayField, LocalTimeField
 
 WEEKDAY_NAMES = (_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"), _l("Saturday"),
                  _l("Sunday"))
@@ -120,8 +119,8 @@ class HoursForm(FlaskForm):
 
 
 class ClosureForm(FlaskForm):
-    start = DateTimeLocalField(_l("From"), validators=[InputRequired(_l("Enter when the closure starts."))])
-    end = DateTimeLocalField(_l("Until"), validators=[InputRequired(_l("Enter when the closure ends."))])
+    start = LocalTimeField(_l("From"), validators=[InputRequired(_l("Enter when the closure starts."))])
+    end = LocalTimeField(_l("Until"), validators=[InputRequired(_l("Enter when the closure ends."))])
     reason = StringField(_l("Reason"), validators=[DataRequired(_l("Give a reason.")), Length(max=200)])
 
 
@@ -197,5 +196,5 @@ class AuditFilterForm(FlaskForm):
     clinic_id = SelectField(_l("Clinic"), coerce=int, validators=[Optional()])
     actor = StringField(_l("Who (name or e-mail)"), validators=[Optional(), Length(max=200)])
     action = StringField(_l("Action"), validators=[Optional(), Length(max=80)])
-    date_from = DateField(_l("From"), validators=[Optional()])
-    date_to = DateField(_l("Until"), validators=[Optional()])
+    date_from = DayField(_l("From"), validators=[Optional()])
+    date_to = DayField(_l("Until"), validators=[Optional()])

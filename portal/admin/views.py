@@ -400,12 +400,7 @@ def audit():
 @bp.get("/clinics/<int:clinic_id>/usage")
 def usage(clinic_id):
     clinic = _clinic(clinic_id)
-    try:
-        month = parse_month(request.args.get("month"), clinic.timezone, utcnow())
-    except DomainError as error:
-        flash(error.message, "error")
-        month = parse_month(None, clinic.timezone, utcnow())
-    report = usage_report(clinic, month)
+    report = usage_report(clinic, parse_month(request.args.get("month"), clinic.timezone, utcnow()))
     weekday_names = [str(name) for name in forms.WEEKDAY_SHORT]
     return render_template(
         "admin/usage.html", clinic=clinic, report=report,

@@ -1,14 +1,14 @@
 """/api/v1: thin JSON views over the features' services, and the OpenAPI document.
 
-Every module in this package defines its routes on `bp` and a `PATHS` dict
-(its part of the OpenAPI document); both are picked up automatically.
+Every module in this package defines its routes on `bp`, each validated and
+documented by `portal.api.schema.api`; all are picked up automatically.
 """
 import importlib
 import pkgutil
 
 from portal.api.blueprint import bp
 
-INFRASTRUCTURE = {"blueprint", "openapi", "helpers"}
+INFRASTRUCTURE = {"blueprint", "helpers", "schema"}
 
 
 def endpoint_modules():
@@ -17,10 +17,8 @@ def endpoint_modules():
 
 
 def init_app(app):
-    from portal.api import openapi
     from portal.extensions import csrf
 
     endpoint_modules()
-    openapi.register()
     csrf.exempt(bp)
     app.register_blueprint(bp)

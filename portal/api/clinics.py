@@ -1,15 +1,63 @@
 """Clinics and their rooms."""
 from flask import jsonify
 from flask_login import current_user
+from pydantic import ConfigDict, Field
 
 from portal.api.blueprint import bp
-from portal.api.helpers import field, items, json_body
-from portal.api.openapi import errors, json_response, list_of
-from portal.api.openapi import json_body as body_schema
-from portal.clinics import services
-from portal.clinics.models import Clinic
+from portal.api.helpers import items
+from portal.api.schema import Answer, Body, Count, answers, api, items_of, omittable
+from portal.clinics import models, services
 from portal.core.db import utcnow
 from portal.core.permissions import get_in_clinic_or_404, is_superadmin
+
+CODE = "the polyclinic's code in the city's systems, matched to the city sign-in's clinic claim"
+
+
+class Clinic(Answer):
+    id: int
+    name: str
+    short_name: str
+    code: str | None = Field(description=CODE)
+    address: str
+    timezone: str
+    active: bool
+
+
+class Room(Answer):
+    id: int
+    clinic_id: int
+    name: str
+    location: str
+    capacity: int
+    timezone: str
+    active: bool
+    policy: dict[str, int]
+
+
+class NewClinic(Body):
+    name: str
+    short_name: str
+    code: str = omittable(description=CODE)
+    timezone: str = omittable(description="an IANA time zone; default Europe/Moscow")
+    address: str = ""
+
+
+class ClinicChanges(Body):
+    model_config = ConfigDict(strict=True, extra="forbid")  # a mistyped field is an error, not a silent no-op
+
+    name: str = omittable()
+    short_name: str = omittable()
+    code: str | None = Field(None, description=CODE + "; null removes it")
+    address: str = omittable()
+    timezone: str = omittable()
+    active: bool = omittable(description="false: its rooms' future bookings and trainings are cancelled and its "
+                                         "people signed out")
+
+
+class NewRoom(Body):
+    name: str
+    location: str = ""
+    capacity: Count
 
 
 def serialise_clinic(clinic):
@@ -23,97 +71,50 @@ def serialise_room(room):
 
 
 @bp.get("/clinics")
+@api.validate(resp=answers(HTTP_200=(items_of(Clinic), "Clinics the caller may see")))
 def list_clinics():
+    """Clinics the caller may see (a superadmin sees deactivated ones too)"""
     return jsonify(items(services.visible_clinics(current_user, include_inactive=is_superadmin(current_user)),
                          serialise_clinic))
 
 
 @bp.post("/clinics")
-def create_clinic():
-    data = json_body()
-    clinic = services.create_clinic(
-        current_user, name=field(data, "name", str), short_name=field(data, "short_name", str),
-        timezone=field(data, "timezone", str, required=False),
-        address=field(data, "address", str, required=False, default=""),
-        code=field(data, "code", str, required=False))
+@api.validate(resp=answers(403, 413, HTTP_201=(Clinic, "The new clinic")))
+def create_clinic(json: NewClinic):
+    """Create a clinic (superadmin)"""
+    clinic = services.create_clinic(current_user, name=json.name, short_name=json.short_name,
+                                    timezone=json.timezone, address=json.address, code=json.code)
     return jsonify(serialise_clinic(clinic)), 201
 
 
 @bp.patch("/clinics/<int:clinic_id>")
-def update_clinic(clinic_id):
-    clinic = get_in_clinic_or_404(Clinic, clinic_id, current_user, lambda c: c.id)
-    data = json_body()
-    active = field(data, "active", bool, required=False)
-    changes = {name: value for name, value in data.items() if name != "active"}
-    for name in changes:
-        field(data, name, str, required=name not in ("code", "address"))
-    services.update_clinic(current_user, clinic, changes)
-    if active is not None:
-        services.set_clinic_active(current_user, clinic, active, now=utcnow())
+@api.validate(resp=answers(403, 404, 413, HTTP_200=(Clinic, "The clinic")))
+def update_clinic(clinic_id, json: ClinicChanges):
+    """Change a clinic: name, short name, code, address, time zone, active (superadmin)
+
+    Deactivating cancels its rooms' future bookings and trainings and signs its people out.
+    """
+    clinic = get_in_clinic_or_404(models.Clinic, clinic_id, current_user, lambda c: c.id)
+    sent = json.model_fields_set
+    services.update_clinic(current_user, clinic, {name: getattr(json, name) for name in sent if name != "active"})
+    if "active" in sent:
+        services.set_clinic_active(current_user, clinic, json.active, now=utcnow())
     return jsonify(serialise_clinic(clinic))
 
 
 @bp.get("/clinics/<int:clinic_id>/rooms")
+@api.validate(resp=answers(404, HTTP_200=(items_of(Room), "Rooms of the clinic")))
 def list_rooms(clinic_id):
-    clinic = get_in_clinic_or_404(Clinic, clinic_id, current_user, lambda c: c.id)
+    """Rooms of a clinic"""
+    clinic = get_in_clinic_or_404(models.Clinic, clinic_id, current_user, lambda c: c.id)
     return jsonify(items(clinic.rooms, serialise_room))
 
 
 @bp.post("/clinics/<int:clinic_id>/rooms")
-def create_room(clinic_id):
-    clinic = get_in_clinic_or_404(Clinic, clinic_id, current_user, lambda c: c.id)
-    data = json_body()
-    room = services.create_room(
-        current_user, clinic, name=field(data, "name", str),
-        location=field(data, "location", str, required=False, default=""),
-        capacity=field(data, "capacity", int))
+@api.validate(resp=answers(403, 404, 413, HTTP_201=(Room, "The new room")))
+def create_room(clinic_id, json: NewRoom):
+    """Create a room with the default policy (admin)"""
+    clinic = get_in_clinic_or_404(models.Clinic, clinic_id, current_user, lambda c: c.id)
+    room = services.create_room(current_user, clinic, name=json.name, location=json.location,
+                                capacity=json.capacity)
     return jsonify(serialise_room(room)), 201
-
-
-SCHEMAS = {
-    "Clinic": {"type": "object", "required": ["id", "name", "short_name", "code", "timezone", "active"],
-               "properties": {
-                   "id": {"type": "integer"}, "name": {"type": "string"}, "short_name": {"type": "string"},
-                   "code": {"type": ["string", "null"], "description": "the polyclinic's code in the city's "
-                                                                       "systems, matched to the sign-in claim"},
-                   "address": {"type": "string"}, "timezone": {"type": "string"}, "active": {"type": "boolean"}}},
-    "Room": {"type": "object", "required": ["id", "clinic_id", "name", "capacity"], "properties": {
-        "id": {"type": "integer"}, "clinic_id": {"type": "integer"}, "name": {"type": "string"},
-        "location": {"type": "string"}, "capacity": {"type": "integer"}, "timezone": {"type": "string"},
-        "active": {"type": "boolean"}, "policy": {"type": "object"}}},
-}
-
-_clinic_id = [{"name": "clinic_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
-
-PATHS = {
-    "/clinics": {
-        "get": {"summary": "Clinics the caller may see", "operationId": "listClinics",
-                "responses": {"200": json_response("Clinics", list_of("Clinic")), **errors(401)}},
-        "post": {"summary": "Create a clinic (superadmin)", "operationId": "createClinic",
-                 "requestBody": body_schema({"type": "object", "required": ["name", "short_name"], "properties": {
-                     "name": {"type": "string"}, "short_name": {"type": "string"}, "code": {"type": "string"},
-                     "timezone": {"type": "string"}, "address": {"type": "string"}}}),
-                 "responses": {"201": json_response("The new clinic", "Clinic"), **errors(400, 401, 403)}},
-    },
-    "/clinics/{clinic_id}": {
-        "patch": {"summary": "Change a clinic: name, short name, code, address, time zone, active (superadmin). "
-                             "Deactivating cancels its rooms' future bookings and trainings and signs its people "
-                             "out", "operationId": "updateClinic", "parameters": _clinic_id,
-                  "requestBody": body_schema({"type": "object", "properties": {
-                      "name": {"type": "string"}, "short_name": {"type": "string"},
-                      "code": {"type": ["string", "null"]}, "address": {"type": "string"},
-                      "timezone": {"type": "string"}, "active": {"type": "boolean"}}}),
-                  "responses": {"200": json_response("The clinic", "Clinic"), **errors(400, 401, 403, 404)}},
-    },
-    "/clinics/{clinic_id}/rooms": {
-        "get": {"summary": "Rooms of a clinic", "operationId": "listRooms", "parameters": _clinic_id,
-                "responses": {"200": json_response("Rooms", list_of("Room")), **errors(401, 404)}},
-        "post": {"summary": "Create a room with the default policy (admin)", "operationId": "createRoom",
-                 "parameters": _clinic_id,
-                 "requestBody": body_schema({"type": "object", "required": ["name", "capacity"], "properties": {
-                     "name": {"type": "string"}, "location": {"type": "string"},
-                     "capacity": {"type": "integer", "minimum": 0}}}),
-                 "responses": {"201": json_response("The new room", "Room"), **errors(400, 401, 403, 404)}},
-    },
-}
-

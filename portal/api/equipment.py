@@ -1,18 +1,57 @@
 """Admin: the equipment inventory of a room, status changes and each item's history."""
+from typing import Annotated, Literal
+
 from flask import jsonify
 from flask_babel import gettext as _
 from flask_login import current_user
+from pydantic import Field
 
 from portal.api.blueprint import bp
-from portal.api.helpers import field, items, json_body
-from portal.api.openapi import errors, json_response, list_of
-from portal.api.openapi import json_body as body_schema
-from portal.clinics import services
-from portal.clinics.models import EQUIPMENT_STATUSES, EquipmentItem, Room, Workstation
+from portal.api.helpers import items
+from portal.api.schema import Answer, Body, Id, Time, answers, api, documented, items_of, omittable
+from portal.clinics import models, services
+from portal.clinics.models import EQUIPMENT_STATUSES, Room, Workstation
 from portal.clinics.permissions import get_administered_or_404
 from portal.core.errors import Invalid
 from portal.core.time import iso
 from portal.extensions import db
+
+EquipmentStatus = Annotated[str, documented(enum=list(EQUIPMENT_STATUSES))]
+
+
+class EquipmentEvent(Answer):
+    at: Time
+    actor: str | None
+    actor_id: int | None
+    from_status: str | None = Field(alias="from")
+    to: str
+    note: str
+
+
+class EquipmentItem(Answer):
+    id: int
+    room_id: int
+    workstation_id: int | None
+    kind: str
+    inventory_number: str
+    status: Literal[EQUIPMENT_STATUSES]
+    notes: str
+    history: list[EquipmentEvent] = omittable(description="oldest first")
+
+
+
+class NewEquipment(Body):
+    kind: str
+    inventory_number: Annotated[str, documented(description="unique in the clinic")]
+    workstation_id: Id = omittable()
+    notes: str = ""
+    status: EquipmentStatus = "in_service"
+
+
+class EquipmentChange(Body):
+    status: EquipmentStatus = omittable()
+    notes: str = omittable()
+    note: str = Field("", description="kept with the history entry")
 
 
 def serialise_event(event, tz):
@@ -39,76 +78,36 @@ def workstation_by_id(workstation_id):
 
 
 @bp.get("/rooms/<int:room_id>/equipment")
+@api.validate(resp=answers(403, 404, HTTP_200=(items_of(EquipmentItem), "Items")))
 def list_equipment(room_id):
+    """Equipment of a room (admin)"""
     room = get_administered_or_404(Room, room_id, current_user)
     return jsonify(items(services.equipment_of_clinic(room.clinic_id, room_id=room.id), serialise_item))
 
 
 @bp.post("/rooms/<int:room_id>/equipment")
-def create_equipment(room_id):
+@api.validate(resp=answers(403, 404, 413, HTTP_201=(EquipmentItem, "The item")))
+def create_equipment(room_id, json: NewEquipment):
+    """Add an item to the inventory (admin); inventory numbers are unique"""
     room = get_administered_or_404(Room, room_id, current_user)
-    data = json_body()
     item = services.create_equipment(
-        current_user, room, kind=field(data, "kind", str), inventory_number=field(data, "inventory_number", str),
-        workstation=workstation_by_id(field(data, "workstation_id", int, required=False)),
-        notes=field(data, "notes", str, required=False, default=""),
-        status=field(data, "status", str, required=False, default="in_service"))
+        current_user, room, kind=json.kind, inventory_number=json.inventory_number,
+        workstation=workstation_by_id(json.workstation_id), notes=json.notes, status=json.status)
     return jsonify(serialise_item(item, with_history=True)), 201
 
 
 @bp.get("/equipment/<int:item_id>")
+@api.validate(resp=answers(403, 404, HTTP_200=(EquipmentItem, "The item")))
 def get_equipment(item_id):
-    item = get_administered_or_404(EquipmentItem, item_id, current_user)
+    """An item with its history (admin)"""
+    item = get_administered_or_404(models.EquipmentItem, item_id, current_user)
     return jsonify(serialise_item(item, with_history=True))
 
 
 @bp.patch("/equipment/<int:item_id>")
-def update_equipment(item_id):
-    item = get_administered_or_404(EquipmentItem, item_id, current_user)
-    data = json_body()
-    services.update_equipment(current_user, item, status=field(data, "status", str, required=False),
-                              notes=field(data, "notes", str, required=False),
-                              note=field(data, "note", str, required=False, default=""))
+@api.validate(resp=answers(403, 404, 413, HTTP_200=(EquipmentItem, "The item")))
+def update_equipment(item_id, json: EquipmentChange):
+    """Change an item's status or notes (admin); `note` is kept with the history entry"""
+    item = get_administered_or_404(models.EquipmentItem, item_id, current_user)
+    services.update_equipment(current_user, item, status=json.status, notes=json.notes, note=json.note)
     return jsonify(serialise_item(item, with_history=True))
-
-
-_status = {"type": "string", "enum": list(EQUIPMENT_STATUSES)}
-
-SCHEMAS = {
-    "EquipmentEvent": {"type": "object", "required": ["at", "actor", "from", "to", "note"], "properties": {
-        "at": {"type": "string", "format": "date-time"}, "actor": {"type": ["string", "null"]},
-        "actor_id": {"type": ["integer", "null"]}, "from": {"type": ["string", "null"]}, "to": {"type": "string"},
-        "note": {"type": "string"}}},
-    "EquipmentItem": {"type": "object", "required": ["id", "room_id", "kind", "inventory_number", "status"],
-                      "properties": {
-                          "id": {"type": "integer"}, "room_id": {"type": "integer"},
-                          "workstation_id": {"type": ["integer", "null"]}, "kind": {"type": "string"},
-                          "inventory_number": {"type": "string"}, "status": _status, "notes": {"type": "string"},
-                          "history": {"type": "array", "description": "oldest first",
-                                      "items": {"$ref": "#/components/schemas/EquipmentEvent"}}}},
-}
-
-_room = [{"name": "room_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
-_item = [{"name": "item_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
-
-PATHS = {
-    "/rooms/{room_id}/equipment": {
-        "get": {"summary": "Equipment of a room (admin)", "operationId": "listEquipment", "parameters": _room,
-                "responses": {"200": json_response("Items", list_of("EquipmentItem")), **errors(401, 403, 404)}},
-        "post": {"summary": "Add an item to the inventory (admin); inventory numbers are unique",
-                 "operationId": "createEquipment", "parameters": _room,
-                 "requestBody": body_schema({"type": "object", "required": ["kind", "inventory_number"],
-                                             "properties": {
-                                                 "kind": {"type": "string"}, "inventory_number": {"type": "string"},
-                                                 "workstation_id": {"type": "integer"}, "notes": {"type": "string"},
-                                                 "status": _status}}),
-                 "responses": {"201": json_response("The item", "EquipmentItem"), **errors(400, 401, 403, 404)}}},
-    "/equipment/{item_id}": {
-        "get": {"summary": "An item with its history (admin)", "operationId": "getEquipment", "parameters": _item,
-                "responses": {"200": json_response("The item", "EquipmentItem"), **errors(401, 403, 404)}},
-        "patch": {"summary": "Change an item's status or notes (admin); `note` is kept with the history entry",
-                  "operationId": "updateEquipment", "parameters": _item,
-                  "requestBody": body_schema({"type": "object", "properties": {
-                      "status": _status, "notes": {"type": "string"}, "note": {"type": "string"}}}),
-                  "responses": {"200": json_response("The item", "EquipmentItem"), **errors(400, 401, 403, 404)}}},
-}

@@ -1,9 +1,29 @@
 """Who is calling."""
+from typing import Literal
+
 from flask import jsonify
 from flask_login import current_user
 
 from portal.api.blueprint import bp
-from portal.api.openapi import errors, json_response
+from portal.api.schema import Answer, answers, api
+from portal.auth.models import ROLES
+
+
+class ClinicRef(Answer):
+    id: int
+    name: str
+    short_name: str
+    timezone: str
+
+
+class User(Answer):
+    id: int
+    email: str
+    name: str
+    roles: list[Literal[ROLES]]
+    clinic: ClinicRef | None
+    active: bool
+    locale: str | None
 
 
 def serialise_user(user):
@@ -20,21 +40,7 @@ def serialise_user(user):
 
 
 @bp.get("/me")
-def me():
+@api.validate(resp=answers(HTTP_200=(User, "The caller")))
+def get_me():
+    """The caller"""
     return jsonify(serialise_user(current_user))
-
-
-SCHEMAS = {
-    "User": {"type": "object", "required": ["id", "name", "roles", "clinic"], "properties": {
-        "id": {"type": "integer"}, "email": {"type": "string"}, "name": {"type": "string"},
-        "roles": {"type": "array", "items": {"type": "string",
-                                             "enum": ["doctor", "trainer", "admin", "superadmin"]}},
-        "clinic": {"type": ["object", "null"]}, "active": {"type": "boolean"},
-        "locale": {"type": ["string", "null"]},
-    }},
-}
-
-PATHS = {
-    "/me": {"get": {"summary": "The caller", "operationId": "getMe",
-                    "responses": {"200": json_response("The caller", "User"), **errors(401)}}},
-}

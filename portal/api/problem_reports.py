@@ -1,20 +1,56 @@
 """Problem reports: any member of a clinic reports a fault; the clinic's admins work the queue."""
-from flask import jsonify, request
+from typing import Annotated, Literal
+
+from flask import jsonify
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.api.blueprint import bp
+from portal.api.bookings import Person
 from portal.api.equipment import workstation_by_id
-from portal.api.helpers import field, int_arg, items, json_body
-from portal.api.openapi import errors, json_response, list_of
-from portal.api.openapi import json_body as body_schema
-from portal.clinics import services
-from portal.clinics.models import PROBLEM_STATUSES, Clinic, EquipmentItem, ProblemReport
+from portal.api.helpers import items
+from portal.api.schema import Answer, Body, Id, Query, QueryId, Time, answers, api, documented, items_of, omittable
+from portal.clinics import models, services
+from portal.clinics.models import PROBLEM_STATUSES, Clinic, EquipmentItem
 from portal.clinics.permissions import can_report_problem, can_see_problem_report, get_administered_or_404, is_admin
 from portal.core.db import utcnow
 from portal.core.errors import Invalid, NotFound
 from portal.core.time import iso
 from portal.extensions import db
+
+ProblemStatus = Annotated[str, documented(enum=list(PROBLEM_STATUSES))]
+
+
+class ProblemReport(Answer):
+    id: int
+    room_id: int
+    workstation_id: int | None
+    equipment_id: int | None
+    target: str
+    description: str
+    status: Literal[PROBLEM_STATUSES]
+    resolution: str
+    reporter: Person | None
+    created_at: Time
+    updated_at: Time
+    resolved_at: Time | None
+
+
+class NewProblemReport(Body):
+    workstation_id: Id = omittable(description="the workstation at fault, or")
+    equipment_id: Id = omittable(description="the equipment item at fault")
+    description: Annotated[str, documented(maxLength=2000)]
+
+
+class ProblemFilter(Query):
+    clinic_id: QueryId = omittable(description="admins: default their own clinic")
+    room_id: QueryId = omittable()
+    status: list[Literal[PROBLEM_STATUSES]] = omittable(description="repeatable")
+
+
+class ProblemChange(Body):
+    status: ProblemStatus
+    resolution: str = ""
 
 
 def serialise_report(report):
@@ -38,17 +74,18 @@ def _equipment_by_id(equipment_id):
 
 
 def _visible_report(report_id):
-    report = db.session.get(ProblemReport, report_id)
+    report = db.session.get(models.ProblemReport, report_id)
     if report is None or not can_see_problem_report(current_user, report):
         raise NotFound(_("Not found."))
     return report
 
 
 @bp.post("/problem-reports")
-def create_problem_report():
-    data = json_body()
-    workstation = workstation_by_id(field(data, "workstation_id", int, required=False))
-    equipment = _equipment_by_id(field(data, "equipment_id", int, required=False))
+@api.validate(resp=answers(403, 404, 413, HTTP_201=(ProblemReport, "The report")))
+def create_problem_report(json: NewProblemReport):
+    """Report a fault on a workstation or an equipment item of one's clinic"""
+    workstation = workstation_by_id(json.workstation_id)
+    equipment = _equipment_by_id(json.equipment_id)
     target = workstation or equipment
     if target is None:
         raise Invalid(_("Choose the workstation or the equipment that has the problem."), code="missing_target",
@@ -56,82 +93,38 @@ def create_problem_report():
     # Another clinic's workstation or item does not exist for the caller.
     if not can_report_problem(current_user, target.room):
         raise NotFound(_("Not found."))
-    report = services.report_problem(current_user, target.room, description=field(data, "description", str),
-                                     now=utcnow(), workstation=workstation, equipment=equipment)
+    report = services.report_problem(current_user, target.room, description=json.description, now=utcnow(),
+                                     workstation=workstation, equipment=equipment)
     return jsonify(serialise_report(report)), 201
 
 
 @bp.get("/problem-reports")
-def list_problem_reports():
-    """Admins: the reports of a clinic (by default their own); everybody else: the reports they filed."""
-    statuses = request.args.getlist("status") or None
-    if statuses and any(status not in PROBLEM_STATUSES for status in statuses):
-        raise Invalid(_("Unknown status."), code="invalid_parameter", field="status")
-    clinic_id, room_id = int_arg("clinic_id"), int_arg("room_id")
-    if clinic_id is None and not is_admin(current_user):
-        return jsonify(items(services.problem_reports_of_reporter(current_user, statuses=statuses, room_id=room_id),
-                             serialise_report))
-    clinic_id = clinic_id or current_user.clinic_id
+@api.validate(resp=answers(403, 404, HTTP_200=(items_of(ProblemReport), "Reports, oldest first")))
+def list_problem_reports(query: ProblemFilter):
+    """Admins: a clinic's reports (default: own clinic); others: the reports they filed"""
+    statuses = query.status or None
+    if query.clinic_id is None and not is_admin(current_user):
+        return jsonify(items(services.problem_reports_of_reporter(current_user, statuses=statuses,
+                                                                  room_id=query.room_id), serialise_report))
+    clinic_id = query.clinic_id or current_user.clinic_id
     if clinic_id is None:
-        raise Invalid(_("The parameter %(name)s is required.", name="clinic_id"), code="missing_parameter",
-                      field="clinic_id")
+        raise Invalid(_("%(name)s is required.", name="clinic_id"), code="missing_parameter", field="clinic_id")
     clinic = get_administered_or_404(Clinic, clinic_id, current_user)
-    return jsonify(items(services.problem_reports_of_clinic(clinic.id, statuses=statuses, room_id=room_id),
+    return jsonify(items(services.problem_reports_of_clinic(clinic.id, statuses=statuses, room_id=query.room_id),
                          serialise_report))
 
 
 @bp.get("/problem-reports/<int:report_id>")
+@api.validate(resp=answers(404, HTTP_200=(ProblemReport, "The report")))
 def get_problem_report(report_id):
+    """One report (its reporter or the clinic's admins)"""
     return jsonify(serialise_report(_visible_report(report_id)))
 
 
 @bp.patch("/problem-reports/<int:report_id>")
-def update_problem_report(report_id):
+@api.validate(resp=answers(403, 404, 409, 413, HTTP_200=(ProblemReport, "The report")))
+def update_problem_report(report_id, json: ProblemChange):
+    """Work a report open → in_progress → resolved (admin); the reporter is told when it is resolved"""
     report = _visible_report(report_id)
-    data = json_body()
-    services.set_problem_status(current_user, report, field(data, "status", str), now=utcnow(),
-                                resolution=field(data, "resolution", str, required=False, default=""))
+    services.set_problem_status(current_user, report, json.status, now=utcnow(), resolution=json.resolution)
     return jsonify(serialise_report(report))
-
-
-SCHEMAS = {
-    "ProblemReport": {"type": "object", "required": ["id", "room_id", "description", "status"], "properties": {
-        "id": {"type": "integer"}, "room_id": {"type": "integer"}, "workstation_id": {"type": ["integer", "null"]},
-        "equipment_id": {"type": ["integer", "null"]}, "target": {"type": "string"},
-        "description": {"type": "string"}, "status": {"type": "string", "enum": list(PROBLEM_STATUSES)},
-        "resolution": {"type": "string"}, "reporter": {"type": ["object", "null"]},
-        "created_at": {"type": "string", "format": "date-time"},
-        "updated_at": {"type": "string", "format": "date-time"},
-        "resolved_at": {"type": ["string", "null"], "format": "date-time"}}},
-}
-
-_report = [{"name": "report_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
-
-PATHS = {
-    "/problem-reports": {
-        "post": {"summary": "Report a fault on a workstation or an equipment item of one's clinic",
-                 "operationId": "createProblemReport",
-                 "requestBody": body_schema({"type": "object", "required": ["description"], "properties": {
-                     "workstation_id": {"type": "integer"}, "equipment_id": {"type": "integer"},
-                     "description": {"type": "string", "maxLength": 2000}}}),
-                 "responses": {"201": json_response("The report", "ProblemReport"), **errors(400, 401, 403, 404)}},
-        "get": {"summary": "Admins: a clinic's reports (default: own clinic); others: the reports they filed",
-                "operationId": "listProblemReports", "parameters": [
-                    {"name": "clinic_id", "in": "query", "schema": {"type": "integer"}},
-                    {"name": "room_id", "in": "query", "schema": {"type": "integer"}},
-                    {"name": "status", "in": "query", "schema": {"type": "string", "enum": list(PROBLEM_STATUSES)},
-                     "description": "repeatable"}],
-                "responses": {"200": json_response("Reports, oldest first", list_of("ProblemReport")),
-                              **errors(400, 401, 403, 404)}}},
-    "/problem-reports/{report_id}": {
-        "get": {"summary": "One report (its reporter or the clinic's admins)", "operationId": "getProblemReport",
-                "parameters": _report,
-                "responses": {"200": json_response("The report", "ProblemReport"), **errors(401, 404)}},
-        "patch": {"summary": "Work a report open → in_progress → resolved (admin); the reporter is told when "
-                             "it is resolved", "operationId": "updateProblemReport", "parameters": _report,
-                  "requestBody": body_schema({"type": "object", "required": ["status"], "properties": {
-                      "status": {"type": "string", "enum": list(PROBLEM_STATUSES)},
-                      "resolution": {"type": "string"}}}),
-                  "responses": {"200": json_response("The report", "ProblemReport"),
-                                **errors(400, 401, 403, 404, 409)}}},
-}

@@ -1,21 +1,115 @@
 """Admin: a room's details, booking policy, opening hours, closures and workstations."""
-from datetime import datetime
+import re
+from datetime import time
+from typing import Annotated
 
 from flask import jsonify
-from flask_babel import gettext as _
 from flask_login import current_user
+from pydantic import BeforeValidator, ConfigDict, WithJsonSchema, create_model
+from pydantic_core import PydanticCustomError
 
 from portal.api.blueprint import bp
-from portal.api.clinics import serialise_room
-from portal.api.helpers import field, items, json_body
-from portal.api.openapi import errors, json_response, list_of
-from portal.api.openapi import json_body as body_schema
-from portal.clinics import services
-from portal.clinics.models import DEFAULT_POLICY, Closure, Room, Workstation
+from portal.api.clinics import Room, serialise_room
+from portal.api.helpers import items
+from portal.api.schema import Answer, Body, Count, Time, Timestamp, answers, api, documented, items_of, omittable
+from portal.clinics import models, services
+from portal.clinics.models import DEFAULT_POLICY, WORKSTATION_STATUSES
 from portal.clinics.permissions import get_administered_or_404
 from portal.core.db import utcnow
-from portal.core.errors import Invalid
-from portal.core.time import iso, parse_iso
+from portal.core.time import iso
+
+CLOCK_PATTERN = "^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+def _clock(value):
+    if not isinstance(value, str) or not re.fullmatch(CLOCK_PATTERN, value):
+        raise PydanticCustomError("invalid_clock", "invalid_clock")
+    return time.fromisoformat(value)
+
+
+Clock = Annotated[time, BeforeValidator(_clock), WithJsonSchema({"type": "string", "pattern": CLOCK_PATTERN})]
+WorkstationStatus = Annotated[str, documented(enum=list(WORKSTATION_STATUSES))]
+
+
+class OpeningIntervalIn(Body):
+    weekday: Annotated[int, documented(minimum=0, maximum=6, description="Monday is 0")]
+    open: Clock
+    close: Clock
+
+
+class OpeningHoursIn(Body):
+    hours: list[OpeningIntervalIn]
+
+
+class OpeningInterval(Answer):
+    weekday: int
+    open: str
+    close: str
+
+
+class OpeningHours(Answer):
+    hours: list[OpeningInterval]
+    timezone: str
+
+
+class Closure(Answer):
+    id: int
+    room_id: int
+    start: Time
+    end: Time
+    reason: str
+
+
+class NewClosure(Body):
+    start: Timestamp
+    end: Timestamp
+    reason: Annotated[str, documented(maxLength=200)]
+
+
+class HolidayYear(Body):
+    year: Annotated[int, documented(description="last year, this year or the next two")]
+
+
+class RoomChange(Body):
+    name: str = omittable()
+    location: str = omittable()
+    capacity: Count = omittable(description="training seats")
+
+
+class _KnownSettingsOnly(Body):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+# Settings not sent keep their values; the service checks each (invalid_policy).
+PolicyChange = create_model(
+    "PolicyChange", __base__=_KnownSettingsOnly,
+    **{name: (Annotated[int, documented(minimum=low, maximum=high)], omittable())
+       for name, (low, high) in services.POLICY_LIMITS.items()})
+Policy = create_model("Policy", __base__=Answer, **dict.fromkeys(DEFAULT_POLICY, (int, ...)))
+
+
+class Workstation(Answer):
+    id: int
+    room_id: int
+    label: str
+    specs: str
+    status: WorkstationStatus
+
+
+class WorkstationChanged(Workstation):
+    moved_bookings: list[int]
+    cancelled_bookings: list[int]
+
+
+class NewWorkstation(Body):
+    label: Annotated[str, documented(maxLength=40)]
+    specs: str = ""
+
+
+class WorkstationChange(Body):
+    label: str = omittable()
+    specs: str = omittable()
+    status: WorkstationStatus = omittable()
 
 
 def serialise_hours(room):
@@ -35,205 +129,110 @@ def serialise_workstation(workstation):
 
 
 @bp.patch("/rooms/<int:room_id>")
-def update_room(room_id):
-    room = get_administered_or_404(Room, room_id, current_user)
-    data = json_body()
-    services.update_room(
-        current_user, room, name=field(data, "name", str, required=False, default=room.name),
-        location=field(data, "location", str, required=False, default=room.location),
-        capacity=field(data, "capacity", int, required=False, default=room.capacity))
+@api.validate(resp=answers(403, 404, 413, HTTP_200=(Room, "The room")))
+def update_room(room_id, json: RoomChange):
+    """Change a room's name, location or training capacity (admin)"""
+    room = get_administered_or_404(models.Room, room_id, current_user)
+    services.update_room(current_user, room, name=room.name if json.name is None else json.name,
+                         location=room.location if json.location is None else json.location,
+                         capacity=room.capacity if json.capacity is None else json.capacity)
     return jsonify(serialise_room(room))
 
 
 @bp.patch("/rooms/<int:room_id>/policy")
-def update_policy(room_id):
-    room = get_administered_or_404(Room, room_id, current_user)
-    data = json_body()
-    services.update_policy(current_user, room, {name: field(data, name, int) for name in data})
+@api.validate(resp=answers(403, 404, 413, HTTP_200=(Policy, "The whole policy")))
+def update_policy(room_id, json: PolicyChange):
+    """Change a room's booking policy (admin); settings not sent keep their values"""
+    room = get_administered_or_404(models.Room, room_id, current_user)
+    services.update_policy(current_user, room, json.model_dump(exclude_unset=True))
     return jsonify(room.policy())
 
 
 @bp.get("/rooms/<int:room_id>/hours")
+@api.validate(resp=answers(403, 404, HTTP_200=(OpeningHours, "Opening hours")))
 def get_hours(room_id):
-    room = get_administered_or_404(Room, room_id, current_user)
+    """Weekly opening hours, clinic's local time (admin)"""
+    room = get_administered_or_404(models.Room, room_id, current_user)
     return jsonify(hours=serialise_hours(room), timezone=room.timezone)
 
 
-def _clock(value):
-    """A "HH:MM" string as a time, or None."""
-    try:
-        return datetime.strptime(value, "%H:%M").time() if isinstance(value, str) and len(value) == 5 else None
-    except ValueError:
-        return None
-
-
 @bp.put("/rooms/<int:room_id>/hours")
-def put_hours(room_id):
-    room = get_administered_or_404(Room, room_id, current_user)
-    rows = field(json_body(), "hours", list)
-    intervals = []
-    for row in rows:
-        if not isinstance(row, dict):
-            raise Invalid(_("Each opening interval is an object with weekday, open and close."),
-                          code="invalid_field", field="hours")
-        opens, closes = _clock(row.get("open")), _clock(row.get("close"))
-        if opens is None or closes is None:
-            raise Invalid(_("Times must look like 08:00."), code="invalid_time", field="hours")
-        intervals.append((row.get("weekday"), opens, closes))
-    services.set_opening_hours(current_user, room, intervals)
+@api.validate(resp=answers(403, 404, 413, HTTP_200=(OpeningHours, "Opening hours")))
+def put_hours(room_id, json: OpeningHoursIn):
+    """Replace the weekly opening hours (admin); several intervals a weekday allowed"""
+    room = get_administered_or_404(models.Room, room_id, current_user)
+    services.set_opening_hours(current_user, room, [(row.weekday, row.open, row.close) for row in json.hours])
     return jsonify(hours=serialise_hours(room), timezone=room.timezone)
 
 
 @bp.get("/rooms/<int:room_id>/closures")
+@api.validate(resp=answers(403, 404, HTTP_200=(items_of(Closure), "Closures")))
 def list_closures(room_id):
-    room = get_administered_or_404(Room, room_id, current_user)
+    """A room's closures (admin)"""
+    room = get_administered_or_404(models.Room, room_id, current_user)
     return jsonify(items(services.closures_of_room(room), serialise_closure))
 
 
-def _time_field(data, name):
-    raw = field(data, name, str)
-    value = parse_iso(raw)
-    if value is None:
-        raise Invalid(_("%(name)s must be an ISO 8601 time with an offset, e.g. 2026-12-31T09:00:00+03:00.",
-                        name=name), code="invalid_time", field=name)
-    return value
-
-
 @bp.post("/rooms/<int:room_id>/closures")
-def create_closure(room_id):
-    room = get_administered_or_404(Room, room_id, current_user)
-    data = json_body()
-    closure = services.add_closure(current_user, room, start=_time_field(data, "start"),
-                                   end=_time_field(data, "end"), reason=field(data, "reason", str))
+@api.validate(resp=answers(403, 404, 413, HTTP_201=(Closure, "The closure")))
+def create_closure(room_id, json: NewClosure):
+    """Close a room for a time (admin)"""
+    room = get_administered_or_404(models.Room, room_id, current_user)
+    closure = services.add_closure(current_user, room, start=json.start, end=json.end, reason=json.reason)
     return jsonify(serialise_closure(closure)), 201
 
 
 @bp.post("/rooms/<int:room_id>/closures/public-holidays")
-def create_holiday_closures(room_id):
-    room = get_administered_or_404(Room, room_id, current_user)
-    closures = services.add_public_holidays(current_user, room, year=field(json_body(), "year", int), now=utcnow())
+@api.validate(resp=answers(403, 404, 413, HTTP_201=(items_of(Closure), "The closures added")))
+def create_holiday_closures(room_id, json: HolidayYear):
+    """Close a room on every Russian federal non-working day of a year (admin; repeat-safe)"""
+    room = get_administered_or_404(models.Room, room_id, current_user)
+    closures = services.add_public_holidays(current_user, room, year=json.year, now=utcnow())
     return jsonify(items(closures, serialise_closure)), 201
 
 
 @bp.delete("/closures/<int:closure_id>")
+@api.validate(resp=answers(403, 404, HTTP_204=None))
 def delete_closure(closure_id):
-    closure = get_administered_or_404(Closure, closure_id, current_user)
+    """Remove a closure (admin)"""
+    closure = get_administered_or_404(models.Closure, closure_id, current_user)
     services.delete_closure(current_user, closure)
     return "", 204
 
 
 @bp.get("/rooms/<int:room_id>/workstations")
+@api.validate(resp=answers(403, 404, HTTP_200=(items_of(Workstation), "Workstations")))
 def list_workstations(room_id):
-    room = get_administered_or_404(Room, room_id, current_user)
+    """Workstations of a room (admin)"""
+    room = get_administered_or_404(models.Room, room_id, current_user)
     return jsonify(items(room.workstations, serialise_workstation))
 
 
 @bp.post("/rooms/<int:room_id>/workstations")
-def create_workstation(room_id):
-    room = get_administered_or_404(Room, room_id, current_user)
-    data = json_body()
-    workstation = services.create_workstation(current_user, room, label=field(data, "label", str),
-                                              specs=field(data, "specs", str, required=False, default=""))
+@api.validate(resp=answers(403, 404, 413, HTTP_201=(Workstation, "The workstation")))
+def create_workstation(room_id, json: NewWorkstation):
+    """Add a workstation (admin)"""
+    room = get_administered_or_404(models.Room, room_id, current_user)
+    workstation = services.create_workstation(current_user, room, label=json.label, specs=json.specs)
     return jsonify(serialise_workstation(workstation)), 201
 
 
 @bp.patch("/workstations/<int:workstation_id>")
-def update_workstation(workstation_id):
-    workstation = get_administered_or_404(Workstation, workstation_id, current_user)
-    data = json_body()
-    if "label" in data or "specs" in data:
+@api.validate(resp=answers(403, 404, 413, HTTP_200=(
+    WorkstationChanged, "The workstation, with the bookings moved and cancelled")))
+def update_workstation(workstation_id, json: WorkstationChange):
+    """Relabel a workstation or change its status (admin)
+
+    Taking it out of service moves its future bookings to a free active workstation of the room,
+    else cancels them.
+    """
+    workstation = get_administered_or_404(models.Workstation, workstation_id, current_user)
+    if json.label is not None or json.specs is not None:
         services.update_workstation(
-            current_user, workstation, label=field(data, "label", str, required=False, default=workstation.label),
-            specs=field(data, "specs", str, required=False, default=workstation.specs))
+            current_user, workstation, label=workstation.label if json.label is None else json.label,
+            specs=workstation.specs if json.specs is None else json.specs)
     moved, cancelled = [], []
-    if "status" in data:
-        moved, cancelled = services.set_workstation_status(
-            current_user, workstation, field(data, "status", str), now=utcnow())
+    if json.status is not None:
+        moved, cancelled = services.set_workstation_status(current_user, workstation, json.status, now=utcnow())
     return jsonify({**serialise_workstation(workstation), "moved_bookings": [b.id for b in moved],
                     "cancelled_bookings": [b.id for b in cancelled]})
-
-
-SCHEMAS = {
-    "OpeningInterval": {"type": "object", "required": ["weekday", "open", "close"], "properties": {
-        "weekday": {"type": "integer", "minimum": 0, "maximum": 6, "description": "Monday is 0"},
-        "open": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"},
-        "close": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"}}},
-    "OpeningHours": {"type": "object", "required": ["hours"], "properties": {
-        "hours": {"type": "array", "items": {"$ref": "#/components/schemas/OpeningInterval"}},
-        "timezone": {"type": "string"}}},
-    "Closure": {"type": "object", "required": ["id", "room_id", "start", "end", "reason"], "properties": {
-        "id": {"type": "integer"}, "room_id": {"type": "integer"},
-        "start": {"type": "string", "format": "date-time"}, "end": {"type": "string", "format": "date-time"},
-        "reason": {"type": "string"}}},
-    "Policy": {"type": "object", "properties": {name: {"type": "integer"} for name in DEFAULT_POLICY}},
-    "Workstation": {"type": "object", "required": ["id", "room_id", "label", "status"], "properties": {
-        "id": {"type": "integer"}, "room_id": {"type": "integer"}, "label": {"type": "string"},
-        "specs": {"type": "string"}, "status": {"type": "string", "enum": ["active", "out_of_service", "retired"]},
-        "moved_bookings": {"type": "array", "items": {"type": "integer"}},
-        "cancelled_bookings": {"type": "array", "items": {"type": "integer"}}}},
-}
-
-
-def _path_id(name):
-    return [{"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}]
-
-
-_room = _path_id("room_id")
-
-PATHS = {
-    "/rooms/{room_id}": {"patch": {
-        "summary": "Change a room's name, location or training capacity (admin)", "operationId": "updateRoom",
-        "parameters": _room, "requestBody": body_schema({"type": "object", "properties": {
-            "name": {"type": "string"}, "location": {"type": "string"},
-            "capacity": {"type": "integer", "minimum": 0}}}),
-        "responses": {"200": json_response("The room", "Room"), **errors(400, 401, 403, 404)}}},
-    "/rooms/{room_id}/policy": {"patch": {
-        "summary": "Change a room's booking policy (admin); settings not sent keep their values",
-        "operationId": "updatePolicy", "parameters": _room, "requestBody": body_schema("Policy"),
-        "responses": {"200": json_response("The whole policy", "Policy"), **errors(400, 401, 403, 404)}}},
-    "/rooms/{room_id}/hours": {
-        "get": {"summary": "Weekly opening hours, clinic's local time (admin)", "operationId": "getHours",
-                "parameters": _room,
-                "responses": {"200": json_response("Opening hours", "OpeningHours"), **errors(401, 403, 404)}},
-        "put": {"summary": "Replace the weekly opening hours (admin); several intervals a weekday allowed",
-                "operationId": "putHours", "parameters": _room, "requestBody": body_schema("OpeningHours"),
-                "responses": {"200": json_response("Opening hours", "OpeningHours"),
-                              **errors(400, 401, 403, 404)}}},
-    "/rooms/{room_id}/closures": {
-        "get": {"summary": "A room's closures (admin)", "operationId": "listClosures", "parameters": _room,
-                "responses": {"200": json_response("Closures", list_of("Closure")), **errors(401, 403, 404)}},
-        "post": {"summary": "Close a room for a time (admin)", "operationId": "createClosure", "parameters": _room,
-                 "requestBody": body_schema({"type": "object", "required": ["start", "end", "reason"],
-                                             "properties": {"start": {"type": "string", "format": "date-time"},
-                                                            "end": {"type": "string", "format": "date-time"},
-                                                            "reason": {"type": "string", "maxLength": 200}}}),
-                 "responses": {"201": json_response("The closure", "Closure"), **errors(400, 401, 403, 404)}}},
-    "/rooms/{room_id}/closures/public-holidays": {"post": {
-        "summary": "Close a room on every Russian federal non-working day of a year (admin; repeat-safe)",
-        "operationId": "createHolidayClosures", "parameters": _room,
-        "requestBody": body_schema({"type": "object", "required": ["year"],
-                                    "properties": {"year": {"type": "integer"}}}),
-        "responses": {"201": json_response("The closures added", list_of("Closure")),
-                      **errors(400, 401, 403, 404)}}},
-    "/closures/{closure_id}": {"delete": {
-        "summary": "Remove a closure (admin)", "operationId": "deleteClosure", "parameters": _path_id("closure_id"),
-        "responses": {"204": {"description": "Removed"}, **errors(401, 403, 404)}}},
-    "/rooms/{room_id}/workstations": {
-        "get": {"summary": "Workstations of a room (admin)", "operationId": "listWorkstations", "parameters": _room,
-                "responses": {"200": json_response("Workstations", list_of("Workstation")),
-                              **errors(401, 403, 404)}},
-        "post": {"summary": "Add a workstation (admin)", "operationId": "createWorkstation", "parameters": _room,
-                 "requestBody": body_schema({"type": "object", "required": ["label"], "properties": {
-                     "label": {"type": "string", "maxLength": 40}, "specs": {"type": "string"}}}),
-                 "responses": {"201": json_response("The workstation", "Workstation"),
-                               **errors(400, 401, 403, 404)}}},
-    "/workstations/{workstation_id}": {"patch": {
-        "summary": "Relabel a workstation or change its status (admin). Taking it out of service moves its "
-                   "future bookings to a free active workstation of the room, else cancels them",
-        "operationId": "updateWorkstation", "parameters": _path_id("workstation_id"),
-        "requestBody": body_schema({"type": "object", "properties": {
-            "label": {"type": "string"}, "specs": {"type": "string"},
-            "status": {"type": "string", "enum": ["active", "out_of_service", "retired"]}}}),
-        "responses": {"200": json_response("The workstation, with the bookings moved and cancelled",
-                                           "Workstation"), **errors(400, 401, 403, 404)}}},
-}

@@ -1,14 +1,16 @@
 """Booking forms (shape only; the rules live in services.py)."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, SelectField, StringField, TimeField
+from wtforms import HiddenField, SelectField, StringField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from portal.core.forms import DayField
 
 
 class BookingForm(FlaskForm):
     workstation_id = SelectField(_l("Workstation"), coerce=int, validators=[InputRequired(_l("Choose a workstation."))])
-    day = DateField(_l("Date"), validators=[DataRequired(_l("Choose a date."))])
+    day = DayField(_l("Date"), validators=[InputRequired(_l("Choose a date."))])
     start = TimeField(_l("From"), validators=[DataRequired(_l("Choose the start time."))])
     end = TimeField(_l("Until"), validators=[DataRequired(_l("Choose the end time."))])
 

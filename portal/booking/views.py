@@ -1,6 +1,6 @@
 """Booking pages: room schedule (day and week), booking form, book now, my bookings, check-in,
 calendar feed, door display, e-mail preferences and the one-click cancel link."""
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -23,9 +23,9 @@ from portal.booking.permissions import (
 from portal.clinics.models import Workstation
 from portal.clinics.services import bookable_rooms, visible_clinics
 from portal.core.db import utcnow
-from portal.core.errors import DomainError, NotAllowed, NotFound
+from portal.core.errors import DomainError, Invalid, NotAllowed, NotFound
 from portal.core.forms import ActionForm, run_action
-from portal.core.time import format_local, local_to_utc, to_local
+from portal.core.time import format_local, local_to_utc, parse_day, parse_local_time, to_local
 from portal.core.urls import safe_next
 from portal.extensions import db
 
@@ -36,10 +36,14 @@ WEEK_CELL_MINUTES = 60
 
 
 def _day_arg(room):
-    try:
-        return date.fromisoformat(request.args.get("date", ""))
-    except ValueError:
+    """The ?date= of a schedule (YYYY-MM-DD, years 2000–2100); today in the room's zone when absent."""
+    raw = request.args.get("date")
+    if not raw:
         return to_local(utcnow(), room.timezone).date()
+    day = parse_day(raw)
+    if day is None:
+        raise Invalid(_("Enter a date between the years 2000 and 2100."), code="invalid_date", field="date")
+    return day
 
 
 def _local(room, day, moment):
@@ -136,11 +140,10 @@ def _prefill(form, room):
         form.workstation_id.data = int(args.get("workstation_id", ""))
     except ValueError:
         pass
-    try:
-        start = datetime.fromisoformat(args.get("start", ""))
-        end = datetime.fromisoformat(args.get("end", "")) if args.get("end") else start + timedelta(hours=1)
-    except ValueError:
+    start = parse_local_time(args.get("start"))
+    if start is None:
         return
+    end = parse_local_time(args.get("end")) or start + timedelta(hours=1)
     form.day.data, form.start.data, form.end.data = start.date(), start.time(), end.time()
 
 

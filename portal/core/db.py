@@ -7,6 +7,10 @@ from sqlalchemy.types import TypeDecorator
 
 from portal.extensions import db
 
+# Ids and the whole numbers the portal stores are 32-bit integer columns on PostgreSQL;
+# a bigger number from a request is refused before it reaches a query.
+DATABASE_INT_MAX = 2**31 - 1
+
 
 def utcnow():
     return datetime.now(timezone.utc)

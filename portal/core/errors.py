@@ -133,10 +133,16 @@ def register_error_handlers(app):
             403: _("You do not have access to this page."),
             404: _("Not found."),
             405: _("This method is not allowed here."),
+            413: _("The request is too large."),
             429: _("Too many requests. Please wait a minute and try again."),
         }
         message = messages.get(status) or error.description or error.name
-        return _with_retry_after(error_response(status, code, str(message)), _retry_after(error))
+        response = _with_retry_after(error_response(status, code, str(message)), _retry_after(error))
+        # What the exception says about the answer (Allow on a 405, WWW-Authenticate) stays with it.
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(DataError)
     def handle_bad_value(error):

@@ -5,11 +5,37 @@ Both end a failed action the same way: the request's changes are rolled back
 is committed once when the request ends.
 """
 from flask import abort, flash, redirect
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField
+from wtforms import BooleanField, DateField, DateTimeLocalField
 
 from portal.core import transaction
 from portal.core.errors import DomainError
+from portal.core.time import parse_day, parse_local_time
+
+
+class _ReadByCoreTime:
+    """A date field read by the parser of portal.core.time that every API and page input goes through."""
+
+    def process_formdata(self, valuelist):
+        if valuelist:
+            self.data = self.parse(" ".join(valuelist))
+            if self.data is None:
+                raise ValueError(self.refusal)
+
+
+class DayField(_ReadByCoreTime, DateField):
+    """A date as browsers send it (YYYY-MM-DD), in the years 2000–2100."""
+
+    parse = staticmethod(parse_day)
+    refusal = _l("Enter a date between the years 2000 and 2100.")
+
+
+class LocalTimeField(_ReadByCoreTime, DateTimeLocalField):
+    """A wall-clock date and time (YYYY-MM-DDTHH:MM), in the years 2000–2100."""
+
+    parse = staticmethod(parse_local_time)
+    refusal = _l("Enter a date and time between the years 2000 and 2100.")
 
 
 class ActionForm(FlaskForm):

