@@ -106,10 +106,10 @@ def print_table(title, rows, columns=None):
     cells = [[_fmt(row.get(col)) for col in columns] for row in rows]
     widths = [max(len(col), *(len(row[i]) for row in cells)) for i, col in enumerate(columns)]
     print(f"\n{title}")
-    print("  ".join(col.ljust(w) for col, w in zip(columns, widths)))
+    print("  ".join(col.ljust(w) for col, w in zip(columns, widths, strict=True)))
     print("  ".join("-" * w for w in widths))
     for row in cells:
-        print("  ".join(value.ljust(w) for value, w in zip(row, widths)))
+        print("  ".join(value.ljust(w) for value, w in zip(row, widths, strict=True)))
     sys.stdout.flush()
 
 

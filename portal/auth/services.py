@@ -209,7 +209,7 @@ def _token_caller(token_hash):
     rows = db.session.execute(TOKEN_CALLER, {"token_hash": token_hash}).all()
     if not rows:
         return None
-    columns = {attr.key: value for attr, value in zip(CALLER_ATTRIBUTES, rows[0][2:])}
+    columns = {attr.key: value for attr, value in zip(CALLER_ATTRIBUTES, rows[0][2:], strict=True)}
     return rows[0][0], columns, sorted(row[1] for row in rows if row[1] is not None)
 
 

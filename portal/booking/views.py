@@ -1,5 +1,6 @@
 """Booking pages: room schedule (day and week), booking form, book now, my bookings, check-in,
 calendar feed, door display, e-mail preferences and the one-click cancel link."""
+import contextlib
 from datetime import datetime, timedelta
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -136,10 +137,8 @@ def book(room_id):
 def _prefill(form, room):
     """The schedule's links carry the workstation and the picked cells (local date and times)."""
     args = request.args
-    try:
+    with contextlib.suppress(ValueError):
         form.workstation_id.data = int(args.get("workstation_id", ""))
-    except ValueError:
-        pass
     start = parse_local_time(args.get("start"))
     if start is None:
         return

@@ -4,6 +4,7 @@ Every function takes the acting user (`actor`; None means the command line,
 which is trusted), checks the permission again, raises portal.core.errors on
 a broken rule and only flushes: the caller commits once or rolls back.
 """
+import itertools
 import re
 from datetime import time, timedelta
 
@@ -327,7 +328,7 @@ def set_opening_hours(actor, room, intervals):
         by_day.setdefault(weekday, []).append((opens, closes))
     for weekday, day_intervals in by_day.items():
         day_intervals.sort()
-        for (_opens, previous_close), (opens, closes) in zip(day_intervals, day_intervals[1:]):
+        for (_opens, previous_close), (opens, closes) in itertools.pairwise(day_intervals):
             if opens < previous_close:
                 raise Invalid(_("Opening intervals of one day overlap (%(opens)s–%(closes)s).",
                                 opens=opens.strftime("%H:%M"), closes=closes.strftime("%H:%M")),

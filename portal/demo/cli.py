@@ -22,6 +22,6 @@ def seed_demo_command():
                 raise
             continue
         module.seed_demo(context)
-    click.echo("Demo data is ready. Sign in with any of these (password for all: %s):" % DEMO_PASSWORD)
+    click.echo(f"Demo data is ready. Sign in with any of these (password for all: {DEMO_PASSWORD}):")
     for email, description in context["logins"]:
         click.echo(f"  {email:32} {description}")

@@ -52,7 +52,7 @@ def _room(clinic, name, location, capacity, workstation_count):
 
 def seed_base():
     clinics = [_clinic(spec) for spec in CLINICS]
-    rooms = [_room(clinic, *spec["rooms"][0]) for clinic, spec in zip(clinics, CLINICS)]
+    rooms = [_room(clinic, *spec["rooms"][0]) for clinic, spec in zip(clinics, CLINICS, strict=True)]
     users, logins = {}, []
     for email, name, roles, clinic_index in PEOPLE:
         user = db.session.scalar(select(User).where(User.email == email))

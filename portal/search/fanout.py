@@ -22,9 +22,9 @@ import logging
 import math
 import time
 import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Sequence
 
 from .errors import QueryError, UpstreamError
 from .providers import SOURCE_NAMES, Provider

@@ -19,6 +19,7 @@ reuse across searches) and enforces what ``requests`` alone does not:
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import json
 import logging
@@ -28,9 +29,10 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 from http.cookiejar import DefaultCookiePolicy
-from typing import Any, Mapping, Protocol
+from typing import Any, Protocol
 from urllib.parse import quote, quote_plus, urlsplit
 
 import redis
@@ -261,10 +263,8 @@ class _SocketWatchdog:
 
     def _fire(self) -> None:
         self.fired.set()
-        try:
+        with contextlib.suppress(OSError):  # already closed: the read it would unblock has ended
             self._sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass  # Already closed: the read it would unblock has ended.
 
     def cancel(self) -> None:
         if self._timer is not None:

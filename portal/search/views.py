@@ -68,18 +68,17 @@ def search_page():
     form.sources.choices = _source_choices(linked)
     outcome, error = None, None
     now = utcnow()
-    if "q" in request.args:
-        # The query's rules (length, linked sources) are the service's, shown next to the box.
-        if form.validate():
-            try:
-                outcome = services.search(
-                    current_user, q=form.q.data or "", sources=form.sources.data, page=form.page.data or 1,
-                    year_from=form.year_from.data, year_to=form.year_to.data,
-                    open_access=form.open_access.data, age_group=form.age_group.data or None,
-                    current_only=form.current_only.data, now=now)
-            except DomainError as exc:
-                transaction.roll_back()
-                error = exc
+    # The query's rules (length, linked sources) are the service's, shown next to the box.
+    if "q" in request.args and form.validate():
+        try:
+            outcome = services.search(
+                current_user, q=form.q.data or "", sources=form.sources.data, page=form.page.data or 1,
+                year_from=form.year_from.data, year_to=form.year_to.data,
+                open_access=form.open_access.data, age_group=form.age_group.data or None,
+                current_only=form.current_only.data, now=now)
+        except DomainError as exc:
+            transaction.roll_back()
+            error = exc
     if not form.sources.data:
         form.sources.data = list(linked)
     results = []

@@ -27,7 +27,7 @@ def send_reminders(*, now, ahead=timedelta(hours=24)):
         if not claimed:
             continue
         training = enrolment.session
-        tell(enrolment.user, "training_reminder", lambda: (
+        tell(enrolment.user, "training_reminder", lambda training=training: (
             _("Reminder: %(title)s", title=training.course.title),
             _("Your training starts on %(when)s in %(room)s (%(location)s).", when=when(training),
               room=training.room.name, location=training.room.location)))

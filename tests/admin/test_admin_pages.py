@@ -1,5 +1,5 @@
 """Admin screens: users and roles, the audit view, the overview and the usage report."""
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import select
 
@@ -61,7 +61,7 @@ def test_the_audit_view_filters_by_actor_and_date(auth, client, make_clinic, mak
     clinic = make_clinic()
     admin = make_user(role="admin", clinic=clinic, full_name="Анна Админова")
     other = make_user(role="admin", clinic=clinic, full_name="Борис Другой")
-    old = datetime(2026, 1, 10, 9, tzinfo=timezone.utc)
+    old = datetime(2026, 1, 10, 9, tzinfo=UTC)
     db.session.add_all([
         AuditEntry(action="room_created", actor_id=admin.id, clinic_id=clinic.id, at=old),
         AuditEntry(action="equipment_updated", actor_id=other.id, clinic_id=clinic.id, at=old),
@@ -94,7 +94,7 @@ def test_overview_lists_workstations_out_of_service_and_open_reports(auth, clien
     room = make_room(name="Кабинет роста")
     broken = make_workstation(room=room, label="ПК-7", status="out_of_service")
     admin, doctor = make_user(role="admin", clinic=room.clinic), make_user(clinic=room.clinic)
-    services.report_problem(doctor, room, description="Мерцает экран", now=datetime.now(timezone.utc),
+    services.report_problem(doctor, room, description="Мерцает экран", now=datetime.now(UTC),
                             workstation=broken)
     db.session.commit()
     auth.login(admin)
@@ -111,7 +111,7 @@ def _usage_fixture(make_room, make_workstation, make_user):
     room = make_room(hours=((time(8), time(20)),))
     first, second = make_workstation(room=room), make_workstation(room=room)
     admin, doctor = make_user(role="admin", clinic=room.clinic), make_user(clinic=room.clinic)
-    monday_10_msk = datetime(2026, 1, 12, 7, tzinfo=timezone.utc)
+    monday_10_msk = datetime(2026, 1, 12, 7, tzinfo=UTC)
     db.session.add_all([
         Booking(user_id=doctor.id, workstation_id=first.id, room_id=room.id, start_at=monday_10_msk,
                 end_at=monday_10_msk + timedelta(hours=2), status="completed"),

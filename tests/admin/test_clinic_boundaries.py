@@ -5,7 +5,7 @@ report and user of clinic B, and change nothing; a doctor of clinic B is
 refused the admin endpoints too; clinic B's own admin succeeds with the very
 same requests (which proves the table's URLs and payloads are real).
 """
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -17,7 +17,7 @@ from portal.core.models import AuditEntry
 from portal.extensions import db
 from tests.conftest import PASSWORD
 
-NEXT_YEAR = datetime.now(timezone.utc).year + 1
+NEXT_YEAR = datetime.now(UTC).year + 1
 START = f"{NEXT_YEAR}-03-02T09:00:00+03:00"
 END = f"{NEXT_YEAR}-03-02T12:00:00+03:00"
 
@@ -108,10 +108,10 @@ def clinic_b(make_clinic, make_workstation, make_room):
     reporter = _quick_user("doctor", clinic, "reporter@example.org")
     db.session.flush()
     item = services.create_equipment(None, room, kind="projector", inventory_number="INV-B-1")
-    report = services.report_problem(reporter, room, description="Не работает", now=datetime.now(timezone.utc),
+    report = services.report_problem(reporter, room, description="Не работает", now=datetime.now(UTC),
                                      workstation=workstation)
-    closure = services.add_closure(None, room, start=datetime(NEXT_YEAR, 1, 5, tzinfo=timezone.utc),
-                                   end=datetime(NEXT_YEAR, 1, 6, tzinfo=timezone.utc), reason="санобработка")
+    closure = services.add_closure(None, room, start=datetime(NEXT_YEAR, 1, 5, tzinfo=UTC),
+                                   end=datetime(NEXT_YEAR, 1, 6, tzinfo=UTC), reason="санобработка")
     db.session.commit()
     return {"clinic": clinic.id, "room": room.id, "ws": workstation.id, "item": item.id, "report": report.id,
             "user": target_user.id, "closure": closure.id}

@@ -203,7 +203,7 @@ def test_the_database_itself_refuses_overlaps_per_workstation_and_per_doctor(doc
         Booking(user_id=doctor.id, workstation_id=workstations[1].id, room_id=room.id,
                 start_at=at(1, "09:30"), end_at=at(1, "10:15")),
     ]
-    for clash, constraint in zip(clashes, ("ex_bookings_workstation_overlap", "ex_bookings_user_overlap")):
+    for clash, constraint in zip(clashes, ("ex_bookings_workstation_overlap", "ex_bookings_user_overlap"), strict=True):
         db.session.add(clash)
         with pytest.raises(IntegrityError, match=constraint):
             db.session.commit()

@@ -1,5 +1,5 @@
 """Inventory numbers, an item's history, problem reports and taking a workstation out of service."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -154,7 +154,7 @@ def test_out_of_service_moves_future_bookings_or_cancels_them(api_as, room_admin
     room, admin = room_admin
     broken, spare = make_workstation(room=room), make_workstation(room=room)
     first, second = make_user(clinic=room.clinic), make_user(clinic=room.clinic)
-    start = (datetime.now(timezone.utc) + timedelta(days=1)).replace(hour=8, minute=0, second=0, microsecond=0)
+    start = (datetime.now(UTC) + timedelta(days=1)).replace(hour=8, minute=0, second=0, microsecond=0)
     movable = Booking(user_id=first.id, workstation_id=broken.id, room_id=room.id, start_at=start,
                       end_at=start + timedelta(hours=1))
     # The spare is busy at the second booking's time, so that one can only be cancelled.

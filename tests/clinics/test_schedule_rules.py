@@ -1,5 +1,5 @@
 """Opening hours, closures, public holidays and the booking policy: validation and what is saved."""
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 import pytest
 from sqlalchemy import func, select
@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from portal.clinics.models import Closure, OpeningHours
 from portal.extensions import db
 
-NEXT_YEAR = datetime.now(timezone.utc).year + 1
+NEXT_YEAR = datetime.now(UTC).year + 1
 
 
 @pytest.fixture
@@ -86,7 +86,7 @@ def test_closure_is_kept_in_utc_and_answered_in_the_clinics_zone(api_as, admin_r
     assert response.get_json()["start"] == f"{NEXT_YEAR}-02-01T09:00:00+03:00"
     assert response.get_json()["end"] == f"{NEXT_YEAR}-02-01T12:00:00+03:00"
     closure = db.session.get(Closure, response.get_json()["id"])
-    assert closure.start_at == datetime(NEXT_YEAR, 2, 1, 6, tzinfo=timezone.utc)
+    assert closure.start_at == datetime(NEXT_YEAR, 2, 1, 6, tzinfo=UTC)
 
 
 def test_the_closure_form_refuses_an_end_before_the_start(auth, client, admin_room):
@@ -147,7 +147,7 @@ def test_open_intervals_leave_out_closures(admin_room):
 
     admin, room = admin_room
     day = date(NEXT_YEAR, 3, 2)
-    services.add_closure(admin, room, start=datetime(NEXT_YEAR, 3, 2, 9, tzinfo=timezone.utc),
-                         end=datetime(NEXT_YEAR, 3, 2, 10, tzinfo=timezone.utc), reason="уборка")
+    services.add_closure(admin, room, start=datetime(NEXT_YEAR, 3, 2, 9, tzinfo=UTC),
+                         end=datetime(NEXT_YEAR, 3, 2, 10, tzinfo=UTC), reason="уборка")
     # 08:00–20:00 Moscow is 05:00–17:00 UTC; one hour closed leaves eleven.
     assert minutes(open_intervals(room, day, day)) == 11 * 60

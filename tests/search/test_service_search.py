@@ -1,5 +1,5 @@
 """The search service: usage statistics, privacy of queries, the cache key, link prefixes."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import inspect, select, text
@@ -25,19 +25,19 @@ def _event(clinic, source, at, *, ok=True, latency_ms=100, cached=False):
 def test_usage_statistics_per_source_and_month_in_the_clinic_zone(make_clinic):
     clinic = make_clinic(timezone="Europe/Moscow")
     other = make_clinic()
-    october = datetime(2026, 10, 10, 9, tzinfo=timezone.utc)
+    october = datetime(2026, 10, 10, 9, tzinfo=UTC)
     for latency in (100, 300, 200, 1000):
         _event(clinic, "pubmed", october, latency_ms=latency)
     _event(clinic, "pubmed", october, ok=False, latency_ms=8000)
     _event(clinic, "pubmed", october, cached=True, latency_ms=1)
     _event(clinic, "crossref", october, latency_ms=50)
     # 31 Oct 22:30 UTC is already November in Moscow.
-    _event(clinic, "pubmed", datetime(2026, 10, 31, 22, 30, tzinfo=timezone.utc), latency_ms=70)
+    _event(clinic, "pubmed", datetime(2026, 10, 31, 22, 30, tzinfo=UTC), latency_ms=70)
     _event(other, "pubmed", october)
     db.session.commit()
 
-    rows = services.usage_statistics(clinic, since=datetime(2026, 1, 1, tzinfo=timezone.utc),
-                                     until=datetime(2027, 1, 1, tzinfo=timezone.utc))
+    rows = services.usage_statistics(clinic, since=datetime(2026, 1, 1, tzinfo=UTC),
+                                     until=datetime(2027, 1, 1, tzinfo=UTC))
 
     assert [(r.month, r.source, r.searches, r.cached, r.errors, r.median_latency_ms) for r in rows] == [
         ("2026-11", "pubmed", 1, 0, 0, 70),
@@ -47,8 +47,8 @@ def test_usage_statistics_per_source_and_month_in_the_clinic_zone(make_clinic):
 
 
 def test_cached_hits_are_counted_per_source_and_month(clinic_doctor, upstream):
-    october, later_in_october = (datetime(2026, 10, day, 9, tzinfo=timezone.utc) for day in (10, 20))
-    november = datetime(2026, 11, 5, 9, tzinfo=timezone.utc)
+    october, later_in_october = (datetime(2026, 10, day, 9, tzinfo=UTC) for day in (10, 20))
+    november = datetime(2026, 11, 5, 9, tzinfo=UTC)
     first = services.search(clinic_doctor, q="asthma", sources="crossref,europepmc", now=october)
     calls = len(upstream.requests)
     repeats = [services.search(clinic_doctor, q=" asthma ", sources="europepmc,crossref", now=at)
@@ -56,8 +56,8 @@ def test_cached_hits_are_counted_per_source_and_month(clinic_doctor, upstream):
 
     assert first.cached is False and all(outcome.cached for outcome in repeats)
     assert len(upstream.requests) == calls  # the repeats never reached an upstream
-    rows = services.usage_statistics(clinic_doctor.clinic, since=datetime(2026, 1, 1, tzinfo=timezone.utc),
-                                     until=datetime(2027, 1, 1, tzinfo=timezone.utc))
+    rows = services.usage_statistics(clinic_doctor.clinic, since=datetime(2026, 1, 1, tzinfo=UTC),
+                                     until=datetime(2027, 1, 1, tzinfo=UTC))
     assert [(r.month, r.source, r.searches, r.cached, r.errors) for r in rows] == [
         ("2026-11", "europepmc", 1, 1, 0),
         ("2026-11", "crossref", 1, 1, 0),

@@ -119,7 +119,7 @@ class UpstreamServer:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def start(self) -> "UpstreamServer":
+    def start(self) -> UpstreamServer:
         self._thread.start()
         return self
 

@@ -44,7 +44,7 @@ def test_forty_doctors_race_for_five_seats_then_three_leave(app, api_as, schedul
 
     by_position = {body["position"]: index for index, (status, body) in enumerate(answers) if status == 202}
     seated = [index for index, (status, _body) in enumerate(answers) if status == 201]
-    for leaving, promoted_position in zip(seated[:3], (1, 2, 3)):
+    for leaving, promoted_position in zip(seated[:3], (1, 2, 3), strict=True):
         assert clients[leaving].delete(path).status_code == 200
         promoted = clients[by_position[promoted_position]].get(path).get_json()
         assert (promoted["status"], promoted["position"]) == ("enrolled", None)

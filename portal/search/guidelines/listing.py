@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from portal.search.guidelines.models import AGE_ADULTS, AGE_BOTH, AGE_CHILDREN, APPLIES_NOW
 
@@ -152,7 +152,7 @@ def _published_at(value, code_version, fail) -> datetime | None:
     match = ASPNET_DATE.match(value) if isinstance(value, str) else None
     if match is None:
         fail(f"{code_version}: PublishDate is not of the form /Date(milliseconds)/")
-    return datetime.fromtimestamp(int(match.group(1)) / 1000, tz=timezone.utc)
+    return datetime.fromtimestamp(int(match.group(1)) / 1000, tz=UTC)
 
 
 def _is_int(value) -> bool:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from portal.search.errors import UpstreamError
 from portal.search.guidelines.listing import ListedGuideline, ListingShapeError, parse_answer

@@ -6,8 +6,9 @@ from __future__ import annotations
 import logging
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar
 
 from ..errors import QueryError, UpstreamError
 from ..http import DEFAULT_MAX_BYTES, HttpClient, HttpResponse, RateLimiter

@@ -8,7 +8,7 @@ is refreshed by a daily job (portal.search.guidelines.sync). The settings'
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from ..http import RateLimiter
 from ..records import SearchPage
