@@ -6,18 +6,32 @@ FLASK := $(BIN)/flask --app wsgi
 PORT ?= 5000
 FEATURES := $(patsubst portal/%/,%,$(sort $(dir $(wildcard portal/*/__init__.py))))
 
-.PHONY: run test install translations translations-update browser bench clean
+.PHONY: run test lint lock install install-dev translations translations-update browser bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 
+# What runs the portal (requirements.txt), and on top what tests and checks it (requirements-dev.txt);
+# both locked from their .in files by `make lock`.
 $(VENV)/.installed: requirements.txt | $(BIN)/activate
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.txt
 	$(BIN)/pip check
 	touch $@
 
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements.txt -r requirements-dev.txt
+	$(BIN)/pip check
+	touch $@
+
 install: $(VENV)/.installed translations
+
+install-dev: $(VENV)/.installed-dev translations
+
+LOCK := $(BIN)/pip-compile --quiet --strip-extras --no-header --allow-unsafe --no-emit-index-url --no-emit-find-links
+lock: $(VENV)/.installed-dev
+	$(LOCK) -o requirements.txt requirements.in
+	$(LOCK) -o requirements-dev.txt requirements-dev.in
 
 # Compiled catalogues are build output: made from the .po files on every set-up.
 translations: $(VENV)/.installed
@@ -47,10 +61,15 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium) \
 	  || echo "Chromium is not installed and could not be installed: browser tests will be skipped."
 
-test: install browser
+test: install-dev browser
 	$(BIN)/python -m pytest --durations=15 $(PYTEST_ARGS)
 
-bench: install
+# Lint and formatting (ruff) and the package layers (import-linter, .importlinter).
+lint: install-dev
+	$(BIN)/ruff check portal tests bench migrations config.py wsgi.py
+	$(BIN)/lint-imports
+
+bench: install-dev
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
