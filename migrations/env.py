@@ -104,14 +104,26 @@ def run_migrations_online():
             # The portal's statement timeout is for requests; a migration may rebuild a large table.
             connection.exec_driver_sql("SET statement_timeout = 0")
             connection.commit()  # a session setting; Alembic must begin its own transaction
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # A batch migration rebuilds a table by copying it, which enforced foreign keys refuse while
+            # rows of other tables reference it (Alembic's batch documentation). The pragma only changes
+            # outside a transaction: on the driver's connection, before Alembic begins one. A migration
+            # that rebuilds a referenced table checks the keys itself (PRAGMA foreign_key_check).
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
             **conf_args
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if sqlite:
+                connection.rollback()
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

@@ -122,11 +122,14 @@ class ClosureForm(FlaskForm):
     start = LocalTimeField(_l("From"), validators=[InputRequired(_l("Enter when the closure starts."))])
     end = LocalTimeField(_l("Until"), validators=[InputRequired(_l("Enter when the closure ends."))])
     reason = StringField(_l("Reason"), validators=[DataRequired(_l("Give a reason.")), Length(max=200)])
+    # Sent by the confirmation button shown with the bookings and sessions the closure would cancel.
+    cancel_affected = BooleanField(_l("Cancel them and add the closure"))
 
 
 class HolidaysForm(FlaskForm):
     year = IntegerField(_l("Year"), validators=[InputRequired(_l("Enter the year."))])
     all_rooms = BooleanField(_l("For every room of the clinic"), default=True)
+    cancel_affected = BooleanField(_l("Cancel them and add the holidays"))
 
 
 class WorkstationsForm(FlaskForm):

@@ -19,7 +19,7 @@ from portal.core.db import utcnow
 from portal.core.errors import DomainError
 from portal.core.forms import run_action, show_error, submit
 from portal.core.permissions import is_superadmin, require
-from portal.core.time import local_to_utc, to_local
+from portal.core.time import local_to_utc, parse_iso, to_local
 from portal.extensions import db
 from portal.reports import audit_log
 from portal.reports.charts import heatmap_svg, trend_svg
@@ -141,7 +141,7 @@ def workstation_status(workstation_id):
 
 # --- a room's schedule: opening hours, closures, public holidays ------------------------------
 
-def _schedule_page(room, status=200, **posted):
+def _schedule_page(room, status=200, closure_affected=(), holidays_affected=(), **posted):
     now = utcnow()
     closures = services.closures_of_room(room, ending_after=now - timedelta(days=31))
     page_forms = {
@@ -151,6 +151,7 @@ def _schedule_page(room, status=200, **posted):
             formdata=None, year=to_local(now, room.timezone).year + 1),
     }
     return render_template("admin/schedule.html", room=room, clinic=room.clinic, closures=closures,
+                           closure_affected=closure_affected, holidays_affected=holidays_affected,
                            **page_forms), status
 
 
@@ -179,31 +180,61 @@ def _local(value, room):
 
 @bp.post("/rooms/<int:room_id>/closures")
 def add_closure(room_id):
+    """A closure over active bookings or sessions is shown with them first; the admin confirms cancelling."""
     room = get_administered_or_404(Room, room_id, current_user)
     form = forms.ClosureForm()
+    refusal = AffectedRefusal()
     return submit(
         form, lambda: services.add_closure(current_user, room, start=_local(form.start.data, room),
-                                           end=_local(form.end.data, room), reason=form.reason.data),
-        success_message=_("Closure added."), redirect_to=url_for("admin.room_schedule", room_id=room.id),
-    ) or _schedule_page(room, 400, closure_form=form)
+                                           end=_local(form.end.data, room), reason=form.reason.data, now=utcnow(),
+                                           cancel_affected=form.cancel_affected.data),
+        on_error=refusal.show, success_message=lambda outcome: _closure_message(_("Closure added."), outcome[1]),
+        redirect_to=url_for("admin.room_schedule", room_id=room.id),
+    ) or _schedule_page(room, 400, closure_form=form, closure_affected=refusal.rows())
 
 
 @bp.post("/rooms/<int:room_id>/holidays")
 def add_holidays(room_id):
     room = get_administered_or_404(Room, room_id, current_user)
     form = forms.HolidaysForm()
-
-    def add():
-        rooms = room.clinic.rooms if form.all_rooms.data else [room]
-        return [closure for each in rooms
-                for closure in services.add_public_holidays(current_user, each, year=form.year.data, now=utcnow())]
-
+    refusal = AffectedRefusal()
     return submit(
-        form, add,
-        success_message=lambda created: _("Public holidays of %(year)d added: %(count)d closures.",
-                                          year=form.year.data, count=len(created)),
+        form, lambda: services.add_public_holidays(
+            current_user, room.clinic.rooms if form.all_rooms.data else [room], year=form.year.data, now=utcnow(),
+            cancel_affected=form.cancel_affected.data),
+        on_error=refusal.show,
+        success_message=lambda outcome: _closure_message(_(
+            "Public holidays of %(year)d added: %(count)d closures.", year=form.year.data, count=len(outcome[0])),
+            outcome[1]),
         redirect_to=url_for("admin.room_schedule", room_id=room.id),
-    ) or _schedule_page(room, 400, holidays_form=form)
+    ) or _schedule_page(room, 400, holidays_form=form, holidays_affected=refusal.rows())
+
+
+class AffectedRefusal:
+    """A closure refused for the bookings and sessions it covers: the page lists them with a confirm button."""
+
+    def __init__(self):
+        self.affected = []
+
+    def show(self, form, error):
+        if error.code == "bookings_affected":
+            self.affected = error.details["affected"]
+            form.form_errors.append(error.message)
+        else:
+            show_error(form, error)
+
+    def rows(self):
+        """Each with its times parsed, for the page to show them in local time."""
+        return [{**item, "start_at": parse_iso(item["start"]), "end_at": parse_iso(item["end"])}
+                for item in self.affected]
+
+
+def _closure_message(text, cancelled):
+    if not cancelled:
+        return text
+    bookings = sum(1 for item in cancelled if item["kind"] == "booking")
+    return " ".join([text, _("Cancelled: %(bookings)d bookings and %(sessions)d training sessions; their doctors "
+                             "and trainers have been told.", bookings=bookings, sessions=len(cancelled) - bookings)])
 
 
 @bp.post("/closures/<int:closure_id>/delete")

@@ -1,11 +1,11 @@
 """Admin: a room's details, booking policy, opening hours, closures and workstations."""
 import re
 from datetime import time
-from typing import Annotated
+from typing import Annotated, Literal
 
 from flask import jsonify
 from flask_login import current_user
-from pydantic import BeforeValidator, ConfigDict, WithJsonSchema, create_model
+from pydantic import BeforeValidator, ConfigDict, Field, WithJsonSchema, create_model
 from pydantic_core import PydanticCustomError
 
 from portal.api.blueprint import bp
@@ -60,14 +60,45 @@ class Closure(Answer):
     reason: str
 
 
+class AffectedByClosure(Answer):
+    """An active booking or a scheduled session a closure covers (in a 409 bookings_affected they are
+    listed in error.affected)."""
+
+    kind: Literal["booking", "training"]
+    id: int
+    start: Time
+    end: Time
+    workstation_id: int = omittable()
+    workstation: str = omittable()
+    user: str | None = Field(None, description="booking: who booked")
+    title: str = omittable(description="training: the course")
+    trainer: str | None = Field(None, description="training: who runs it")
+    enrolled: int = omittable(description="training: doctors enrolled")
+
+
+class NewClosureAnswer(Closure):
+    cancelled: list[AffectedByClosure] = Field(description="what adding the closure cancelled")
+
+
+class HolidayClosures(Answer):
+    items: list[Closure]
+    cancelled: list[AffectedByClosure] = Field(description="what adding the closures cancelled")
+
+
+CANCEL_AFFECTED = ("active bookings or scheduled sessions in the way: without it 409 bookings_affected lists them "
+                   "in error.affected; with true they are cancelled and each doctor and trainer told")
+
+
 class NewClosure(Body):
     start: Timestamp
     end: Timestamp
     reason: Annotated[str, documented(maxLength=200)]
+    cancel_affected: bool = Field(False, description=CANCEL_AFFECTED)
 
 
 class HolidayYear(Body):
     year: Annotated[int, documented(description="last year, this year or the next two")]
+    cancel_affected: bool = Field(False, description=CANCEL_AFFECTED)
 
 
 class RoomChange(Body):
@@ -174,21 +205,30 @@ def list_closures(room_id):
 
 
 @bp.post("/rooms/<int:room_id>/closures")
-@api.validate(resp=answers(403, 404, 413, HTTP_201=(Closure, "The closure")))
+@api.validate(resp=answers(403, 404, 409, 413, HTTP_201=(NewClosureAnswer, "The closure")))
 def create_closure(room_id, json: NewClosure):
-    """Close a room for a time (admin)"""
+    """Close a room for a time (admin)
+
+    Over active bookings or scheduled sessions: 409 bookings_affected, listing them in error.affected; with
+    cancel_affected: true the closure is created and they are cancelled, each doctor and trainer told.
+    """
     room = get_administered_or_404(models.Room, room_id, current_user)
-    closure = services.add_closure(current_user, room, start=json.start, end=json.end, reason=json.reason)
-    return jsonify(serialise_closure(closure)), 201
+    closure, cancelled = services.add_closure(current_user, room, start=json.start, end=json.end,
+                                              reason=json.reason, now=utcnow(), cancel_affected=json.cancel_affected)
+    return jsonify({**serialise_closure(closure), "cancelled": cancelled}), 201
 
 
 @bp.post("/rooms/<int:room_id>/closures/public-holidays")
-@api.validate(resp=answers(403, 404, 413, HTTP_201=(items_of(Closure), "The closures added")))
+@api.validate(resp=answers(403, 404, 409, 413, HTTP_201=(HolidayClosures, "The closures added")))
 def create_holiday_closures(room_id, json: HolidayYear):
-    """Close a room on every Russian federal non-working day of a year (admin; repeat-safe)"""
+    """Close a room on every Russian federal non-working day of a year (admin; repeat-safe)
+
+    Bookings and sessions on those days are handled as by POST /rooms/{room_id}/closures.
+    """
     room = get_administered_or_404(models.Room, room_id, current_user)
-    closures = services.add_public_holidays(current_user, room, year=json.year, now=utcnow())
-    return jsonify(items(closures, serialise_closure)), 201
+    closures, cancelled = services.add_public_holidays(current_user, [room], year=json.year, now=utcnow(),
+                                                       cancel_affected=json.cancel_affected)
+    return jsonify(items(closures, serialise_closure, cancelled=cancelled)), 201
 
 
 @bp.delete("/closures/<int:closure_id>")

@@ -1,4 +1,5 @@
 """Training sessions, enrolment and attendance: thin JSON views over portal.training."""
+from operator import attrgetter
 from typing import Literal
 
 from flask import jsonify
@@ -8,6 +9,7 @@ from pydantic import Field
 
 from portal.api.blueprint import bp
 from portal.api.bookings import Person
+from portal.api.courses import Course, serialise_course
 from portal.api.helpers import items
 from portal.api.schema import (
     Answer,
@@ -24,6 +26,7 @@ from portal.api.schema import (
     items_of,
     omittable,
 )
+from portal.auth.models import User
 from portal.clinics.models import Room
 from portal.core.db import utcnow
 from portal.core.errors import Invalid, NotFound
@@ -32,16 +35,6 @@ from portal.core.time import iso
 from portal.training import attendance, courses, enrolling, models, queries, scheduling
 from portal.training.models import ENROLMENT_STATUSES, SESSION_STATUSES
 from portal.training.permissions import session_clinic_id
-
-
-class Course(Answer):
-    id: int
-    title: str
-    description: str
-    academic_hours: float = Field(description="45-minute academic hours")
-    nmo_id: str | None = Field(description="НМО accreditation id; null: gives no НМО credit")
-    nmo: bool
-    trainer: Person | None
 
 
 class TrainingSession(Answer):
@@ -55,6 +48,15 @@ class TrainingSession(Answer):
     seats_left: int
     whole_room: bool
     status: Literal[SESSION_STATUSES]
+    academic_hours: float = Field(description="the academic hours this session gives: its length in 45-minute "
+                                              "hours, rounded down to a half, at most the course's")
+    trainer: Person | None
+
+
+class ChangedTrainingSession(TrainingSession):
+    moved_to_waitlist: list[int] = Field(description="users returned to the waitlist")
+    promoted: list[int] = Field(description="users who got a seat")
+    cancelled_bookings: list[int]
 
 
 class Enrolment(Answer):
@@ -84,6 +86,17 @@ class NewTraining(Body):
     cancel_conflicting_bookings: bool = False
 
 
+class TrainingChanges(Body):
+    start: Timestamp = omittable()
+    end: Timestamp = omittable()
+    room_id: Id = omittable(description="another room of the session's clinic")
+    capacity: Count = omittable()
+    trainer_id: Id = omittable(description="another trainer of the clinic")
+    move_to_waitlist: bool = Field(False, description="fewer seats than doctors enrolled: the doctors seated last "
+                                                      "go back to the head of the waitlist")
+    cancel_conflicting_bookings: bool = False
+
+
 class TrainingFilter(Query):
     room_id: QueryId = omittable(description="default: every room of the caller's clinic")
     since: QueryTimestamp = omittable(alias="from", description="default: now")
@@ -99,18 +112,14 @@ class Attendance(Body):
     attended: bool
 
 
-def serialise_course(course):
-    return {"id": course.id, "title": course.title, "description": course.description,
-            "academic_hours": float(course.academic_hours), "nmo_id": course.nmo_id, "nmo": course.is_nmo,
-            "trainer": {"id": course.trainer.id, "name": course.trainer.full_name} if course.trainer else None}
-
-
 def serialise_session(training):
     timezone = training.room.timezone
     return {"id": training.id, "room_id": training.room_id, "course": serialise_course(training.course),
             "start": iso(training.start_at, timezone), "end": iso(training.end_at, timezone),
             "capacity": training.capacity, "seats_taken": training.seats_taken, "seats_left": training.seats_left,
-            "whole_room": training.whole_room, "status": training.status}
+            "whole_room": training.whole_room, "status": training.status,
+            "academic_hours": float(training.academic_hours),
+            "trainer": {"id": training.trainer.id, "name": training.trainer.full_name} if training.trainer else None}
 
 
 def serialise_enrolment(enrolment):
@@ -173,6 +182,32 @@ def _course_for(request, room, now):
 def get_training(session_id):
     """One session"""
     return jsonify(serialise_session(_session_or_404(session_id)))
+
+
+@bp.patch("/trainings/<int:session_id>")
+@api.validate(resp=answers(403, 404, 409, 413, HTTP_200=(ChangedTrainingSession, "The session")))
+def update_training(session_id, json: TrainingChanges):
+    """Change a session that has not started: time, room, seats, trainer (trainer or admin)
+
+    Fields not sent keep their values. A new time or room is checked as when scheduling (409 outside_hours,
+    room_closed, session_overlap; a whole-room session over bookings 409 bookings_conflict unless an admin
+    sends cancel_conflicting_bookings). Seats below the doctors enrolled: 409 capacity_below_enrolled, unless
+    move_to_waitlist is true: then the doctors seated last go back to the head of the waitlist. Everyone
+    enrolled or waitlisted is told of a new time, room or trainer.
+    """
+    training = _session_or_404(session_id)
+    same_clinic = attrgetter("clinic_id")
+    change = scheduling.update_session(
+        _actor(), training, start=json.start, end=json.end,
+        room=get_in_clinic_or_404(Room, json.room_id, current_user, same_clinic) if json.room_id else None,
+        capacity=json.capacity,
+        trainer=get_in_clinic_or_404(User, json.trainer_id, current_user, same_clinic) if json.trainer_id else None,
+        move_to_waitlist=json.move_to_waitlist, cancel_conflicting_bookings=json.cancel_conflicting_bookings,
+        now=utcnow())
+    return jsonify({**serialise_session(change.session),
+                    "moved_to_waitlist": [e.user_id for e in change.moved_to_waitlist],
+                    "promoted": [e.user_id for e in change.promoted],
+                    "cancelled_bookings": [b.id for b in change.cancelled_bookings]})
 
 
 @bp.delete("/trainings/<int:session_id>")

@@ -5,8 +5,8 @@ from flask_babel import lazy_gettext as _l
 def init_app(app):
     from datetime import timedelta
 
-    from portal.booking import cache, changes, cli, models, notices, receivers, views  # noqa: F401  (cli registers commands; models for migrations)
-    from portal.clinics.signals import workstation_left_service
+    from portal.booking import cache, changes, cli, closures, models, notices, receivers, views  # noqa: F401  (cli registers commands; models for migrations)
+    from portal.clinics.signals import closure_planned, workstation_left_service
     from portal.core.nav import NavItem, add_dashboard_panel, add_nav_item
     from portal.core.notifications import register_kinds
     from portal.core.worker import register_job
@@ -15,6 +15,7 @@ def init_app(app):
     cache.init_app(app)
     workstation_left_service.connect(changes.relocate_or_cancel_future_bookings)
     receivers.connect()
+    closure_planned.connect(closures.bookings_under_closure)
     register_kinds(app, notices.KINDS)
     # The check-in grace ends on the minute; a reminder goes 55–60 minutes ahead.
     register_job(app, "release-no-shows", every=timedelta(minutes=1), run=cli.release_no_shows)

@@ -1,6 +1,8 @@
 """Changing a booking: cancel, check in (rule 7) and moving off a workstation that left service (rule 8)."""
 from datetime import datetime, timedelta
 
+from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -51,6 +53,18 @@ def cancel_booking(actor: User | None, booking: Booking, *, now: datetime, reaso
     if (actor is None or actor.id != booking.user_id) and notify_owner:
         notices.booking_cancelled(booking, booking.cancel_reason)
     return booking
+
+
+def cancel_for_room(actor, bookings, *, now, reason):
+    """Cancel bookings because the room is needed (a whole-room training, a closure); each doctor is told.
+
+    `reason()` gives the text. It is stored once, so it is written in the portal's default language; the
+    notice around it reaches each doctor in their own.
+    """
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        text = reason()
+    for booking in bookings:
+        cancel_booking(actor, booking, now=now, reason=text)
 
 
 def _cancel(actor, booking, *, now, reason):

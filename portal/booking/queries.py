@@ -11,6 +11,7 @@ from portal.booking.permissions import can_see_booking, can_view_room_schedule
 from portal.clinics.models import Room, Workstation
 from portal.core.errors import Invalid, NotFound
 from portal.core.permissions import in_id_range
+from portal.core.time import iso
 from portal.extensions import db
 
 
@@ -97,6 +98,14 @@ def active_bookings_overlapping(room_id: int, start: datetime, end: datetime) ->
     return db.session.scalars(select(Booking).where(
         Booking.room_id == room_id, Booking.status.in_(ACTIVE_STATUSES),
         Booking.end_at > start, Booking.start_at < end).order_by(Booking.start_at, Booking.id)).all()
+
+
+def describe_booking(booking: Booking) -> dict:
+    """A booking in someone's way, as the clinic's admins and trainers see it (they may see who booked)."""
+    timezone = booking.room.timezone
+    return {"kind": "booking", "id": booking.id, "workstation_id": booking.workstation_id,
+            "workstation": booking.workstation.label, "start": iso(booking.start_at, timezone),
+            "end": iso(booking.end_at, timezone), "user": booking.user.full_name if booking.user else None}
 
 
 def names_of(user_ids) -> dict[int, str]:

@@ -30,12 +30,12 @@ from portal.clinics.models import (
     Workstation,
 )
 from portal.clinics.schedule import local_day_bounds
-from portal.clinics.signals import workstation_left_service
+from portal.clinics.signals import closure_planned, workstation_left_service
 from portal.core import audit
 from portal.core.errors import Conflict, Invalid, NotAllowed
 from portal.core.notifications import notify, notify_clinic_admins
 from portal.core.permissions import can_administer_clinic, can_see_clinic, is_superadmin
-from portal.core.time import is_valid_timezone
+from portal.core.time import in_sane_years, is_valid_timezone, sane_years_message
 from portal.extensions import db
 
 CLINIC_FIELDS = ("name", "short_name", "code", "address", "timezone")
@@ -342,24 +342,46 @@ def set_opening_hours(actor, room, intervals):
     return room.opening_hours
 
 
-def add_closure(actor, room, *, start, end, reason):
-    """Close a room from `start` to `end` (aware datetimes) for a stated reason."""
+def add_closure(actor, room, *, start, end, reason, now, cancel_affected=False):
+    """Close a room from `start` to `end` (aware datetimes) for a stated reason; returns (closure, cancelled).
+
+    Active bookings and training sessions the closure would cover are not left
+    standing unnoticed: without `cancel_affected` the closure is refused with
+    409 bookings_affected listing them (details["affected"]); with it they are
+    cancelled and their doctors and trainers told. The features that own them
+    answer `closure_planned` under the room's lock, so a booking made after the
+    list was shown is found again (and cancelled) when the closure is confirmed.
+    """
     _require_admin(actor, room.clinic_id)
     reason = (reason or "").strip()
     if start is None:
         raise Invalid(_("Enter when the closure starts."), code="invalid_start", field="start")
     if end is None:
         raise Invalid(_("Enter when the closure ends."), code="invalid_end", field="end")
+    for name, value in (("start", start), ("end", end)):
+        if not in_sane_years(value):
+            raise Invalid(sane_years_message(), code=f"invalid_{name}", field=name)
     if end <= start:
         raise Invalid(_("The closure must end after it starts."), code="end_before_start", field="end")
     if not reason or len(reason) > 200:
         raise Invalid(_("Give a reason (up to 200 characters)."), code="invalid_reason", field="reason")
+    affected = [item for _receiver, items in closure_planned.send(
+        room, start=start, end=end, reason=reason, actor=actor, now=now, cancel=cancel_affected) for item in items]
+    if affected and not cancel_affected:
+        raise _bookings_affected(affected)
     closure = Closure(room=room, start_at=start, end_at=end, reason=reason, created_by_id=getattr(actor, "id", None))
     db.session.add(closure)
     db.session.flush()
     audit.record("closure_added", actor=actor, clinic_id=room.clinic_id, obj=closure, details={
-        "room_id": room.id, "start": start.isoformat(), "end": end.isoformat(), "reason": reason})
-    return closure
+        "room_id": room.id, "start": start.isoformat(), "end": end.isoformat(), "reason": reason,
+        "cancelled": [{"kind": item["kind"], "id": item["id"]} for item in affected]})
+    return closure, affected
+
+
+def _bookings_affected(affected):
+    return Conflict(_("The closure covers active bookings or training sessions. Confirm to cancel them; their "
+                      "doctors and trainers will be told."), code="bookings_affected", field="start",
+                    details={"affected": affected})
 
 
 def delete_closure(actor, closure):
@@ -395,27 +417,42 @@ def _runs_of_days(days):
     return runs
 
 
-def add_public_holidays(actor, room, *, year, now):
-    """Close a room on every Russian federal non-working day of `year`, in one step.
+def add_public_holidays(actor, rooms, *, year, now, cancel_affected=False):
+    """Close `rooms` on every Russian federal non-working day of `year`, in one step.
 
     Consecutive days become one closure (the New Year break is one line, not
     nine). Runs already covered by a closure are skipped, so running it twice
-    adds nothing. Returns the new closures.
+    adds nothing. Bookings and sessions on those days are handled as by
+    `add_closure`, those of every room listed in one refusal. Returns (new closures, cancelled).
     """
-    _require_admin(actor, room.clinic_id)
+    for room in rooms:
+        _require_admin(actor, room.clinic_id)
     if isinstance(year, bool) or not isinstance(year, int) or not now.year - 1 <= year <= now.year + 2:
         raise Invalid(_("Choose a year from %(first)d to %(last)d.", first=now.year - 1, last=now.year + 2),
                       code="invalid_year", field="year")
-    created = []
-    for first, last, names in _runs_of_days(russian_non_working_days(year)):
-        start, end = local_day_bounds(room.timezone, first, last)
-        covered = db.session.scalar(select(func.count()).select_from(Closure).where(
-            Closure.room_id == room.id, Closure.start_at <= start, Closure.end_at >= end))
-        if covered:
-            continue
-        reason = "; ".join(dict.fromkeys(names))[:200]
-        created.append(add_closure(actor, room, start=start, end=end, reason=reason))
-    return created
+    runs = _runs_of_days(russian_non_working_days(year))
+    created, affected = [], []
+    for room in rooms:
+        for first, last, names in runs:
+            start, end = local_day_bounds(room.timezone, first, last)
+            covered = db.session.scalar(select(func.count()).select_from(Closure).where(
+                Closure.room_id == room.id, Closure.start_at <= start, Closure.end_at >= end))
+            if covered:
+                continue
+            reason = "; ".join(dict.fromkeys(names))[:200]
+            try:
+                closure, cancelled = add_closure(actor, room, start=start, end=end, reason=reason, now=now,
+                                                 cancel_affected=cancel_affected)
+            except Conflict as error:
+                if error.code != "bookings_affected":
+                    raise
+                affected += error.details["affected"]
+                continue
+            created.append(closure)
+            affected += cancelled
+    if affected and not cancel_affected:
+        raise _bookings_affected(affected)
+    return created, affected
 
 
 # --- workstations ---------------------------------------------------------------------------

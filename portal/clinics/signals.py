@@ -18,3 +18,9 @@ room_withdrawn = _signals.signal("room-withdrawn")
 
 # sender: the Clinic; kwargs: actor, now. Its people can no longer sign in.
 clinic_deactivated = _signals.signal("clinic-deactivated")
+
+# A closure is about to be added: send(room, start=…, end=…, reason=…, actor=…, now=…, cancel=False|True).
+# A receiver first takes the room's lock, so nothing it does not see can be added meanwhile, then returns
+# the active things of its own kind the closure would cover, each as a JSON-ready dict with its "kind";
+# with cancel=True it also cancels them and tells the people concerned.
+closure_planned = _signals.signal("closure-planned")

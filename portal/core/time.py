@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import format_datetime as babel_format_datetime
+from flask_babel import gettext
 
 
 def zone(name):
@@ -32,6 +33,18 @@ def local_to_utc(naive_local, tz_name):
 # Every date the portal takes in lies in these years: far enough either way for any booking,
 # report or history, and nowhere near the ends of Python's or the databases' calendars.
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
+
+
+def in_sane_years(value):
+    """True when a date or time lies in the portal's years (rules check it again for callers without a form)."""
+    return value is not None and EARLIEST_YEAR <= value.year <= LATEST_YEAR
+
+
+def sane_years_message():
+    """What a date outside the portal's years says, in forms and API errors alike."""
+    return gettext("Choose a date from %(first)d to %(last)d.", first=EARLIEST_YEAR, last=LATEST_YEAR)
+
+
 _YEAR = "(20[0-9]{2}|2100)"
 _DAY = _YEAR + "-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
 # The same expressions go into the OpenAPI document, so they use what JSON Schema's regexes share with Python's.

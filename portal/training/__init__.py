@@ -20,13 +20,15 @@ def init_app(app):
     from portal.booking.availability import register_sessions_source
     from portal.booking.cache import track_room_rows
     from portal.booking.calendar import register_calendar_source
+    from portal.clinics.signals import closure_planned
     from portal.core.db import utcnow
     from portal.core.nav import NavItem, add_dashboard_panel, add_nav_item
     from portal.core.notifications import register_kinds
     from portal.core.worker import register_job
-    from portal.training import cli, models, queries, receivers, views  # noqa: F401  (cli registers commands)
+    from portal.training import cli, models, queries, receivers, scheduling, views  # noqa: F401  (cli registers commands)
 
     app.register_blueprint(views.bp)
+    closure_planned.connect(scheduling.sessions_under_closure)
     register_sessions_source(app, queries.sessions_in_room)
     register_calendar_source(app, queries.calendar_items)
     track_room_rows(models.TrainingSession)
@@ -52,4 +54,5 @@ def init_app(app):
         "training_promoted": _l("I got a seat from the waiting list"),
         "training_reminder": _l("Reminder before a training starts"),
         "training_cancelled": _l("A training I signed up for is cancelled"),
+        "training_changed": _l("A training I signed up for or run has changed"),
     })

@@ -63,13 +63,15 @@ def mark_attendance_of(actor, training, attended_by_user, *, now):
 
 
 def _issue_certificate(enrolment, now):
+    """The certificate states the hours the session actually held (TrainingSession.academic_hours), and
+    copies what it certifies, so later edits of the course leave it as issued."""
     training = enrolment.session
     course = training.course
     values = {
         "holder_name": enrolment.user.full_name, "course_title": course.title,
-        "academic_hours": course.academic_hours, "nmo_id": course.nmo_id,
+        "academic_hours": training.academic_hours, "nmo_id": course.nmo_id,
         "session_date": to_local(training.start_at, training.room.timezone).date(),
-        "trainer_name": course.trainer.full_name if course.trainer else "",
+        "trainer_name": trainer_name(training),
         "clinic_name": training.room.clinic.name, "revoked_at": None,
     }
     certificate = enrolment.certificate
@@ -80,6 +82,11 @@ def _issue_certificate(enrolment, now):
     for name, value in values.items():
         setattr(certificate, name, value)
     return certificate
+
+
+def trainer_name(training):
+    trainer = training.trainer or training.course.trainer
+    return trainer.full_name if trainer else ""
 
 
 def new_certificate_number(session_date):
@@ -94,12 +101,38 @@ def certificate_by_number(number):
 
 
 @dataclass
+class RecordLine:
+    """One attended session as the learning record states it: as its certificate says, when it has one."""
+    enrolment: Enrolment
+    day: date
+    title: str
+    trainer_name: str
+    hours: Decimal
+    nmo_id: str | None
+    certificate_number: str | None
+
+    @property
+    def is_nmo(self):
+        return bool(self.nmo_id)
+
+
+@dataclass
 class LearningRecord:
     first_day: date
     last_day: date
     rows: list
     total_hours: Decimal
     nmo_hours: Decimal
+
+
+def _record_line(enrolment):
+    certificate = enrolment.certificate
+    if certificate is not None and certificate.is_valid:
+        return RecordLine(enrolment, certificate.session_date, certificate.course_title, certificate.trainer_name,
+                          certificate.academic_hours, certificate.nmo_id, certificate.number)
+    training = enrolment.session
+    return RecordLine(enrolment, to_local(training.start_at, training.room.timezone).date(), training.course.title,
+                      trainer_name(training), training.academic_hours, training.course.nmo_id, None)
 
 
 def default_period(user, now):
@@ -113,14 +146,17 @@ def default_period(user, now):
 
 
 def learning_record(user, *, first_day, last_day):
-    """Attended sessions of `user` on local days first_day..last_day, oldest first, with hour totals."""
+    """Attended sessions of `user` on local days first_day..last_day, oldest first, with hour totals.
+
+    Each counts the hours its certificate states: those the session actually held, as issued.
+    """
     if first_day > last_day:
         raise Invalid(_("The period must start before it ends."), code="invalid_period", field="first_day")
     start, end = local_days_to_utc(user.timezone, first_day, last_day)
-    rows = db.session.scalars(select(Enrolment).join(TrainingSession).where(
+    rows = [_record_line(enrolment) for enrolment in db.session.scalars(select(Enrolment).join(TrainingSession).where(
         Enrolment.user_id == user.id, Enrolment.status == "attended",
         TrainingSession.start_at >= start, TrainingSession.start_at < end)
-        .order_by(TrainingSession.start_at)).all()
-    total = sum((row.session.course.academic_hours for row in rows), Decimal(0))
-    nmo = sum((row.session.course.academic_hours for row in rows if row.session.course.is_nmo), Decimal(0))
+        .order_by(TrainingSession.start_at))]
+    total = sum((row.hours for row in rows), Decimal(0))
+    nmo = sum((row.hours for row in rows if row.is_nmo), Decimal(0))
     return LearningRecord(first_day, last_day, rows, total, nmo)

@@ -62,6 +62,7 @@ def enrol(actor, training, *, now):
     if training.seats_taken < training.capacity:
         training.seats_taken += 1
         enrolment.status = "enrolled"
+        enrolment.seated_at = now
         db.session.flush()
         tell(actor, "training_enrolled", lambda: (
             _("You are enrolled: %(title)s", title=training.course.title),
@@ -111,11 +112,11 @@ def leave(actor, training, *, now):
     if had_seat:
         training.seats_taken -= 1
     db.session.flush()
-    promote_waitlist(training)
+    promote_waitlist(training, now=now)
     return enrolment
 
 
-def promote_waitlist(training):
+def promote_waitlist(training, *, now):
     """Give free seats to the waitlist in FIFO order and tell each promoted doctor. Needs the session lock."""
     promoted = []
     for enrolment in waitlist(training):
@@ -123,6 +124,7 @@ def promote_waitlist(training):
             break
         training.seats_taken += 1
         enrolment.status = "enrolled"
+        enrolment.seated_at = now
         promoted.append(enrolment)
         tell(enrolment.user, "training_promoted", lambda: (
             _("A seat is yours: %(title)s", title=training.course.title),
@@ -130,3 +132,30 @@ def promote_waitlist(training):
               when=when(training), room=training.room.name)))
     db.session.flush()
     return promoted
+
+
+def return_latest_seated_to_waitlist(training, count):
+    """Take `count` seats back for a smaller session: the doctors seated last give them up. Needs the session lock.
+
+    They had seats while everyone waiting did not, so they go to the head of the waitlist, in the order
+    they were seated, and get the next seats that free. Each is told their place. Returns them.
+    """
+    seated = db.session.scalars(select(Enrolment).where(
+        Enrolment.session_id == training.id, Enrolment.status == "enrolled")
+        .order_by(Enrolment.seated_at.desc().nulls_last(), Enrolment.id.desc()).limit(count)).all()
+    head = db.session.scalar(select(func.min(Enrolment.waitlist_seq)).where(
+        Enrolment.session_id == training.id, Enrolment.status == "waitlisted"))
+    head = 1 if head is None else head
+    for offset, enrolment in enumerate(seated, start=1):  # latest seated first: it goes furthest back
+        enrolment.status = "waitlisted"
+        enrolment.seated_at = None
+        enrolment.waitlist_seq = head - offset
+    training.seats_taken -= len(seated)
+    db.session.flush()
+    for enrolment in seated:
+        tell(enrolment.user, "training_waitlisted", lambda enrolment=enrolment: (
+            _("Back on the waitlist: %(title)s", title=training.course.title),
+            _("The session of %(when)s has fewer seats now, and the seats given last were taken back. Your "
+              "place on the waitlist: %(position)d. You will get one of the next seats that free.",
+              when=when(training), position=waitlist_position(enrolment))))
+    return seated

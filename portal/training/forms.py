@@ -5,7 +5,6 @@ from wtforms import (
     BooleanField,
     DecimalField,
     IntegerField,
-    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -33,27 +32,33 @@ class CourseForm(FlaskForm):
                          description=_l("Leave empty if the course is not accredited for НМО."))
 
 
-class SessionForm(FlaskForm):
-    course_id = SelectField(_l("Course"), coerce=int, validators=[InputRequired(_l("Choose a course."))])
+class SessionTimesForm(FlaskForm):
+    """When and where a session takes place, and its seats: shared by scheduling and editing."""
     room_id = SelectField(_l("Room"), coerce=int, validators=[InputRequired(_l("Choose a room."))])
     day = DayField(_l("Date"), validators=[InputRequired(_l("Enter the date."))])
     start_time = TimeField(_l("Start time"), validators=[InputRequired(_l("Enter the start time."))])
-    duration = SelectField(_l("Length"), default="45", choices=[
-        SelectChoice("45", _l("45 minutes (1 academic hour)")), SelectChoice("90", _l("90 minutes (2 academic hours)")),
-        SelectChoice(CUSTOM_DURATION, _l("Other: until the end time below"))])
-    end_time = TimeField(_l("End time (for another length)"), validators=[Optional()])
+    end_time = TimeField(_l("End time"), validators=[Optional()],
+                         description=_l("Empty: as long as the course (1 academic hour = 45 minutes)."))
     capacity = IntegerField(_l("Seats"), validators=[InputRequired(_l("Enter the number of seats.")),
                                                      NumberRange(min=1, max=500)])
-    whole_room = BooleanField(_l("Takes the whole room (no workstation can be booked meanwhile)"))
-    weeks = IntegerField(_l("Repeat weekly, number of weeks (1 = a single session)"), default=1,
-                         validators=[InputRequired(), NumberRange(min=1, max=26)])
     cancel_conflicting_bookings = BooleanField(
         _l("Cancel the bookings in the way and notify their doctors (administrators only)"))
 
 
-class CancelSessionForm(FlaskForm):
-    reason = StringField(_l("Reason (sent to the participants)"), validators=[Optional(), Length(max=300)])
+class SessionForm(SessionTimesForm):
+    course_id = SelectField(_l("Course"), coerce=int, validators=[InputRequired(_l("Choose a course."))])
+    whole_room = BooleanField(_l("Takes the whole room (no workstation can be booked meanwhile)"))
+    weeks = IntegerField(_l("Repeat weekly, number of weeks (1 = a single session)"), default=1,
+                         validators=[InputRequired(), NumberRange(min=1, max=26)])
 
+
+class SessionEditForm(SessionTimesForm):
+    trainer_id = SelectField(_l("Trainer"), coerce=int, validators=[InputRequired(_l("Choose a trainer."))])
+    move_to_waitlist = BooleanField(_l("Return the doctors seated last to the head of the waitlist"))
+
+
+class CancelForm(FlaskForm):
+    reason = StringField(_l("Reason (sent to the participants)"), validators=[Optional(), Length(max=300)])
 
 
 class PeriodForm(FlaskForm):

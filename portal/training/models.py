@@ -5,6 +5,7 @@ Exactness comes from the database: sessions of one room cannot overlap
 migration), a session's taken seats can never exceed its capacity (CHECK),
 and a doctor has at most one enrolment row per session (UNIQUE).
 """
+import math
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -29,6 +30,7 @@ ENROLMENT_STATUSES = ("enrolled", "waitlisted", "cancelled", "attended", "absent
 # Statuses in which a doctor holds (or waits for) a place in an upcoming session.
 ACTIVE_ENROLMENT_STATUSES = ("enrolled", "waitlisted")
 SESSION_OVERLAP = "ex_training_sessions_room_overlap"
+ACADEMIC_HOUR_MINUTES = 45
 
 
 class Course(db.Model):
@@ -43,6 +45,8 @@ class Course(db.Model):
     academic_hours: Mapped[Decimal] = mapped_column(Numeric(4, 1), nullable=False)
     nmo_id: Mapped[str | None] = mapped_column(String(60))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    # A cancelled course gets no new sessions; it stays for the learning records of those who attended it.
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     trainer = relationship("User")
     clinic = relationship("Clinic")
@@ -50,6 +54,11 @@ class Course(db.Model):
     @property
     def is_nmo(self):
         return bool(self.nmo_id)
+
+    @property
+    def minutes(self):
+        """The course's length in whole minutes: one academic hour is 45 (half a one, 23)."""
+        return math.ceil(self.academic_hours * ACADEMIC_HOUR_MINUTES)
 
 
 class TrainingSession(db.Model):
@@ -70,15 +79,32 @@ class TrainingSession(db.Model):
     seats_taken: Mapped[int] = mapped_column(default=0, nullable=False)
     whole_room: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     status: Mapped[str] = mapped_column(String(20), default="scheduled", nullable=False)
+    # Who runs this session: the course's trainer unless a colleague stands in.
+    trainer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
     course = relationship("Course", lazy="joined")
     room = relationship("Room")
+    trainer = relationship("User", foreign_keys=[trainer_id])
 
     @property
     def seats_left(self):
         return max(self.capacity - self.seats_taken, 0)
+
+    @property
+    def minutes(self):
+        return int((self.end_at - self.start_at).total_seconds() // 60)
+
+    @property
+    def academic_hours(self):
+        """The academic hours this session gives: the course's, or fewer when the session is shorter.
+
+        Its length counts in whole half-hours of 45 minutes, rounded down (a 40-minute session is 0.5, not
+        1); a session longer than its course gives no more than the course (a break is not teaching).
+        """
+        halves = self.minutes * 2 // ACADEMIC_HOUR_MINUTES
+        return min(self.course.academic_hours, Decimal(halves) / 2)
 
 
 class Enrolment(db.Model):
@@ -97,6 +123,9 @@ class Enrolment(db.Model):
     waitlist_seq: Mapped[int | None]
     # Set when the reminder went out, so the reminder job never sends it twice.
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the doctor got their seat (enrolled at once or promoted from the waitlist): when seats are
+    # withdrawn, the latest seated go back to the waitlist first.
+    seated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
 

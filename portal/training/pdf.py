@@ -6,11 +6,10 @@ string; the Russian catalogue supplies the text). The font is DejaVu Sans, shipp
 in fonts/ with its licence, because the PDF base fonts have no Cyrillic glyphs.
 """
 import io
-from decimal import Decimal
 from pathlib import Path
 
 import qrcode
-from flask_babel import force_locale, format_decimal, ngettext, pgettext
+from flask_babel import force_locale, format_decimal
 from flask_babel import gettext as _
 from markupsafe import escape
 from reportlab.lib import colors
@@ -24,6 +23,7 @@ from reportlab.pdfgen import canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from portal.core.time import to_local
+from portal.training.notices import format_hours
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 FONT, FONT_BOLD = "DejaVuSans", "DejaVuSans-Bold"
@@ -38,16 +38,6 @@ def _register_fonts():
         if not path.is_file():
             raise RuntimeError(f"the font {path} is missing; it ships with the portal (portal/training/fonts)")
         pdfmetrics.registerFont(TTFont(name, str(path)))
-
-
-def format_hours(hours):
-    """'2 академических часа', '1,5 академического часа' — Russian plural rules via the catalogue."""
-    hours = Decimal(hours)
-    if hours == hours.to_integral_value():
-        count = int(hours)
-        return ngettext("%(num)d academic hour", "%(num)d academic hours", count)
-    # Russian uses the genitive singular after a fraction ("1,5 академического часа"): its own message.
-    return pgettext("fractional number", "%(hours)s academic hours", hours=format_decimal(hours))
 
 
 def format_date(day):
@@ -134,7 +124,7 @@ def _escape(text):
     return str(escape(text))
 
 
-def learning_record_pdf(user, record, certificate_numbers):
+def learning_record_pdf(user, record):
     """The learning record as a printable table with totals, for the doctor's portfolio."""
     _register_fonts()
     buffer = io.BytesIO()
@@ -154,16 +144,14 @@ def learning_record_pdf(user, record, certificate_numbers):
             Spacer(1, 6 * mm),
         ]
         rows = [[_("Date"), _("Training"), _("Trainer"), _("Academic hours"), _("НМО"), _("Certificate")]]
-        for enrolment in record.rows:
-            training = enrolment.session
-            course = training.course
+        for line in record.rows:
             rows.append([
-                format_date(to_local(training.start_at, training.room.timezone)),
-                Paragraph(_escape(course.title), cell),
-                Paragraph(_escape(course.trainer.full_name if course.trainer else ""), cell),
-                format_decimal(course.academic_hours),
-                Paragraph(_escape(course.nmo_id or _("not НМО")), cell),
-                certificate_numbers.get(enrolment.id, ""),
+                format_date(line.day),
+                Paragraph(_escape(line.title), cell),
+                Paragraph(_escape(line.trainer_name), cell),
+                format_decimal(line.hours),
+                Paragraph(_escape(line.nmo_id or _("not НМО")), cell),
+                line.certificate_number or "",
             ])
         table = Table(rows, colWidths=[25 * mm, 90 * mm, 55 * mm, 25 * mm, 35 * mm, 37 * mm], repeatRows=1)
         table.setStyle(TableStyle([

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from portal.auth.models import User
+from portal.auth.models import User, UserRole
 from portal.booking.calendar import CalendarItem
 from portal.clinics.models import DEFAULT_POLICY, Room
 from portal.core.errors import Invalid
@@ -89,6 +89,14 @@ def roster(training):
     """Everyone with a seat or a past seat (enrolled, attended, absent), by name."""
     return db.session.scalars(select(Enrolment).join(User, User.id == Enrolment.user_id).where(
         Enrolment.session_id == training.id, Enrolment.status.in_(("enrolled", "attended", "absent")))
+        .order_by(User.full_name)).all()
+
+
+def trainers_of_clinic(clinic_id):
+    """Who may run a clinic's sessions: its active trainers and administrators, by name."""
+    return db.session.scalars(select(User).where(
+        User.clinic_id == clinic_id, User.active.is_(True),
+        User.id.in_(select(UserRole.user_id).where(UserRole.role.in_(("trainer", "admin")))))
         .order_by(User.full_name)).all()
 
 

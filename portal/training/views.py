@@ -28,14 +28,15 @@ from portal.core.urls import portal_url, safe_next
 from portal.extensions import db
 from portal.training import attendance, courses, enrolling, pdf, queries, scheduling
 from portal.training.forms import (
-    CUSTOM_DURATION,
-    CancelSessionForm,
+    CancelForm,
     CatalogueFilterForm,
     CourseForm,
     PeriodForm,
+    SessionEditForm,
     SessionForm,
 )
-from portal.training.models import Enrolment, TrainingSession
+from portal.training.models import Course, Enrolment, TrainingSession
+from portal.training.notices import format_hours
 from portal.training.permissions import (
     can_cancel_bookings_for,
     can_download_certificate,
@@ -116,8 +117,8 @@ def manage():
     sessions = queries.sessions_of_clinic(current_user.clinic_id, now - timedelta(days=60), now + timedelta(days=400))
     upcoming = [s for s in sessions if s.end_at > now]
     past = [s for s in reversed(sessions) if s.end_at <= now]
-    return render_template("training/manage.html", upcoming=upcoming, past=past,
-                           courses=courses.courses_of_clinic(current_user.clinic_id))
+    return render_template("training/manage.html", upcoming=upcoming, past=past, now=now,
+                           courses=courses.courses_of_clinic(current_user.clinic_id, include_cancelled=True))
 
 
 @bp.route("/trainings/courses/new", methods=["GET", "POST"])
@@ -133,7 +134,40 @@ def new_course():
         success_message=lambda course: _("The course “%(title)s” is created. Now schedule its sessions.",
                                          title=course.title),
         redirect_to=lambda course: url_for("training.new_session", course_id=course.id),
-    ) or (render_template("training/course_form.html", form=form), 400 if form.errors else 200)
+    ) or (render_template("training/course_form.html", form=form, course=None), 400 if form.errors else 200)
+
+
+@bp.route("/trainings/courses/<int:course_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_course(course_id):
+    course = _load_course(course_id)
+    form = CourseForm(obj=course)
+    return submit(
+        form, lambda: courses.update_course(
+            _actor(), course, title=form.title.data, description=form.description.data,
+            academic_hours=form.academic_hours.data, nmo_id=form.nmo_id.data, now=utcnow()),
+        on_error=_show_error, success_message=_("The course is saved."), redirect_to=url_for("training.manage"),
+    ) or (render_template("training/course_form.html", form=form, course=course, cancel_form=CancelForm()),
+          400 if form.errors else 200)
+
+
+@bp.post("/trainings/courses/<int:course_id>/cancel")
+@login_required
+def cancel_course(course_id):
+    course = _load_course(course_id)
+    form = CancelForm()
+    return run_action(lambda: courses.cancel_course(_actor(), course, reason=form.reason.data, now=utcnow()),
+                      form=form, success_message=lambda cancelled: _(
+                          "The course is cancelled, and so are its %(n)d upcoming sessions; their participants "
+                          "have been notified.", n=len(cancelled)),
+                      redirect_to=url_for("training.manage"))
+
+
+def _load_course(course_id):
+    course = get_in_clinic_or_404(Course, course_id, current_user, lambda c: c.clinic_id)
+    if not can_run_courses(current_user, course.clinic_id):
+        abort(403)
+    return course
 
 
 @bp.route("/trainings/sessions/new", methods=["GET", "POST"])
@@ -144,7 +178,7 @@ def new_session():
     clinic_courses = courses.courses_of_clinic(current_user.clinic_id)
     rooms = rooms_of_clinic(current_user.clinic_id)
     form.course_id.choices = [SelectChoice(c.id, c.title) for c in clinic_courses]
-    form.room_id.choices = [SelectChoice(r.id, f"{r.name} ({r.capacity})") for r in rooms]
+    form.room_id.choices = _room_choices(rooms)
     if request.method == "GET":
         form.course_id.data = request.args.get("course_id", type=int)
         if rooms and form.capacity.data is None:
@@ -153,13 +187,12 @@ def new_session():
     if form.validate_on_submit():
         room = next(r for r in rooms if r.id == form.room_id.data)
         course = next(c for c in clinic_courses if c.id == form.course_id.data)
-        start = local_to_utc(datetime.combine(form.day.data, form.start_time.data), room.timezone)
-        minutes = _session_minutes(form, room)
+        start, end = _form_times(form, room, course.minutes)
         confirm = form.cancel_conflicting_bookings.data
         try:
             results = scheduling.schedule_series(
-                _actor(), course=course, room=room, first_start=start, minutes=minutes, weeks=form.weeks.data,
-                capacity=form.capacity.data, whole_room=form.whole_room.data,
+                _actor(), course=course, room=room, first_start=start, minutes=_minutes(start, end),
+                weeks=form.weeks.data, capacity=form.capacity.data, whole_room=form.whole_room.data,
                 cancel_conflicting_bookings=confirm, now=utcnow())
         except DomainError as error:
             transaction.roll_back()
@@ -170,27 +203,98 @@ def new_session():
                 _show_error(form, results[0].error)
                 conflicts = results[0].conflicts
             else:
+                _warn_of_length(next((r.session for r in results if r.session is not None), None))
                 if len(results) == 1:
                     flash(_("The session is scheduled."), "success")
                     return redirect(url_for("training.roster", session_id=results[0].session.id))
                 return render_template("training/series_result.html", results=results, room=room, course=course)
-    return render_template("training/session_form.html", form=form, conflicts=conflicts, has_courses=bool(clinic_courses),
+    return render_template("training/session_form.html", form=form, conflicts=conflicts,
+                           has_courses=bool(clinic_courses), course_minutes={c.id: c.minutes for c in clinic_courses},
                            can_confirm=any(can_cancel_bookings_for(current_user, r) for r in rooms)), \
         400 if form.errors else 200
 
 
-def _session_minutes(form, room):
-    if form.duration.data != CUSTOM_DURATION:
-        return int(form.duration.data)
-    if form.end_time.data is None:
-        return 0  # the service answers "the end must be after the start" next to the field
-    end = local_to_utc(datetime.combine(form.day.data, form.end_time.data), room.timezone)
+@bp.route("/trainings/<int:session_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_session(session_id):
+    training = _load_session(session_id)
+    if not can_manage_session(current_user, training):
+        abort(403)
+    rooms = rooms_of_clinic(session_clinic_id(training))
+    trainers = queries.trainers_of_clinic(session_clinic_id(training))
+    if training.trainer is not None and training.trainer not in trainers:
+        trainers.append(training.trainer)  # keeps the field valid when the current one left the role
+    form = SessionEditForm(data=None if request.method == "POST" else _session_values(training))
+    form.room_id.choices = _room_choices(rooms)
+    form.trainer_id.choices = [SelectChoice(t.id, t.full_name) for t in trainers]
+    conflicts, below_enrolled = [], False
+    if form.validate_on_submit():
+        room = next(r for r in rooms if r.id == form.room_id.data)
+        start, end = _form_times(form, room, training.course.minutes)
+        try:
+            change = scheduling.update_session(
+                _actor(), training, start=start, end=end, room=room, capacity=form.capacity.data,
+                trainer=next(t for t in trainers if t.id == form.trainer_id.data),
+                move_to_waitlist=form.move_to_waitlist.data,
+                cancel_conflicting_bookings=form.cancel_conflicting_bookings.data, now=utcnow())
+        except DomainError as error:
+            transaction.roll_back()
+            _show_error(form, error)
+            conflicts = error.details.get("conflicts", [])
+            below_enrolled = error.code == "capacity_below_enrolled"
+        else:
+            flash(_("The session is saved. Waitlist: %(back)d returned, %(promoted)d got a seat; bookings "
+                    "cancelled: %(bookings)d.", back=len(change.moved_to_waitlist), promoted=len(change.promoted),
+                    bookings=len(change.cancelled_bookings)), "success")
+            _warn_of_length(change.session)
+            return redirect(url_for("training.roster", session_id=training.id))
+    return render_template("training/session_edit.html", form=form, training=training, conflicts=conflicts,
+                           below_enrolled=below_enrolled or form.move_to_waitlist.data,
+                           can_confirm=training.whole_room and can_cancel_bookings_for(current_user, training.room),
+                           course_minutes={training.course_id: training.course.minutes}), \
+        400 if form.errors else 200
+
+
+def _room_choices(rooms):
+    return [SelectChoice(r.id, f"{r.name} ({r.capacity})") for r in rooms]
+
+
+def _session_values(training):
+    timezone = training.room.timezone
+    start, end = to_local(training.start_at, timezone), to_local(training.end_at, timezone)
+    return {"room_id": training.room_id, "day": start.date(), "start_time": start.time(), "end_time": end.time(),
+            "capacity": training.capacity, "trainer_id": training.trainer_id}
+
+
+def _form_times(form, room, default_minutes):
+    """Start and end (UTC) from the form's local date and times; no end time means the course's length."""
     start = local_to_utc(datetime.combine(form.day.data, form.start_time.data), room.timezone)
+    if form.end_time.data is None:
+        return start, start + timedelta(minutes=default_minutes)
+    return start, local_to_utc(datetime.combine(form.day.data, form.end_time.data), room.timezone)
+
+
+def _minutes(start, end):
     return int((end - start).total_seconds() // 60)
 
 
+def _warn_of_length(training):
+    """A visible warning, not a refusal: the session is not as long as its course says."""
+    if training is None or training.minutes == training.course.minutes:
+        return
+    flash(length_mismatch(training), "warning")
+
+
+def length_mismatch(training):
+    return _("The session lasts %(minutes)d min, but the course is %(hours)s (%(course_minutes)d min): its "
+             "certificates will state %(held)s.", minutes=training.minutes,
+             hours=format_hours(training.course.academic_hours), course_minutes=training.course.minutes,
+             held=format_hours(training.academic_hours))
+
+
 FIELD_OF_ERROR = {"start": "start_time", "end": "end_time", "course_id": "course_id", "capacity": "capacity",
-                  "weeks": "weeks", "title": "title", "academic_hours": "academic_hours", "nmo_id": "nmo_id"}
+                  "weeks": "weeks", "title": "title", "academic_hours": "academic_hours", "nmo_id": "nmo_id",
+                  "description": "description", "room_id": "room_id", "trainer_id": "trainer_id"}
 
 
 def _show_error(form, error):
@@ -214,8 +318,9 @@ def roster(session_id):
     now = utcnow()
     return render_template("training/roster.html", training=training, roster=queries.roster(training),
                            waitlist=enrolling.waitlist(training), started=now >= training.start_at,
-                           action_form=ActionForm(), cancel_form=CancelSessionForm(),
-                           minutes=scheduling.session_minutes(training))
+                           action_form=ActionForm(), cancel_form=CancelForm(),
+                           length_warning=length_mismatch(training)
+                           if training.minutes != training.course.minutes else None)
 
 
 @bp.post("/trainings/<int:session_id>/attendance")
@@ -249,7 +354,7 @@ def cancel(session_id):
     training = _load_session(session_id)
     if not can_manage_session(current_user, training):
         abort(403)
-    form = CancelSessionForm()
+    form = CancelForm()
     return run_action(lambda: scheduling.cancel_session(_actor(), training, reason=form.reason.data, now=utcnow()),
                       form=form, success_message=_("The session is cancelled; the participants have been notified."),
                       redirect_to=url_for("training.roster", session_id=training.id))
@@ -267,32 +372,24 @@ def _record_for_request():
     return form, attendance.learning_record(current_user, first_day=first_day, last_day=last_day)
 
 
-def _certificate_numbers(record):
-    return {row.id: row.certificate.number for row in record.rows if row.certificate and row.certificate.is_valid}
-
-
 @bp.get("/trainings/record")
 @login_required
 def record():
     form, learning = _record_for_request()
-    return render_template("training/record.html", form=form, record=learning,
-                           numbers=_certificate_numbers(learning), query=request.query_string.decode())
+    return render_template("training/record.html", form=form, record=learning, query=request.query_string.decode())
 
 
 @bp.get("/trainings/record.csv")
 @login_required
 def record_csv():
     _form, learning = _record_for_request()
-    numbers = _certificate_numbers(learning)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([_("Date"), _("Training"), _("Trainer"), _("Academic hours"), _("НМО accreditation id"),
                      _("Certificate")])
-    for row in learning.rows:
-        training, course = row.session, row.session.course
-        writer.writerow([to_local(training.start_at, training.room.timezone).date().isoformat(), course.title,
-                         course.trainer.full_name if course.trainer else "", _plain_number(course.academic_hours),
-                         course.nmo_id or _("not НМО"), numbers.get(row.id, "")])
+    for line in learning.rows:
+        writer.writerow([line.day.isoformat(), line.title, line.trainer_name, _plain_number(line.hours),
+                         line.nmo_id or _("not НМО"), line.certificate_number or ""])
     writer.writerow([_("Total"), "", "", _plain_number(learning.total_hours), "", ""])
     # A byte-order mark lets spreadsheet programs recognise UTF-8 (Cyrillic) when the file is opened.
     return _download("\ufeff" + out.getvalue(), "text/csv; charset=utf-8", _record_filename(learning, "csv"))
@@ -302,7 +399,7 @@ def record_csv():
 @login_required
 def record_pdf():
     _form, learning = _record_for_request()
-    content = pdf.learning_record_pdf(current_user, learning, _certificate_numbers(learning))
+    content = pdf.learning_record_pdf(current_user, learning)
     return _download(content, "application/pdf", _record_filename(learning, "pdf"))
 
 
@@ -339,7 +436,7 @@ def verify_certificate(number):
     if certificate is None:
         return render_template("training/certificate_public.html", certificate=None, number=number), 404
     return render_template("training/certificate_public.html", certificate=certificate, number=number,
-                           hours=pdf.format_hours(certificate.academic_hours)), 200 if certificate.is_valid else 410
+                           hours=format_hours(certificate.academic_hours)), 200 if certificate.is_valid else 410
 
 
 def _download(content, mimetype, filename):

@@ -110,8 +110,9 @@ def clinic_b(make_clinic, make_workstation, make_room):
     item = services.create_equipment(None, room, kind="projector", inventory_number="INV-B-1")
     report = services.report_problem(reporter, room, description="Не работает", now=datetime.now(UTC),
                                      workstation=workstation)
-    closure = services.add_closure(None, room, start=datetime(NEXT_YEAR, 1, 5, tzinfo=UTC),
-                                   end=datetime(NEXT_YEAR, 1, 6, tzinfo=UTC), reason="санобработка")
+    closure, _cancelled = services.add_closure(
+        None, room, start=datetime(NEXT_YEAR, 1, 5, tzinfo=UTC),
+        end=datetime(NEXT_YEAR, 1, 6, tzinfo=UTC), reason="санобработка", now=datetime.now(UTC))
     db.session.commit()
     return {"clinic": clinic.id, "room": room.id, "ws": workstation.id, "item": item.id, "report": report.id,
             "user": target_user.id, "closure": closure.id}

@@ -69,7 +69,7 @@ def admin_token(app, make_clinic, make_room, make_workstation, make_user):
     creating.create_booking(admin, workstation=workstation, start=at(10), end=at(11), now=now)
     course = courses.create_course(admin, clinic.id, title="ЭКГ", academic_hours=1, now=now)
     scheduling.schedule_session(admin, course=course, room=room, start=at(15), end=at(16), capacity=5, now=now)
-    clinic_services.add_closure(admin, room, start=at(18), end=at(19), reason="уборка")
+    clinic_services.add_closure(admin, room, start=at(18), end=at(19), reason="уборка", now=now)
     item = clinic_services.create_equipment(admin, room, kind="monitor", inventory_number="INV-1",
                                             workstation=workstation)
     clinic_services.report_problem(admin, room, description="Не включается", now=now, equipment=item)

@@ -148,6 +148,7 @@ def test_open_intervals_leave_out_closures(admin_room):
     admin, room = admin_room
     day = date(NEXT_YEAR, 3, 2)
     services.add_closure(admin, room, start=datetime(NEXT_YEAR, 3, 2, 9, tzinfo=UTC),
-                         end=datetime(NEXT_YEAR, 3, 2, 10, tzinfo=UTC), reason="уборка")
+                         end=datetime(NEXT_YEAR, 3, 2, 10, tzinfo=UTC), reason="уборка",
+                         now=datetime.now(UTC))
     # 08:00–20:00 Moscow is 05:00–17:00 UTC; one hour closed leaves eleven.
     assert minutes(open_intervals(room, day, day)) == 11 * 60

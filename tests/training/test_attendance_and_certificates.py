@@ -117,11 +117,13 @@ def test_only_the_holder_and_trainers_download_a_certificate(client, auth, start
 
 
 def _attend(trainer, doctor, course, room, start):
-    """An attended session at `start` (in the past), through the services with their own `now`."""
+    """An attended session at `start` (in the past) as long as its course, through the services with their own
+    `now`."""
     from portal.training.models import TrainingSession
 
     training = TrainingSession(course_id=course.id, room_id=room.id, start_at=start,
-                               end_at=start + timedelta(minutes=45), capacity=3, created_by_id=trainer.id)
+                               end_at=start + timedelta(minutes=course.minutes), capacity=3, created_by_id=trainer.id,
+                               trainer_id=trainer.id)
     db.session.add(training)
     db.session.flush()
     enrolling.enrol(doctor, training, now=start - timedelta(days=1))
