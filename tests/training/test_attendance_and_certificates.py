@@ -116,6 +116,17 @@ def test_only_the_holder_and_trainers_download_a_certificate(client, auth, start
     assert client.get(path).status_code == 200
 
 
+def test_the_learning_record_csv_shows_a_formula_in_a_course_title_as_text(client, auth, trainer, doctor, course,
+                                                                            room):
+    course.title = "=HYPERLINK(\"http://evil.example\";\"Сертификат\")"
+    db.session.commit()
+    _attend(trainer, doctor, course, room, utcnow() - timedelta(days=3))
+    auth.login(doctor)
+    exported = client.get("/trainings/record.csv").get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(exported.lstrip("\ufeff"))))
+    assert rows[1][1] == "'=HYPERLINK(\"http://evil.example\";\"Сертификат\")"
+
+
 def _attend(trainer, doctor, course, room, start):
     """An attended session at `start` (in the past) as long as its course, through the services with their own
     `now`."""
