@@ -2,6 +2,7 @@
 from datetime import timedelta
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
@@ -24,7 +25,7 @@ from portal.reports import audit_log
 from portal.reports.charts import heatmap_svg, trend_svg
 from portal.reports.months import parse_month
 from portal.reports.summary import clinic_summary
-from portal.reports.usage import csv_rows, usage_report
+from portal.reports.usage import booked_hours, csv_rows, month_label, source_label, usage_report
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 
@@ -425,15 +426,25 @@ def audit():
 def usage(clinic_id):
     clinic = _clinic(clinic_id)
     report = usage_report(clinic, parse_month(request.args.get("month"), clinic.timezone, utcnow()))
-    weekday_names = [str(name) for name in forms.WEEKDAY_SHORT]
+    trend = [{**point, "label": month_label(point["month"]), "short_label": month_label(point["month"], "abbreviated")}
+             for point in report["trend"]]
     return render_template(
-        "admin/usage.html", clinic=clinic, report=report,
-        heatmap=heatmap_svg(report["heatmap"], weekday_names, _("Occupancy by weekday and hour")),
-        trend=trend_svg(report["trend"], _("Occupancy month by month"), _("occupancy")))
+        "admin/usage.html", clinic=clinic, report=report, trend_points=trend, hours=_hours_text,
+        source_label=source_label,
+        heatmap=heatmap_svg(report["heatmap"], _weekday_names(), _("Occupancy by weekday and hour"), _("closed")),
+        trend=trend_svg(trend, _("Occupancy month by month")))
+
+
+def _hours_text(minutes):
+    return format_decimal(booked_hours(minutes), format="#,##0.0")
+
+
+def _weekday_names():
+    return [str(name) for name in forms.WEEKDAY_SHORT]
 
 
 @bp.get("/clinics/<int:clinic_id>/usage.csv")
 def usage_csv(clinic_id):
     clinic = _clinic(clinic_id)
     report = usage_report(clinic, parse_month(request.args.get("month"), clinic.timezone, utcnow()))
-    return csv_response(csv_rows(report), f"usage-{clinic.id}-{report['month']}.csv")
+    return csv_response(csv_rows(report, _weekday_names()), f"usage-{clinic.id}-{report['month']}.csv")
