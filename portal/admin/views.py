@@ -25,7 +25,7 @@ from portal.reports import audit_log
 from portal.reports.charts import heatmap_svg, trend_svg
 from portal.reports.months import parse_month
 from portal.reports.summary import clinic_summary
-from portal.reports.usage import booked_hours, csv_rows, month_label, source_label, usage_report
+from portal.reports.usage import csv_rows, hours_figure, month_label, source_label, usage_report
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 
@@ -436,7 +436,7 @@ def usage(clinic_id):
 
 
 def _hours_text(minutes):
-    return format_decimal(booked_hours(minutes), format="#,##0.0")
+    return format_decimal(hours_figure(minutes), format="#,##0.0")
 
 
 def _weekday_names():

@@ -164,8 +164,8 @@ def usage_report(clinic, first_day):
     }
 
 
-def booked_hours(minutes):
-    """Minutes as hours with one decimal, as the usage page and its CSV show them."""
+def hours_figure(minutes):
+    """Minutes as hours with one decimal (rounded half up), as the usage page and its CSV show them."""
     return (Decimal(minutes) / 60).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
@@ -190,12 +190,12 @@ def csv_rows(report, weekday_names):
     yield (_("Clinic"), clinic, occupancy, percent_figure(report["occupancy"], 1))
     section = _("Rooms and workstations")
     for room in report["rooms"]:
-        yield (section, room["name"], _("Open, h"), booked_hours(room["open_minutes"]))
-        yield (section, room["name"], hours, booked_hours(room["booked_minutes"]))
+        yield (section, room["name"], _("Open, h"), hours_figure(room["open_minutes"]))
+        yield (section, room["name"], hours, hours_figure(room["booked_minutes"]))
         yield (section, room["name"], occupancy, percent_figure(room["occupancy"], 1))
         for ws in room["workstations"]:
             item = f"{room['name']} / {ws['label']}"
-            yield (section, item, hours, booked_hours(ws["booked_minutes"]))
+            yield (section, item, hours, hours_figure(ws["booked_minutes"]))
             yield (section, item, occupancy, percent_figure(ws["occupancy"], 1))
     bookings = report["bookings"]
     for label, key in ((_("All bookings"), "total"), (_("Completed"), "completed"), (_("No-shows"), "no_shows"),
