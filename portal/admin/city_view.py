@@ -1,13 +1,12 @@
 """The city's view: every clinic compared for a month (superadmins), as a sortable table, a chart and CSV."""
-import csv
-import io
 
-from flask import Response, render_template, request
+from flask import render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.admin.views import bp
 from portal.core.db import utcnow
+from portal.core.exports import csv_response
 from portal.core.permissions import is_superadmin, require
 from portal.reports import city
 from portal.reports.charts import demand_svg
@@ -37,7 +36,4 @@ def city_report():
 @bp.get("/city.csv")
 def city_report_csv():
     report, clinics, _key, _descending = _report()
-    out = io.StringIO()
-    csv.writer(out).writerows(city.csv_rows(report, clinics))
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv; charset=utf-8", headers={
-        "Content-Disposition": f"attachment; filename=city-{report['month']}.csv"})
+    return csv_response(city.csv_rows(report, clinics), f"city-{report['month']}.csv")

@@ -1,9 +1,8 @@
 """Admin screens: each view loads (404), checks access (403), calls a service, renders."""
-import csv
-import io
 from datetime import timedelta
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
@@ -17,6 +16,7 @@ from portal.clinics.models import Clinic, Closure, EquipmentItem, ProblemReport,
 from portal.clinics.permissions import get_administered_or_404, is_admin
 from portal.core.db import utcnow
 from portal.core.errors import DomainError
+from portal.core.exports import csv_response
 from portal.core.forms import run_action, show_error, submit
 from portal.core.permissions import is_superadmin, require
 from portal.core.time import local_to_utc, parse_iso, to_local
@@ -25,7 +25,7 @@ from portal.reports import audit_log
 from portal.reports.charts import heatmap_svg, trend_svg
 from portal.reports.months import parse_month
 from portal.reports.summary import clinic_summary
-from portal.reports.usage import csv_rows, usage_report
+from portal.reports.usage import csv_rows, hours_figure, month_label, source_label, usage_report
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 
@@ -267,18 +267,12 @@ def equipment(clinic_id):
 @bp.get("/clinics/<int:clinic_id>/equipment.csv")
 def equipment_csv(clinic_id):
     clinic = _clinic(clinic_id)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["inventory_number", "kind", "status", "room", "workstation", "notes", "since"])
-    for item in services.equipment_of_clinic(clinic.id, **_equipment_filters(clinic)):
-        writer.writerow([item.inventory_number, item.kind, item.status, item.room.name,
-                         item.workstation.label if item.workstation else "", item.notes,
-                         to_local(item.history[-1].at if item.history else item.created_at,
-                                  clinic.timezone).isoformat()])
-    filename = f"equipment-{clinic.id}-{to_local(utcnow(), clinic.timezone):%Y-%m-%d}.csv"
-    # A byte-order mark lets spreadsheet programs read the Cyrillic text as UTF-8.
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f"attachment; filename={filename}"})
+    rows = [["inventory_number", "kind", "status", "room", "workstation", "notes", "since"]]
+    rows += [[item.inventory_number, item.kind, item.status, item.room.name,
+              item.workstation.label if item.workstation else "", item.notes,
+              to_local(item.history[-1].at if item.history else item.created_at, clinic.timezone).isoformat()]
+             for item in services.equipment_of_clinic(clinic.id, **_equipment_filters(clinic))]
+    return csv_response(rows, f"equipment-{clinic.id}-{to_local(utcnow(), clinic.timezone):%Y-%m-%d}.csv")
 
 
 def _equipment_form(clinic, room_id=None):
@@ -432,18 +426,25 @@ def audit():
 def usage(clinic_id):
     clinic = _clinic(clinic_id)
     report = usage_report(clinic, parse_month(request.args.get("month"), clinic.timezone, utcnow()))
-    weekday_names = [str(name) for name in forms.WEEKDAY_SHORT]
+    trend = [{**point, "label": month_label(point["month"]), "short_label": month_label(point["month"], "abbreviated")}
+             for point in report["trend"]]
     return render_template(
-        "admin/usage.html", clinic=clinic, report=report,
-        heatmap=heatmap_svg(report["heatmap"], weekday_names, _("Occupancy by weekday and hour")),
-        trend=trend_svg(report["trend"], _("Occupancy month by month"), _("occupancy")))
+        "admin/usage.html", clinic=clinic, report=report, trend_points=trend, hours=_hours_text,
+        source_label=source_label,
+        heatmap=heatmap_svg(report["heatmap"], _weekday_names(), _("Occupancy by weekday and hour"), _("closed")),
+        trend=trend_svg(trend, _("Occupancy month by month")))
+
+
+def _hours_text(minutes):
+    return format_decimal(hours_figure(minutes), format="#,##0.0")
+
+
+def _weekday_names():
+    return [str(name) for name in forms.WEEKDAY_SHORT]
 
 
 @bp.get("/clinics/<int:clinic_id>/usage.csv")
 def usage_csv(clinic_id):
     clinic = _clinic(clinic_id)
     report = usage_report(clinic, parse_month(request.args.get("month"), clinic.timezone, utcnow()))
-    out = io.StringIO()
-    csv.writer(out).writerows(csv_rows(report))
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv; charset=utf-8", headers={
-        "Content-Disposition": f"attachment; filename=usage-{clinic.id}-{report['month']}.csv"})
+    return csv_response(csv_rows(report, _weekday_names()), f"usage-{clinic.id}-{report['month']}.csv")

@@ -1,4 +1,7 @@
-"""iCalendar (RFC 5545) documents: one booking as an .ics file, and a user's private feed."""
+"""iCalendar (RFC 5545) documents: one booking as an .ics file, and a user's private feed.
+
+Text values are written on one line: calendar programs show a title or a place with a line
+break in it as two, and the names come from what admins and trainers typed."""
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -8,6 +11,7 @@ from icalendar import Calendar, Event
 from sqlalchemy import select
 
 from portal.booking.models import Booking
+from portal.core.exports import one_line
 from portal.core.urls import portal_url
 from portal.extensions import db
 
@@ -23,7 +27,7 @@ def _calendar(name):
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("x-wr-calname", name)
+    calendar.add("x-wr-calname", one_line(name))
     return calendar
 
 
@@ -38,9 +42,10 @@ def _booking_event(booking, now):
     event.add("dtstamp", now)
     event.add("dtstart", booking.start_at)
     event.add("dtend", booking.end_at)
-    event.add("summary", _("Workstation %(label)s — %(room)s", label=booking.workstation.label,
-                           room=booking.room.name))
-    event.add("location", ", ".join(part for part in (booking.room.clinic.name, booking.room.location) if part))
+    event.add("summary", one_line(_("Workstation %(label)s — %(room)s", label=booking.workstation.label,
+                                    room=booking.room.name)))
+    event.add("location", one_line(", ".join(part for part in (booking.room.clinic.name, booking.room.location)
+                                             if part)))
     event.add("status", ICAL_STATUS[booking.status])
     event.add("url", portal_url("booking.booking_detail", booking_id=booking.id, external=True))
     return event
@@ -85,8 +90,8 @@ def feed_ics(user, now):
             event.add("dtstamp", now)
             event.add("dtstart", item.start)
             event.add("dtend", item.end)
-            event.add("summary", item.summary)
-            event.add("location", item.location)
+            event.add("summary", one_line(item.summary))
+            event.add("location", one_line(item.location))
             event.add("status", "CANCELLED" if item.cancelled else "CONFIRMED")
             calendar.add_component(event)
     return calendar.to_ical()

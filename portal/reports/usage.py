@@ -6,8 +6,11 @@ clinic's time zone, minus closures, times its workstations that are not
 retired. The weekday × hour heatmap spreads both over local clock hours.
 """
 from collections import defaultdict
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
+from flask_babel import format_date
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from portal.booking.models import OCCUPYING_STATUSES, Booking
@@ -15,6 +18,7 @@ from portal.clinics.schedule import local_day_bounds, minutes, open_intervals
 from portal.core.models import AuditEntry
 from portal.core.time import to_local
 from portal.extensions import db
+from portal.reports.charts import percent_figure
 from portal.reports.months import month_days, previous_month
 from portal.search import services as search_services
 from portal.training.models import Enrolment, TrainingSession
@@ -160,29 +164,59 @@ def usage_report(clinic, first_day):
     }
 
 
-def csv_rows(report):
-    """The report as rows of a long-format table: section, item, metric, value."""
-    yield ("section", "item", "metric", "value")
-    yield ("clinic", report["clinic"]["name"], "month", report["month"])
-    yield ("clinic", report["clinic"]["name"], "occupancy", report["occupancy"])
+def hours_figure(minutes):
+    """Minutes as hours with one decimal (rounded half up), as the usage page and its CSV show them."""
+    return (Decimal(minutes) / 60).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def source_label(source):
+    """A search source's name as the search pages show it ("PubMed"), not its id."""
+    return str(search_services.SOURCE_LABELS.get(source, source))
+
+
+def month_label(month, width="wide"):
+    """"2026-01" as "январь 2026", or abbreviated "янв. 2026" (in the language of the page)."""
+    year, number = (int(part) for part in month.split("-"))
+    return format_date(date(year, number, 1), "LLLL yyyy" if width == "wide" else "LLL yyyy")
+
+
+def csv_rows(report, weekday_names):
+    """The figures of the usage page, as the page shows them (hours and percentages with one decimal,
+    sources by name), in a long table: section, item, figure, value."""
+    occupancy, hours = _("Occupancy, %"), _("Booked, h")
+    yield (_("Section"), _("Item"), _("Figure"), _("Value"))
+    clinic = report["clinic"]["name"]
+    yield (_("Clinic"), clinic, _("Month"), month_label(report["month"]))
+    yield (_("Clinic"), clinic, occupancy, percent_figure(report["occupancy"], 1))
+    section = _("Rooms and workstations")
     for room in report["rooms"]:
-        for metric in ("open_minutes", "booked_minutes", "occupancy"):
-            yield ("room", room["name"], metric, room[metric])
+        yield (section, room["name"], _("Open, h"), hours_figure(room["open_minutes"]))
+        yield (section, room["name"], hours, hours_figure(room["booked_minutes"]))
+        yield (section, room["name"], occupancy, percent_figure(room["occupancy"], 1))
         for ws in room["workstations"]:
-            for metric in ("booked_minutes", "occupancy"):
-                yield ("workstation", f"{room['name']} / {ws['label']}", metric, ws[metric])
-    for metric, value in report["bookings"].items():
-        yield ("bookings", "", metric, value)
-    for metric in ("sessions", "capacity", "seats_taken", "fill_rate", "waitlisted", "attended"):
-        yield ("trainings", "", metric, report["trainings"][metric])
-    for session in report["trainings"]["items"]:
-        for metric in ("capacity", "seats_taken", "fill_rate", "waitlisted", "attended"):
-            yield ("training_session", f"{session['start'][:16]} {session['title']}", metric, session[metric])
+            item = f"{room['name']} / {ws['label']}"
+            yield (section, item, hours, hours_figure(ws["booked_minutes"]))
+            yield (section, item, occupancy, percent_figure(ws["occupancy"], 1))
+    bookings = report["bookings"]
+    for label, key in ((_("All bookings"), "total"), (_("Completed"), "completed"), (_("No-shows"), "no_shows"),
+                       (_("Cancelled"), "cancelled"), (_("Refused by the rules"), "refused")):
+        yield (_("Bookings"), "", label, bookings[key])
+    trainings = report["trainings"]
+    yield (_("Trainings"), _("All sessions"), _("Sessions"), trainings["sessions"])
+    for item, figures in ((_("All sessions"), trainings), *((session["title"], session)
+                                                           for session in trainings["items"])):
+        for label, value in ((_("Seats"), figures["capacity"]), (_("Seats taken"), figures["seats_taken"]),
+                             (_("Fill rate, %"), percent_figure(figures["fill_rate"], 1)),
+                             (_("Waitlist"), figures["waitlisted"]), (_("Attended (doctors)"), figures["attended"])):
+            yield (_("Trainings"), item, label, value)
     for source, stats in report["searches"].items():
-        for metric, value in stats.items():
-            yield ("searches", source, metric, value)
+        for label, value in ((_("Searches"), stats["searches"]), (_("Errors"), stats["errors"]),
+                             (_("Median time, ms"), stats["median_latency_ms"])):
+            yield (_("Searches per source"), source_label(source), label, value)
     for cell in report["heatmap"]:
-        yield ("heatmap", f"{cell['weekday']}:{cell['hour']:02d}", "occupancy", cell["occupancy"])
+        yield (_("Occupancy by weekday and hour"), f"{weekday_names[cell['weekday']]} {cell['hour']:02d}:00",
+               occupancy, percent_figure(cell["occupancy"], 1))
     for point in report["trend"]:
-        for metric in ("occupancy", "bookings", "no_shows", "searches"):
-            yield ("trend", point["month"], metric, point[metric])
+        for label, value in ((occupancy, percent_figure(point["occupancy"], 1)), (_("Bookings"), point["bookings"]),
+                             (_("No-shows"), point["no_shows"]), (_("Searches"), point["searches"])):
+            yield (_("Occupancy month by month"), month_label(point["month"]), label, value)

@@ -38,6 +38,7 @@ from sqlalchemy import case, delete, func, literal, select, union_all
 
 from portal.core import audit
 from portal.core.errors import Conflict, Invalid, NotFound, UpstreamFailure
+from portal.core.exports import one_line
 from portal.core.permissions import can_administer_clinic, require
 from portal.core.redis_client import redis_failed, shared_store_usable
 from portal.core.time import zone
@@ -50,6 +51,7 @@ from portal.search.guidelines.sync import upstream_settings
 from portal.search.http import ncbi_rate_limiter, register_secret
 from portal.search.models import ClinicSearchSettings, LinkedResource, SavedReference, SearchEvent, UnlinkedSource
 from portal.search.providers import PROVIDER_CLASSES, SOURCE_NAMES, MinzdravProvider, ProviderSettings, build_provider
+from portal.search.text import NAME_SUFFIXES
 
 PROVIDERS_KEY = "portal_search_providers"
 _providers_lock = threading.Lock()
@@ -465,42 +467,33 @@ GUIDELINE_REPORT_TYPE = "Клинические рекомендации"
 
 
 def export_ris(references):
-    """The references as RIS: articles as ``JOUR``, clinical guidelines as ``RPRT``; the note as ``N1``."""
+    """The references as RIS: articles as ``JOUR``, clinical guidelines as ``RPRT``; the note as ``N1``.
+    Names are written "Surname, I. N., Suffix" as the RIS specification asks; every value on one
+    line, since a line break would start a new tag (or end the record) in reference managers."""
     lines = []
     for reference in references:
         guideline = reference.kind == "guideline"
-        lines.append("TY  - RPRT" if guideline else "TY  - JOUR")
-        lines.append(f"TI  - {_one_line(reference.title)}")
-        lines.extend(f"AU  - {_one_line(author)}" for author in reference.authors)
+        fields = [("TY", "RPRT" if guideline else "JOUR"), ("TI", reference.title)]
+        fields += [("AU", _ris_name(author)) for author in reference.authors]
         if guideline:
-            lines.append(f"PB  - {GUIDELINE_INSTITUTION}")
-            lines.append(f"M3  - {GUIDELINE_REPORT_TYPE}")
-            lines.append(f"SN  - {reference.report_number}")
-        if reference.journal:
-            lines.append(f"JO  - {_one_line(reference.journal)}")
-        if reference.year:
-            lines.append(f"PY  - {reference.year}")
-        if reference.doi:
-            lines.append(f"DO  - {reference.doi}")
-        if reference.pmid:
-            lines.append(f"AN  - PMID:{reference.pmid}")
-        if reference.url:
-            lines.append(f"UR  - {reference.url}")
-        if reference.note:
-            lines.append(f"N1  - {_one_line(reference.note)}")
-        lines.append("ER  - ")
-        lines.append("")
+            fields += [("PB", GUIDELINE_INSTITUTION), ("M3", GUIDELINE_REPORT_TYPE), ("SN", reference.report_number)]
+        fields += [("JO", reference.journal), ("PY", reference.year), ("DO", reference.doi),
+                   ("AN", reference.pmid and f"PMID:{reference.pmid}"), ("UR", reference.url), ("N1", reference.note)]
+        lines += [f"{tag}  - {one_line(value)}" for tag, value in fields if value]
+        lines += ["ER  - ", ""]
     return "\r\n".join(lines)
 
 
 def export_bibtex(references):
     """The references as BibTeX with unique keys: articles as ``@article``, clinical guidelines
-    as ``@techreport`` (their developers are organisations, braced so that no name is split)."""
+    as ``@techreport``. Names are written "Surname, I. N." so that reference managers tell the
+    surname from the initials; organisations (a guideline's developers, a collective author)
+    are braced so that no name is split."""
     entries = []
     for reference in references:
         guideline = reference.kind == "guideline"
-        authors = (" and ".join("{" + _bibtex_escape(author) + "}" for author in reference.authors) if guideline
-                   else _bibtex_escape(" and ".join(reference.authors)))
+        authors = " and ".join("{" + _bibtex_escape(author) + "}" if guideline else _bibtex_name(author)
+                               for author in reference.authors)
         fields = [("title", _bibtex_escape(reference.title)), ("author", authors)]
         if guideline:
             fields += [("institution", GUIDELINE_INSTITUTION), ("type", GUIDELINE_REPORT_TYPE),
@@ -514,8 +507,35 @@ def export_bibtex(references):
     return "\n".join(entries)
 
 
-def _one_line(text):
-    return " ".join(str(text).split())
+@dataclass(frozen=True)
+class _PersonName:
+    surname: str
+    initials: str  # "J. R."
+    suffix: str  # "Jr", or ""
+
+
+def _person_name(author):
+    """A saved author ("Smith JR", "van der Meer L", "Smith JR Jr", as PubMed writes them) taken
+    apart; None for a name without initials, e.g. a collective author."""
+    tokens = one_line(author).split()
+    suffix = tokens.pop().rstrip(".") if len(tokens) > 2 and tokens[-1].lower() in NAME_SUFFIXES else ""
+    if len(tokens) < 2 or not (tokens[-1].isalpha() and tokens[-1].isupper()):
+        return None
+    return _PersonName(" ".join(tokens[:-1]), " ".join(f"{letter}." for letter in tokens[-1]), suffix)
+
+
+def _ris_name(author):
+    name = _person_name(author)
+    if name is None:
+        return author
+    return ", ".join(part for part in (name.surname, name.initials, name.suffix) if part)
+
+
+def _bibtex_name(author):
+    name = _person_name(author)
+    if name is None:
+        return "{" + _bibtex_escape(author) + "}"
+    return ", ".join(_bibtex_escape(part) for part in (name.surname, name.suffix, name.initials) if part)
 
 
 _BIBTEX_SPECIALS = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "%": r"\%", "&": r"\&", "$": r"\$",
@@ -523,8 +543,7 @@ _BIBTEX_SPECIALS = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "%": r"\%
 
 
 def _bibtex_escape(text):
-    text = _one_line(text)
-    return "".join(_BIBTEX_SPECIALS.get(ch, ch) for ch in text)
+    return "".join(_BIBTEX_SPECIALS.get(ch, ch) for ch in one_line(text))
 
 
 # --- usage statistics ----------------------------------------------------------------------

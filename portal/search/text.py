@@ -25,7 +25,7 @@ _INVISIBLE_TAGS = frozenset({"script", "style", "template", "head"})
 _DOI_PREFIXES = ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "http://dx.doi.org/", "doi:")
 _YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|2\d\d\d)(?!\d)")
 _NAME_PARTICLES = frozenset({"van", "von", "der", "den", "de", "del", "della", "da", "di", "du", "dos", "das", "le", "la", "ten", "ter", "bin", "al"})
-_NAME_SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
+NAME_SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
 
 
 class _TextExtractor(HTMLParser):
@@ -153,7 +153,7 @@ def name_to_surname_initials(display_name: object) -> str | None:
         return surname_initials(family, given) or None
     tokens = name.split()
     suffix = ""
-    if len(tokens) > 2 and tokens[-1].lower() in _NAME_SUFFIXES:
+    if len(tokens) > 2 and tokens[-1].lower() in NAME_SUFFIXES:
         suffix = tokens.pop().rstrip(".")
     start = len(tokens) - 1
     while start > 1 and tokens[start - 1].lower() in _NAME_PARTICLES:

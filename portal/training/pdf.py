@@ -143,7 +143,10 @@ def learning_record_pdf(user, record):
                                 last=format_date(record.last_day))), text),
             Spacer(1, 6 * mm),
         ]
-        rows = [[_("Date"), _("Training"), _("Trainer"), _("Academic hours"), _("НМО"), _("Certificate")]]
+        # Headers are paragraphs so that a long one ("Академические часы") wraps inside its column.
+        header = ParagraphStyle("header", fontName=FONT_BOLD, fontSize=9, leading=11)
+        rows = [[Paragraph(_escape(label), header) for label in (
+            _("Date"), _("Training"), _("Trainer"), _("Academic hours"), _("НМО"), _("Certificate"))]]
         for line in record.rows:
             rows.append([
                 format_date(line.day),
@@ -153,10 +156,9 @@ def learning_record_pdf(user, record):
                 Paragraph(_escape(line.nmo_id or _("not НМО")), cell),
                 line.certificate_number or "",
             ])
-        table = Table(rows, colWidths=[25 * mm, 90 * mm, 55 * mm, 25 * mm, 35 * mm, 37 * mm], repeatRows=1)
+        table = Table(rows, colWidths=[25 * mm, 80 * mm, 55 * mm, 35 * mm, 35 * mm, 37 * mm], repeatRows=1)
         table.setStyle(TableStyle([
             ("FONT", (0, 0), (-1, -1), FONT, 9),
-            ("FONT", (0, 0), (-1, 0), FONT_BOLD, 9),
             ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e9ecef")),
             ("VALIGN", (0, 0), (-1, -1), "TOP"),

@@ -1,6 +1,4 @@
 """Training pages: catalogue, trainer's sessions, roster and attendance, learning record, certificates."""
-import csv
-import io
 from datetime import datetime, timedelta
 
 from flask import (
@@ -21,6 +19,7 @@ from portal.clinics.services import rooms_of_clinic
 from portal.core import transaction
 from portal.core.db import utcnow
 from portal.core.errors import DomainError
+from portal.core.exports import csv_response
 from portal.core.forms import ActionForm, run_action, submit
 from portal.core.permissions import get_in_clinic_or_404
 from portal.core.time import local_to_utc, to_local
@@ -383,16 +382,12 @@ def record():
 @login_required
 def record_csv():
     _form, learning = _record_for_request()
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([_("Date"), _("Training"), _("Trainer"), _("Academic hours"), _("НМО accreditation id"),
-                     _("Certificate")])
-    for line in learning.rows:
-        writer.writerow([line.day.isoformat(), line.title, line.trainer_name, _plain_number(line.hours),
-                         line.nmo_id or _("not НМО"), line.certificate_number or ""])
-    writer.writerow([_("Total"), "", "", _plain_number(learning.total_hours), "", ""])
-    # A byte-order mark lets spreadsheet programs recognise UTF-8 (Cyrillic) when the file is opened.
-    return _download("\ufeff" + out.getvalue(), "text/csv; charset=utf-8", _record_filename(learning, "csv"))
+    rows = [[_("Date"), _("Training"), _("Trainer"), _("Academic hours"), _("НМО accreditation id"),
+             _("Certificate")]]
+    rows += [[line.day.isoformat(), line.title, line.trainer_name, _plain_number(line.hours),
+              line.nmo_id or _("not НМО"), line.certificate_number or ""] for line in learning.rows]
+    rows.append([_("Total"), "", "", _plain_number(learning.total_hours), "", ""])
+    return csv_response(rows, _record_filename(learning, "csv"))
 
 
 @bp.get("/trainings/record.pdf")

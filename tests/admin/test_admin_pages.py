@@ -1,4 +1,6 @@
 """Admin screens: users and roles, the audit view, the overview and the usage report."""
+import csv
+import io
 from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import select
@@ -155,14 +157,57 @@ def test_usage_report_counts_occupancy_no_shows_refusals_trainings_and_searches(
     assert report["trend"][-1]["no_shows"] == 1
 
 
-def test_usage_page_draws_svg_charts_and_exports_csv(auth, client, make_room, make_workstation, make_user):
+def _usage_csv(client, room):
+    export = client.get(f"/admin/clinics/{room.clinic_id}/usage.csv?month=2026-01").get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(export.lstrip("\ufeff"))))
+    assert rows[0] == ["Раздел", "Объект", "Показатель", "Значение"]
+    return {(section, item, figure): value for section, item, figure, value in rows[1:]}
+
+
+def test_usage_page_shows_labelled_charts_and_the_csv_the_same_figures(auth, client, make_room, make_workstation,
+                                                                       make_user):
+    from portal.booking.models import Booking
+
     room, admin = _usage_fixture(make_room, make_workstation, make_user)
+    tuesday_12_msk = datetime(2026, 1, 13, 9, tzinfo=UTC)
+    db.session.add(Booking(user_id=admin.id, workstation_id=room.workstations[0].id, room_id=room.id,
+                           start_at=tuesday_12_msk, end_at=tuesday_12_msk + timedelta(hours=3, minutes=12),
+                           status="completed"))
+    db.session.commit()
     auth.login(admin)
     page = client.get(f"/admin/clinics/{room.clinic_id}/usage?month=2026-01").get_data(as_text=True)
-    assert page.count("<svg") == 2 and "Загрузка по дням недели и часам" in page
-    assert 'data-occupancy="0.125"' in page  # Monday 10:00: 60 of 480 open minutes
-    export = client.get(f"/admin/clinics/{room.clinic_id}/usage.csv?month=2026-01").get_data(as_text=True)
-    assert "bookings,,no_shows,1" in export and "searches,pubmed,median_latency_ms,500" in export
+    # 5.2 booked hours of 2 × 31 × 12 open ones: 0.7%, not 0%.
+    assert '<span id="usage-occupancy">0,7%</span>' in page
+    assert f"<th>{room.name}</th><th>5,2</th><th>0,7%</th>" in page
+    heatmap = page[page.index('<svg xmlns="http://www.w3.org/2000/svg" class="chart-heatmap"'):]
+    heatmap = heatmap[:heatmap.index("</svg>")]
+    assert ">Пн</text>" in heatmap and ">10:00</text>" in heatmap
+    assert 'data-occupancy="0.125"' in heatmap and ">12,5%</text>" in heatmap  # Monday 10:00: 60 of 480 minutes
+    # The colour scale ends at 20%, the first step above the busiest hour's 12.5%, and says so.
+    assert 'data-scale-end="0.2"' in heatmap
+    assert all(f">{label}</text>" in heatmap for label in ("0,0%", "10,0%", "20,0%", "закрыто"))
+    trend = page[page.index('class="chart-trend"'):]
+    assert ">янв. 2026</text>" in trend[:trend.index("</svg>")] and ">0,7%</text>" in trend
+    assert "<td>январь 2026</td><td>0,7%</td>" in page
+    assert "<td>PubMed</td>" in page and "<td>pubmed</td>" not in page
+
+    figures = _usage_csv(client, room)
+    assert figures["Поликлиника", room.clinic.name, "Загрузка, %"] == "0.7"
+    assert figures["Кабинеты и рабочие места", room.name, "Забронировано, ч"] == "5.2"
+    assert figures["Брони", "", "Неявки"] == "1"
+    assert figures["Поиски по источникам", "PubMed", "Медианное время, мс"] == "500"
+    assert figures["Загрузка по дням недели и часам", "Пн 10:00", "Загрузка, %"] == "12.5"
+    assert figures["Загрузка по месяцам", "январь 2026", "Загрузка, %"] == "0.7"
+
+
+def test_the_usage_csv_shows_a_formula_in_a_room_name_as_text(auth, client, make_room, make_workstation,
+                                                              make_user):
+    room, admin = _usage_fixture(make_room, make_workstation, make_user)
+    room.name = "=1+1"
+    db.session.commit()
+    auth.login(admin)
+    figures = _usage_csv(client, room)
+    assert figures["Кабинеты и рабочие места", "'=1+1", "Забронировано, ч"] == "2.0"
 
 
 def test_a_malformed_month_is_a_400(api_as, make_clinic, make_user):

@@ -129,12 +129,20 @@ def test_the_page_sorts_draws_and_answers_the_question(auth, client, make_user, 
 def test_the_csv_has_a_line_per_clinic(auth, client, make_user, city):
     auth.login(make_user("superadmin"))
     answer = client.get("/admin/city.csv?month=2026-10&sort=refused")
-    assert answer.headers["Content-Disposition"] == "attachment; filename=city-2026-10.csv"
+    assert answer.headers["Content-Disposition"] == 'attachment; filename="city-2026-10.csv"'
     rows = list(csv.DictReader(io.StringIO(answer.get_data(as_text=True).lstrip("\ufeff"))))
     assert [row["short_name"] for row in rows][0] == "ДГП-1"
     first = rows[0]
     assert (first["code"], first["occupancy"], first["refused"], first["went_away"], first["needs"]) == (
         "0001", "0.875", "3", "2", "computers")
+
+
+def test_the_csv_shows_a_formula_in_a_clinics_name_as_text(auth, client, make_user, make_clinic):
+    make_clinic(name="=HYPERLINK(\"http://evil.example\")", short_name="-ДГП-9", code="0009")
+    auth.login(make_user("superadmin"))
+    answer = client.get("/admin/city.csv?month=2026-10")
+    (row,) = csv.DictReader(io.StringIO(answer.get_data(as_text=True).lstrip("\ufeff")))
+    assert (row["name"], row["short_name"]) == ("'=HYPERLINK(\"http://evil.example\")", "'-ДГП-9")
 
 
 @pytest.mark.parametrize("month", ["October", "1900-10", "2026-13"])

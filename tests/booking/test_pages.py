@@ -210,6 +210,18 @@ def test_each_booking_downloads_as_an_ics_file(client, signed_in, room, workstat
     assert str(event["uid"]).startswith(f"booking-{booking.id}@")
 
 
+def test_an_ics_file_keeps_names_typed_with_line_breaks_on_one_line(client, signed_in, room, workstations, at):
+    workstations[0].label = "ПК-1\r\nУ окна"
+    room.location = "Этаж 2\nкаб. 214"
+    booking = Booking(user_id=signed_in.id, workstation_id=workstations[0].id, room_id=room.id,
+                      start_at=at(1, "10:00"), end_at=at(1, "11:00"))
+    db.session.add(booking)
+    db.session.commit()
+    [event] = Calendar.from_ical(client.get(f"/bookings/{booking.id}.ics").data).walk("VEVENT")
+    assert str(event["summary"]) == "Рабочее место ПК-1 У окна — Кабинет 1"
+    assert str(event["location"]).endswith("Этаж 2 каб. 214")
+
+
 def test_another_clinics_room_and_booking_are_404(client, auth, make_user, room, workstations, at):
     doctor = make_user("doctor", clinic=room.clinic)
     booking = Booking(user_id=doctor.id, workstation_id=workstations[0].id, room_id=room.id,

@@ -1,4 +1,6 @@
 """Inventory numbers, an item's history, problem reports and taking a workstation out of service."""
+import csv
+import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -93,6 +95,22 @@ def test_equipment_list_filters_and_exports_csv(auth, client, room_admin, make_r
     lines = export.get_data(as_text=True).lstrip("\ufeff").splitlines()
     assert lines[0].startswith("inventory_number,kind,status,room")
     assert sorted(line.split(",")[0] for line in lines[1:]) == ["ИН-102", "ИН-103"]
+
+
+def test_the_equipment_csv_shows_formulas_typed_into_it_as_text(auth, client, room_admin, make_workstation):
+    from portal.clinics import services
+
+    room, admin = room_admin
+    workstation = make_workstation(room=room, label="=HYPERLINK(\"http://evil.example\")")
+    services.create_equipment(admin, room, kind="@sum(a1)", inventory_number="+ИН-7", workstation=workstation,
+                              notes="-1+1\r\nвторая строка")
+    db.session.commit()
+    auth.login(admin)
+    export = client.get(f"/admin/clinics/{room.clinic_id}/equipment.csv").get_data(as_text=True)
+    (header, row) = csv.reader(io.StringIO(export.lstrip("\ufeff")))
+    item = dict(zip(header, row, strict=True))
+    assert (item["inventory_number"], item["kind"], item["workstation"], item["notes"]) == (
+        "'+ИН-7", "'@sum(a1)", "'=HYPERLINK(\"http://evil.example\")", "'-1+1 вторая строка")
 
 
 def test_a_doctor_reports_a_fault_and_is_told_when_it_is_resolved(

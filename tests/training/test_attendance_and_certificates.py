@@ -4,6 +4,7 @@ import io
 from datetime import timedelta
 from decimal import Decimal
 
+import pdfplumber
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -114,6 +115,34 @@ def test_only_the_holder_and_trainers_download_a_certificate(client, auth, start
     auth.logout()
     auth.login(trainer)
     assert client.get(path).status_code == 200
+
+
+def test_the_learning_record_pdf_keeps_each_column_header_inside_its_column(client, auth, trainer, doctor, course,
+                                                                            room):
+    _attend(trainer, doctor, course, room, utcnow() - timedelta(days=3))
+    auth.login(doctor)
+    with pdfplumber.open(io.BytesIO(client.get("/trainings/record.pdf").data)) as document:
+        page = document.pages[0]
+        (table,) = page.find_tables()
+        header = table.rows[0]
+        assert [" ".join(label.split()) for label in table.extract()[0]] == [
+            "Дата", "Занятие", "Преподаватель", "Академические часы", "НМО", "Сертификат"]
+        left, top, right, bottom = header.bbox
+        words = [word for word in page.extract_words() if top <= word["top"] and word["bottom"] <= bottom]
+        assert len(words) == 7  # "Академические часы" on two lines
+        for word in words:
+            assert any(x0 < word["x0"] and word["x1"] < x1 for x0, _top, x1, _bottom in header.cells), word
+
+
+def test_the_learning_record_csv_shows_a_formula_in_a_course_title_as_text(client, auth, trainer, doctor, course,
+                                                                            room):
+    course.title = "=HYPERLINK(\"http://evil.example\";\"Сертификат\")"
+    db.session.commit()
+    _attend(trainer, doctor, course, room, utcnow() - timedelta(days=3))
+    auth.login(doctor)
+    exported = client.get("/trainings/record.csv").get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(exported.lstrip("\ufeff"))))
+    assert rows[1][1] == "'=HYPERLINK(\"http://evil.example\";\"Сертификат\")"
 
 
 def _attend(trainer, doctor, course, room, start):
