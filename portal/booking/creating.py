@@ -24,6 +24,7 @@ from portal.booking.locks import lock_room, lock_user
 from portal.booking.models import ACTIVE_STATUSES, USER_OVERLAP, WORKSTATION_OVERLAP, Booking
 from portal.booking.permissions import can_book_for
 from portal.clinics.models import Room, Workstation
+from portal.clinics.schedule import next_opening
 from portal.core import audit, transaction
 from portal.core.errors import Conflict, DomainError, NotAllowed
 from portal.core.time import iso, to_local
@@ -102,9 +103,13 @@ def book_now(actor: User, room: Room, *, minutes: int, now: datetime) -> Booking
     """"Book now": the first workstation free from the next grid line for `minutes`, by label.
 
     Someone quicker may take a free workstation between the look and the
-    insert; the next one is tried. Refuses with `no_free_workstation` when none is left.
+    insert; the next one is tried. Refuses with `no_free_workstation` when none is left,
+    and with `room_closed`, saying when it opens, when the room is closed at the next grid line.
     """
     start = grid_ceil(now, room)
+    opens_at = next_opening(room, start)
+    if opens_at != start:
+        raise Conflict(notices.room_closed_message(room, opens_at, now), code="room_closed")
     end = start + timedelta(minutes=minutes)
     for workstation_id in next_free_workstations(actor, room, start, end, now):
         try:

@@ -1,7 +1,7 @@
 """Booking forms (shape only; the rules live in services.py)."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, StringField, TimeField
+from wtforms import HiddenField, SelectField, StringField, SubmitField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
@@ -21,6 +21,6 @@ class BookNowForm(FlaskForm):
 
 class CancelForm(FlaskForm):
     reason = StringField(_l("Reason (optional)"), validators=[Optional(), Length(max=300)])
-
-
     next = HiddenField()
+    # Only the confirmation page has this button: every other cancel button leads to that page.
+    confirm = SubmitField(_l("Yes, cancel the booking"))

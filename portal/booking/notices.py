@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from portal.core.notifications import in_language_of, notify
-from portal.core.time import format_local
+from portal.core.time import format_local, to_local
 from portal.core.urls import portal_url
 
 KINDS = {
@@ -25,6 +25,21 @@ def describe(booking):
     return _("%(workstation)s, %(room)s, %(start)s–%(end)s", workstation=booking.workstation.label,
              room=booking.room.name, start=format_local(booking.start_at, tz, "dd.MM.yyyy HH:mm"),
              end=format_local(booking.end_at, tz, "HH:mm"))
+
+
+def room_closed_message(room, opens_at, now):
+    """That the room is closed and when it opens again: today, tomorrow or on a date, in the room's time."""
+    if opens_at is None:
+        return _("The room is closed for now.")
+    tz = room.timezone
+    days_ahead = (to_local(opens_at, tz).date() - to_local(now, tz).date()).days
+    time = format_local(opens_at, tz, "HH:mm")
+    if days_ahead == 0:
+        return _("The room is closed. It opens today at %(time)s.", time=time)
+    if days_ahead == 1:
+        return _("The room is closed. It opens tomorrow at %(time)s.", time=time)
+    return _("The room is closed. It opens on %(day)s at %(time)s.", day=format_local(opens_at, tz, "d MMMM"),
+             time=time)
 
 
 def _send(booking, kind, subject, text, link=None):

@@ -22,6 +22,7 @@ from portal.booking.permissions import (
     can_see_who_booked,
 )
 from portal.clinics.models import Workstation
+from portal.clinics.schedule import next_opening
 from portal.clinics.services import bookable_rooms, visible_clinics
 from portal.core.db import utcnow
 from portal.core.errors import DomainError, Invalid, NotAllowed, NotFound
@@ -186,19 +187,29 @@ def booking_detail(booking_id):
                            can_manage=can_manage_booking(current_user, booking),
                            can_cancel=can_cancel(current_user, booking, now),
                            can_check_in=changes.can_check_in_now(booking, now),
-                           sees_who=booking.user_id != current_user.id,
-                           cancel_form=CancelForm(), action_form=ActionForm())
+                           sees_who=booking.user_id != current_user.id, action_form=ActionForm())
 
 
 def _back(default):
     return safe_next(request.form.get("next")) or default
 
 
-@bp.post("/bookings/<int:booking_id>/cancel")
+@bp.route("/bookings/<int:booking_id>/cancel", methods=["GET", "POST"])
 @login_required
 def cancel(booking_id):
+    """Two steps, with or without JavaScript: a cancel button (a link, or a form posted without `confirm`)
+    leads to a page that asks once more; only its button cancels."""
     booking = queries.visible_booking(current_user, booking_id)
     form = CancelForm()
+    if not form.confirm.data:
+        if request.method == "GET":
+            form.next.data = safe_next(request.args.get("next"))
+        now = utcnow()
+        return render_template("booking/cancel_confirm.html", booking=booking, form=form,
+                               can_cancel=can_cancel(current_user, booking, now),
+                               sees_who=booking.user_id != current_user.id,
+                               back=safe_next(form.next.data) or url_for("booking.booking_detail",
+                                                                         booking_id=booking.id))
     return run_action(lambda: changes.cancel_booking(current_user, booking, now=utcnow(), reason=form.reason.data),
                       form=form, success_message=_("The booking is cancelled."),
                       redirect_to=_back(url_for("booking.my_bookings")))
@@ -257,10 +268,16 @@ def display(token):
     state = load_room_state(room, now, now + timedelta(hours=24))
     rows = []
     for workstation_id, label, status in state.workstations:
+        # No check-in on a computer out of service: its bookings have been moved or cancelled.
+        check_in_qr = Markup(qr.svg(url_for("booking.workstation_check_in", workstation_id=workstation_id,
+                                            _external=True))) if status == "active" else None
         rows.append({"label": label, "status": status, **_now_and_next(state, workstation_id, now),
-                     "qr": Markup(qr.svg(url_for("booking.workstation_check_in", workstation_id=workstation_id,
-                                                 _external=True)))})
-    return render_template("booking/display.html", room=room, rows=rows, now=now)
+                     "qr": check_in_qr})
+    opens_at = next_opening(room, now)
+    return render_template(
+        "booking/display.html", room=room, rows=rows, now=now,
+        closed_message=notices.room_closed_message(room, opens_at, now) if opens_at != now else None,
+        report_qr=Markup(qr.svg(url_for("clinics.report_problem", room_id=room.id, _external=True))))
 
 
 def _now_and_next(state, workstation_id, now):

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from portal.clinics.models import Closure
-from portal.core.time import local_to_utc
+from portal.core.time import local_to_utc, to_local
 from portal.extensions import db
 
 
@@ -58,3 +58,10 @@ def open_intervals(room, first_day, last_day):
 
 def minutes(intervals):
     return sum((end - start).total_seconds() for start, end in intervals) / 60
+
+
+def next_opening(room, now, *, days=31):
+    """When the room is next open: `now` itself if it is open now; None if it stays closed for `days` days."""
+    today = to_local(now, room.timezone).date()
+    return next((max(start, now) for start, end in open_intervals(room, today, today + timedelta(days=days))
+                 if end > now), None)

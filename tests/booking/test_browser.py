@@ -1,4 +1,5 @@
-"""In Chromium: a doctor opens the room's week view, books a free slot, sees it as their own, cancels it."""
+"""In Chromium: a doctor opens the room's week view, books a free slot, sees it as their own, reports the
+computer as broken from the booking, and cancels the booking through its confirmation."""
 import re
 from datetime import timedelta
 
@@ -6,13 +7,14 @@ import pytest
 from sqlalchemy import select
 
 from portal.booking.models import Booking
+from portal.clinics.models import ProblemReport
 from portal.extensions import db
 from tests.conftest import browser_sign_in
 
 
 @pytest.mark.browser
-def test_doctor_books_a_free_slot_in_the_week_view_and_cancels_it(page, live_server, doctor, room, workstations,
-                                                                  tmp_path):
+def test_doctor_books_a_free_slot_reports_its_computer_and_cancels_after_confirming(
+        page, live_server, doctor, room, workstations, tmp_path):
     email, schedule = doctor.email, f"{live_server.url}/rooms/{room.id}/schedule?view=week"
     db.session.commit()  # SQLite: the live server needs the write lock
     browser_sign_in(page, live_server, email)
@@ -29,12 +31,36 @@ def test_doctor_books_a_free_slot_in_the_week_view_and_cancels_it(page, live_ser
     page.screenshot(path=str(tmp_path / "booked.png"), full_page=True)
 
     own.first.click()
+    page.wait_for_url(re.compile(r".*/bookings/\d+$"))
+    booking_url = page.url
+    page.click("text=Сообщить о неисправности ПК-1")
+    page.wait_for_url(re.compile(r".*/report-problem\?.*"))
+    assert page.locator("select[name=target] option:checked").inner_text() == "ПК-1"
+    page.fill("textarea[name=description]", "Не включается монитор")
+    page.click("#report-problem button[type=submit]")
+    page.wait_for_url(booking_url)
+    assert "Администраторы получили сообщение" in page.inner_text(".alert-success")
+    page.screenshot(path=str(tmp_path / "reported.png"), full_page=True)
+
+    # Cancelling asks first; "keep it" leaves the booking as it was.
     page.click("#cancel-booking")
-    page.wait_for_url(re.compile(r".*/bookings/\d+"))
+    page.wait_for_url(re.compile(r".*/bookings/\d+/cancel\?.*"))
+    assert "Отменить эту бронь?" in page.inner_text("h1")
+    page.click("#keep-booking")
+    page.wait_for_url(booking_url)
+    assert "забронировано" in page.inner_text("h1")
+    page.click("#cancel-booking")
+    page.screenshot(path=str(tmp_path / "asked.png"), full_page=True)
+    page.click("#confirm-cancel")
+    page.wait_for_url(booking_url)
     assert "Бронь отменена" in page.inner_text(".alert-success")
+    assert page.locator("text=Добавить в календарь").count() == 0
     page.goto(schedule)
     page.click("a[aria-label='Позже']")
     assert page.locator("td.cell-own").count() == 0
     page.screenshot(path=str(tmp_path / "cancelled.png"), full_page=True)
     booking = db.session.scalars(select(Booking)).one()
     assert (booking.status, booking.end_at - booking.start_at) == ("cancelled", timedelta(minutes=60))
+    report = db.session.scalars(select(ProblemReport)).one()
+    assert (report.workstation_id, report.reporter_id, report.description) == (
+        workstations[0].id, doctor.id, "Не включается монитор")
