@@ -42,8 +42,12 @@ def init_app(app):
 
     @app.after_request
     def keep_fingerprinted_files(response):
-        if (_is_static(request.endpoint) and response.status_code == 200
-                and request.args.get("v") == _digest(str(Path(_folder(app, request.endpoint))
-                                                         / request.view_args["filename"]))):
+        if not _is_static(request.endpoint) or response.status_code != 200:
+            return response
+        # Read the file now and close it: Flask-Compress (which runs after this) then compresses it whole,
+        # where a streamed file would be compressed chunk by chunk and left open.
+        response.direct_passthrough = False
+        response.make_sequence()
+        if request.args.get("v") == _digest(str(Path(_folder(app, request.endpoint)) / request.view_args["filename"])):
             response.headers["Cache-Control"] = FOREVER
         return response
