@@ -167,3 +167,17 @@ def test_a_change_committed_by_another_process_shows_in_every_process_next_answe
     assert not any(shows(answer, page) for answer, page in before)
     assert all(shows(answer, page) for answer, page in after)
     assert room_version(world["room_id"]) != version_before
+
+
+def test_the_version_is_raised_once_with_the_commit_and_not_by_a_rolled_back_change(world):
+    version = room_version(world["room_id"])
+    _book(world)  # its insert runs in a SAVEPOINT, released here
+    inside = room_version(world["room_id"])
+    db.session.rollback()
+    after_rollback = room_version(world["room_id"])
+    _book(world)
+    db.session.commit()
+    after_commit = room_version(world["room_id"])
+
+    assert (inside, after_rollback) == (version, version)
+    assert after_commit == version + 1
