@@ -6,7 +6,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.core import transaction
 from portal.core.db import engine_options
-from portal.extensions import babel, cache, csrf, db, limiter, login_manager, migrate
+from portal.extensions import babel, cache, compress, csrf, db, limiter, login_manager, migrate
 
 # Feature packages, each exposing init_app(app). Order only matters for navigation.
 FEATURES = ("core", "auth", "clinics", "booking", "training", "search", "reports", "admin", "api", "privacy", "demo")
@@ -38,6 +38,7 @@ def create_app(config=None):
     csrf.init_app(app)
     limiter.init_app(app)
     cache.init_app(app)
+    compress.init_app(app)
 
     from portal.core.i18n import select_locale, select_timezone
 

@@ -1,8 +1,8 @@
 """GET /rooms/{id}/availability: the hot path of the portal.
 
-Answers come from Redis when a fresh one is there (see portal.booking.cache
-for why they are never stale): then the request costs the caller's token
-check and two Redis round trips, no matter how many bookings exist.
+Answers are kept under the room's version (see portal.booking.cache for why
+they are never stale), in the process and, with Redis, shared: then the request
+costs the caller's token check and one indexed read, however many bookings exist.
 """
 import json
 from typing import Literal
@@ -92,7 +92,7 @@ def get_room_availability(room_id, query: AvailabilityQuery):
         document = availability_document(load_room_state(room, start, end), now)
         # Free times start at the next grid line: the answer holds until the clock reaches it.
         valid_until = grid_ceil(now, room)
-        return room.clinic_id, json.dumps(document, ensure_ascii=False), valid_until.timestamp()
+        return (room.clinic_id, json.dumps(document, ensure_ascii=False)), valid_until.timestamp()
 
     clinic_id, text = cache.get_or_compute(room_id, f"{first_day.isoformat()}:{query.days}", compute)
     if not can_see_clinic(current_user, clinic_id):

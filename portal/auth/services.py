@@ -32,7 +32,8 @@ MIN_PASSWORD_LENGTH = 10
 MIN_PASSWORD_SCORE = 3
 SET_PASSWORD_MAX_AGE = 3 * 24 * 3600
 
-# Token callers are cached while no user, role or token changed (see track_token_callers).
+# Callers (of a token or a browser session) are cached while no user, role, token or session changed
+# (see track_token_callers).
 TOKEN_SCOPES = ("auth:tokens",)
 TOKEN_ENTRY_SECONDS = 60
 # What a cached caller carries: every user column but the password hash, which stays in the database.
@@ -151,13 +152,22 @@ def end_all_sessions(user):
 
 
 def user_for_session(user_id, raw_key):
-    """The active user of a browser session that has not outlived SESSION_LIFETIME_HOURS, else None."""
+    """The active user of a browser session that has not outlived SESSION_LIFETIME_HOURS, else None.
+
+    Every page asks this: it costs what a token check costs (`caller_for_token`), one Core query or,
+    with Redis, none until a user, a role, a token or a session changes.
+    """
     if not raw_key or not str(user_id).isdigit():
         return None
-    return db.session.scalar(
-        select(User).join(SignInSession, SignInSession.user_id == User.id).where(
-            User.id == int(user_id), SignInSession.key_hash == hash_secret(raw_key), User.active.is_(True),
-            SignInSession.created_at > _sessions_born_after(utcnow())))
+    key_hash = hash_secret(raw_key)
+    found = versioned_cache.get_or_compute(TOKEN_SCOPES, f"auth:session:{key_hash}",
+                                           lambda: (_session_caller(key_hash), None), lifetime=TOKEN_ENTRY_SECONDS)
+    if found is None:
+        return None
+    created_at, columns, roles = found
+    if columns["id"] != int(user_id) or created_at <= _sessions_born_after(utcnow()):
+        return None
+    return _attached_user(columns, roles)
 
 
 def _sessions_born_after(now):
@@ -203,10 +213,31 @@ def _token_caller_statement():
 TOKEN_CALLER = _token_caller_statement()
 
 
+def _session_caller_statement():
+    users, sessions, roles = User.__table__, SignInSession.__table__, UserRole.__table__
+    return (
+        select(sessions.c.created_at, roles.c.role, *(users.c[attr.columns[0].key] for attr in CALLER_ATTRIBUTES))
+        .join_from(sessions, users, sessions.c.user_id == users.c.id)
+        .outerjoin(roles, roles.c.user_id == users.c.id)
+        .where(sessions.c.key_hash == bindparam("key_hash"), users.c.active.is_(True))
+    )
+
+
+SESSION_CALLER = _session_caller_statement()
+
+
+def _session_caller(key_hash):
+    return _caller(db.session.execute(SESSION_CALLER, {"key_hash": key_hash}).all())
+
+
 def _token_caller(token_hash):
     # Through the request's own session: a request never holds two connections (on SQLite a second
     # one would wait for the first one's write lock).
-    rows = db.session.execute(TOKEN_CALLER, {"token_hash": token_hash}).all()
+    return _caller(db.session.execute(TOKEN_CALLER, {"token_hash": token_hash}).all())
+
+
+def _caller(rows):
+    """(the token's id or the session's start, the user's columns, the user's roles) from the joined rows."""
     if not rows:
         return None
     columns = {attr.key: value for attr, value in zip(CALLER_ATTRIBUTES, rows[0][2:], strict=True)}
@@ -228,8 +259,8 @@ def _attached_user(columns, roles):
 
 
 def track_token_callers():
-    """Any committed change to a user, a role or a token ends every cached token caller."""
-    for model in (User, UserRole, ApiToken):
+    """Any committed change to a user, a role, a token or a browser session ends every cached caller."""
+    for model in (User, UserRole, ApiToken, SignInSession):
         versioned_cache.track(model, lambda row: TOKEN_SCOPES, bulk_scopes=TOKEN_SCOPES)
 
 

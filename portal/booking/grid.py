@@ -1,4 +1,5 @@
-"""The room schedule as a grid: workstations as rows, the slot grid (or hours, for a week) as columns."""
+"""The room schedule as a grid: workstations as rows, the slot grid (or hours, for a week) as columns;
+and, for small screens, each workstation's free times as one-tap slots."""
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -18,6 +19,9 @@ class Column:
     local_end: str
 
 
+LINKED_STATES = ("own", "free", "partial")
+
+
 @dataclass
 class Cell:
     column: Column
@@ -26,6 +30,12 @@ class Cell:
     who: str | None = None            # who booked (admins and trainers only)
     free_start: str | None = None     # the bookable part (local ISO), for the booking link
     free_end: str | None = None
+    span: int = 1                     # columns taken: neighbours nobody can act on are drawn as one cell
+
+    def joins(self, other):
+        """`other` continues this cell: the same state, nothing to link to, the same people."""
+        return (self.state == other.state and self.state not in LINKED_STATES
+                and self.who == other.who)
 
 
 @dataclass
@@ -54,10 +64,54 @@ def build_grid(state, days, cell_minutes, now, viewer_id, names=None):
         bookings = state.bookings_of(workstation_id)
         row = Row(workstation_id, label, status)
         for day in day_columns:
-            row.cells.append([_cell(column, status, free, bookings, blocks_training, blocks_closure, state.windows,
-                                    viewer_id, names, room.timezone) for column in day.columns])
+            row.cells.append(_joined([_cell(column, status, free, bookings, blocks_training, blocks_closure,
+                                            state.windows, viewer_id, names, room.timezone)
+                                      for column in day.columns]))
         rows.append(row)
     return {"days": day_columns, "rows": rows, "tz": room.timezone}
+
+
+def _joined(cells):
+    joined = []
+    for cell in cells:
+        if joined and joined[-1].joins(cell):
+            joined[-1].span += 1
+        else:
+            joined.append(cell)
+    return joined
+
+
+def free_per_day(grid):
+    """How many workstations have free time, per shown day (the week as a list on small screens)."""
+    return [sum(any(cell.state in ("free", "partial") for cell in row.cells[index]) for row in grid["rows"])
+            for index in range(len(grid["days"]))]
+
+
+@dataclass
+class PhoneRow:
+    """One workstation on a small screen: the viewer's own bookings and the free times, a tap each."""
+
+    workstation_id: int
+    label: str
+    status: str
+    own: list = field(default_factory=list)    # BusyBooking
+    slots: list = field(default_factory=list)  # (start, end) UTC
+
+
+def phone_rows(state, now, viewer_id, slot_minutes):
+    """Each free interval cut into `slot_minutes` pieces from its start (a shorter last piece if the
+    room allows that length): what a thumb can book at once."""
+    room, step = state.room, timedelta(minutes=slot_minutes)
+    rows = []
+    for workstation_id, label, status in state.workstations:
+        row = PhoneRow(workstation_id, label, status,
+                       own=[b for b in state.bookings_of(workstation_id) if b.user_id == viewer_id])
+        for start, end in (state.free(workstation_id, now) if status == "active" else []):
+            while end - start >= timedelta(minutes=room.min_minutes):
+                row.slots.append((start, min(start + step, end)))
+                start += step
+        rows.append(row)
+    return rows
 
 
 def _columns(state, day, cell_minutes):

@@ -4,15 +4,16 @@ import contextlib
 from datetime import datetime, timedelta
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice
 
-from portal.booking import calendar, changes, creating, links, notices, qr, queries
-from portal.booking.availability import load_room_state, local_day_range
+from portal.booking import cache, calendar, changes, creating, links, notices, qr, queries
+from portal.booking.availability import grid_ceil, load_room_state, local_day_range
 from portal.booking.forms import BookingForm, BookNowForm, CancelForm
-from portal.booking.grid import build_grid
+from portal.booking.grid import build_grid, free_per_day, phone_rows
 from portal.booking.models import Booking
 from portal.booking.permissions import (
     can_administer_room,
@@ -67,28 +68,76 @@ def rooms():
 @bp.get("/rooms/<int:room_id>/schedule")
 @login_required
 def schedule(room_id):
+    """A week from the chosen day (today by default) or one day. The grid is drawn once per room version
+    and viewer (own bookings, and names for those who may see them, differ) and kept until the next grid
+    line, when free times move with the clock (portal.booking.cache)."""
     room = queries.visible_room(current_user, room_id)
     view = "day" if request.args.get("view") == "day" else "week"
     day = _day_arg(room)
     now = utcnow()
+    today = to_local(now, room.timezone).date()
+    step = timedelta(days=7 if view == "week" else 1)
+    can_book = can_book_in_room(current_user, room)
+    sees_who = can_see_who_booked(current_user, room)
+    viewer_id = current_user.id
+    variant = f"grid:{view}:{day.isoformat()}:{viewer_id}:{sees_who:d}{can_book:d}:{get_locale()}"
+
+    def draw():
+        return _schedule_grid(room, view, day, now, today, viewer_id, can_book, sees_who)
+
+    admin_bookings = None
+    if can_administer_room(current_user, room):
+        admin_bookings = queries.room_bookings_with_no_shows(room, *local_day_range(room, day, step.days))
+    return render_template(
+        "booking/schedule.html", room=room, view=view, day=day, last_day=day + step - timedelta(days=1),
+        schedule_grid=Markup(cache.get_or_compute(room.id, variant, draw)),
+        previous_day=day - step, next_day=day + step, today=today,
+        can_book=can_book, book_now_form=BookNowForm(),
+        admin_bookings=admin_bookings, cancel_form=CancelForm(), action_form=ActionForm())
+
+
+def _schedule_grid(room, view, day, now, today, viewer_id, can_book, sees_who):
+    """The grid's HTML, with the small screens' list, and the time it holds until."""
     if view == "week":
-        days = [day - timedelta(days=day.weekday()) + timedelta(days=n) for n in range(7)]
-        cell_minutes = max(WEEK_CELL_MINUTES, room.slot_minutes)
+        days, cell_minutes = [day + timedelta(days=n) for n in range(7)], max(WEEK_CELL_MINUTES, room.slot_minutes)
     else:
         days, cell_minutes = [day], room.slot_minutes
     start, end = local_day_range(room, days[0], len(days))
     state = load_room_state(room, start, end)
-    sees_who = can_see_who_booked(current_user, room)
     names = queries.names_of({b.user_id for b in state.bookings}) if sees_who else None
-    grid = build_grid(state, days, cell_minutes, now, current_user.id, names)
-    admin_bookings = (queries.room_bookings_with_no_shows(room, start, end)
-                      if can_administer_room(current_user, room) else None)
-    step = timedelta(days=7 if view == "week" else 1)
-    return render_template(
-        "booking/schedule.html", room=room, grid=grid, view=view, day=day, state=state,
-        previous_day=day - step, next_day=day + step, today=to_local(now, room.timezone).date(),
-        can_book=can_book_in_room(current_user, room), book_now_form=BookNowForm(),
-        admin_bookings=admin_bookings, cancel_form=CancelForm(), action_form=ActionForm())
+    grid = build_grid(state, days, cell_minutes, now, viewer_id, names)
+    html = render_template(
+        "booking/_schedule_grid.html", room=room, grid=grid, view=view, day=day, state=state, today=today,
+        can_book=can_book, free_per_day=free_per_day(grid) if view == "week" else None,
+        phone=phone_rows(state, now, viewer_id, max(WEEK_CELL_MINUTES, room.slot_minutes)) if view == "day" else None)
+    next_line = grid_ceil(now, room)
+    if next_line == now:
+        next_line += timedelta(minutes=room.slot_minutes)
+    return html, next_line.timestamp()
+
+
+@bp.post("/rooms/<int:room_id>/book-slot")
+@login_required
+def book_slot(room_id):
+    """One tap on a small screen: `slot` is "<workstation id> <local start> <local end>"."""
+    room = queries.visible_room(current_user, room_id)
+    workstation, start, end = _slot(room, request.form.get("slot", ""))
+    return run_action(
+        lambda: creating.create_booking(current_user, workstation=workstation, start=start, end=end, now=utcnow()),
+        success_message=lambda booking: _("Booked: %(what)s", what=notices.describe(booking)),
+        redirect_to=url_for("booking.schedule", room_id=room.id, view="day",
+                            date=to_local(start, room.timezone).date().isoformat()))
+
+
+def _slot(room, raw):
+    workstation_id, _sep, times = raw.partition(" ")
+    start_text, _sep, end_text = times.partition(" ")
+    workstation = (db.session.get(Workstation, int(workstation_id))
+                   if workstation_id.isdigit() and len(workstation_id) < 10 else None)
+    start, end = parse_local_time(start_text), parse_local_time(end_text)
+    if workstation is None or workstation.room_id != room.id or start is None or end is None:
+        raise Invalid(_("Choose a free time."), code="invalid_slot", field="slot")
+    return workstation, local_to_utc(start, room.timezone), local_to_utc(end, room.timezone)
 
 
 # --- booking --------------------------------------------------------------------------------
@@ -136,14 +185,15 @@ def book(room_id):
 
 
 def _prefill(form, room):
-    """The schedule's links carry the workstation and the picked cells (local date and times)."""
+    """The schedule's links carry the workstation (w) and the picked cells' local start (s) and end (e);
+    without an end, a week cell's length."""
     args = request.args
     with contextlib.suppress(ValueError):
-        form.workstation_id.data = int(args.get("workstation_id", ""))
-    start = parse_local_time(args.get("start"))
+        form.workstation_id.data = int(args.get("w", ""))
+    start = parse_local_time(args.get("s"))
     if start is None:
         return
-    end = parse_local_time(args.get("end")) or start + timedelta(hours=1)
+    end = parse_local_time(args.get("e")) or start + timedelta(minutes=max(WEEK_CELL_MINUTES, room.slot_minutes))
     form.day.data, form.start.data, form.end.data = start.date(), start.time(), end.time()
 
 

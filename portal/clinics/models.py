@@ -2,6 +2,7 @@
 from datetime import datetime, time
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     ForeignKey,
@@ -49,6 +50,20 @@ class Clinic(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
     rooms = relationship("Room", back_populates="clinic", order_by="Room.name")
+
+
+class RoomVersion(db.Model):
+    """A number that changes, in the same transaction, with everything that shapes a room's availability
+    (portal.booking.cache): one indexed read tells any process whether an answer it keeps is still exact.
+
+    A table of its own rather than a column of rooms: bookings hold the room's row lock shared while
+    they run (portal.booking.locks), and two of them raising a column of that row would deadlock.
+    """
+
+    __tablename__ = "room_versions"
+
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, nullable=False)
 
 
 class Room(db.Model):

@@ -27,7 +27,17 @@ def allow_form_redirects_to(app, origin):
 def init_app(app):
     from datetime import timedelta
 
-    from portal.core import health, mail, request_guards, request_log, transaction, versioned_cache, views, worker
+    from portal.core import (
+        assets,
+        health,
+        mail,
+        request_guards,
+        request_log,
+        transaction,
+        versioned_cache,
+        views,
+        worker,
+    )
     from portal.core.errors import register_error_handlers
     from portal.core.time import format_local
 
@@ -39,6 +49,7 @@ def init_app(app):
     request_log.init_app(app)
     request_guards.init_app(app)
     versioned_cache.init_app(app)
+    assets.init_app(app)
 
     @app.template_filter("local_time")
     def local_time(value, tz_name=None, fmt="short"):

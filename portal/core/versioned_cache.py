@@ -16,12 +16,20 @@ SQL are not seen, so entries also expire.
 
 Without REDIS_URL, or while Redis is unreachable, nothing is cached here and
 every answer is computed (portal.core.redis_client).
+
+Answers whose version is kept in the database itself (a room's availability,
+portal.booking.cache) use ``get_or_compute_at``: the caller reads the version
+in its own transaction and the entry is looked up under it, first in the
+process's memory, then in Redis when there is one. Such an entry can never be
+stale, since a change and its new version are committed together; Redis is
+only a second level shared by the processes.
 """
 import pickle
 import time
 from dataclasses import dataclass
 
 import redis
+from cachelib import SimpleCache
 from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -30,6 +38,8 @@ from portal.core import transaction
 from portal.core.redis_client import epoch_key, get_redis, redis_failed
 
 CHANGED = "portal_versioned_cache_changed"
+LOCAL_CACHE = "portal_local_cache"
+LOCAL_ENTRIES = 2000
 SCOPES_OPTION = "versioned_cache_scopes"
 
 
@@ -150,7 +160,58 @@ def get_or_compute(scopes, entry, compute, *, lifetime):
     return value
 
 
+def pending_scopes(session):
+    """The scopes this transaction has changed so far (a listener may take some out to handle them itself)."""
+    return session.info.setdefault(CHANGED, set())
+
+
+def get_or_compute_at(version, entry, compute, *, lifetime):
+    """``compute()``'s value for ``entry`` at ``version``, kept in this process and in Redis.
+
+    The version must come from the database, committed with every change it
+    stands for (see the module's docstring). ``compute()`` returns ``(value,
+    valid_until)`` as for ``get_or_compute``.
+    """
+    key = _key("entry", f"{entry}@{version}")
+    local = current_app.extensions[LOCAL_CACHE]
+    found = local.get(key)
+    if found is None:
+        found = _shared_get(key)
+    if found is not None and (found[0] is None or found[0] > time.time()):
+        local.set(key, found, timeout=lifetime)
+        return found[1]
+    value, valid_until = compute()
+    if value is not None:
+        seconds = lifetime if valid_until is None else max(1, min(lifetime, int(valid_until - time.time())))
+        local.set(key, (valid_until, value), timeout=seconds)
+        _shared_set(key, (valid_until, value), seconds)
+    return value
+
+
+def _shared_get(key):
+    client = get_redis()
+    if client is None:
+        return None
+    try:
+        cached = client.get(key)
+    except redis.RedisError as error:
+        redis_failed(error)
+        return None
+    return None if cached is None else pickle.loads(cached)
+
+
+def _shared_set(key, found, seconds):
+    client = get_redis()
+    if client is None:
+        return
+    try:
+        client.set(key, pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL), ex=seconds)
+    except redis.RedisError as error:
+        redis_failed(error)
+
+
 def init_app(app):
+    app.extensions[LOCAL_CACHE] = SimpleCache(threshold=LOCAL_ENTRIES)
     if not event.contains(Session, "after_flush", _after_flush):
         event.listen(Session, "after_flush", _after_flush)
         event.listen(Session, "do_orm_execute", _on_orm_execute)

@@ -21,12 +21,12 @@ def test_doctor_books_a_free_slot_reports_its_computer_and_cancels_after_confirm
     page.goto(schedule)
     # Next week, so that the whole row has free hours whatever the time of day the test runs.
     page.click("a[aria-label='Позже']")
-    page.locator("tr[data-workstation] td.cell-free a.cell-link").first.click()
+    page.locator("tr[data-workstation] td.free a").first.click()
     page.wait_for_url(re.compile(r".*/book\?.*"))
     page.click("#confirm-booking")
     page.wait_for_url(re.compile(r".*/schedule\?.*"))
     assert "Забронировано" in page.inner_text(".alert-success")
-    own = page.locator("td.cell-own a")
+    own = page.locator("td.own a")
     assert own.count() == 1
     page.screenshot(path=str(tmp_path / "booked.png"), full_page=True)
 
@@ -57,7 +57,7 @@ def test_doctor_books_a_free_slot_reports_its_computer_and_cancels_after_confirm
     assert page.locator("text=Добавить в календарь").count() == 0
     page.goto(schedule)
     page.click("a[aria-label='Позже']")
-    assert page.locator("td.cell-own").count() == 0
+    assert page.locator("td.own").count() == 0
     page.screenshot(path=str(tmp_path / "cancelled.png"), full_page=True)
     booking = db.session.scalars(select(Booking)).one()
     assert (booking.status, booking.end_at - booking.start_at) == ("cancelled", timedelta(minutes=60))

@@ -43,8 +43,8 @@ def test_week_view_marks_own_bookings_and_hides_who_booked_from_doctors(client, 
     ])
     db.session.commit()
     page = client.get(f"/rooms/{room.id}/schedule?date={tomorrow(room)}").get_data(as_text=True)
-    assert page.count('class="cell cell-own"') == 1
-    assert page.count('class="cell cell-busy"') == 1
+    assert page.count('<td class="own"') == 1
+    assert page.count('<td class="busy"') == 1
     assert "Сидоров" not in page
     assert "ПК-1" in page and "ПК-3" in page
 
@@ -73,7 +73,7 @@ def test_the_form_books_without_javascript_and_the_day_view_shows_it(client, sig
     booking = db.session.scalar(select(Booking))
     assert (booking.user_id, booking.workstation_id) == (signed_in.id, workstations[1].id)
     day = client.get(f"/rooms/{room.id}/schedule?view=day&date={tomorrow(room)}").get_data(as_text=True)
-    assert day.count('class="cell cell-own"') == 4  # four 15-minute slots
+    assert day.count('<td class="own"') == 4  # four 15-minute slots
 
 
 def test_a_refused_booking_shows_the_reason_and_alternatives_to_book_in_one_click(client, signed_in, make_user, room,

@@ -4,15 +4,15 @@
   var grid = document.getElementById("schedule");
   if (!grid || grid.dataset.view !== "day") { return; }
   var first = null;
+  function param(link, name) { return new URL(link.href, window.location.href).searchParams.get(name); }
   grid.addEventListener("click", function (event) {
-    var link = event.target.closest("a.cell-link[data-start]");
+    var link = event.target.closest("td.free > a, td.partial > a");
     if (!link) { return; }
     var row = link.closest("tr");
-    if (first && first.row === row && link.dataset.start >= first.link.dataset.start) {
+    if (first && first.row === row && param(link, "s") >= param(first.link, "s")) {
       event.preventDefault();
       var url = new URL(link.href, window.location.href);
-      url.searchParams.set("start", first.link.dataset.start);
-      url.searchParams.set("end", link.dataset.end);
+      url.searchParams.set("s", param(first.link, "s"));
       window.location.assign(url.toString());
       return;
     }
