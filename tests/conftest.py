@@ -460,6 +460,18 @@ def browser_sign_in(page, live_server, email, password=PASSWORD):
     page.wait_for_url(re.compile(r".*/dashboard"))
 
 
+def open_user_menu(page):
+    """The user's menu holds their account, notifications, the language and signing out."""
+    if page.locator("#user-menu[open]").count() == 0:
+        page.click("#user-menu summary")
+
+
+def browser_sign_out(page):
+    open_user_menu(page)
+    page.click("#sign-out")
+    page.wait_for_url("**/sign-in")
+
+
 @pytest.fixture
 def city():
     """A real OpenID Connect provider on loopback: the city's identity service (tests/oidc_provider.py)."""
