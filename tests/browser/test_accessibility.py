@@ -6,15 +6,16 @@ import re
 
 import pytest
 from axe_playwright_python.base import AXE_SCRIPT
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from portal import create_app
 from portal.auth.models import User
 from portal.booking.models import Booking
 from portal.clinics.models import Clinic
 from portal.demo.seed import DEMO_PASSWORD
 from portal.extensions import db
 from portal.training.models import Course, TrainingSession
-from tests.conftest import browser_sign_in, open_user_menu
+from tests.conftest import browser_sign_in, empty_all_tables, make_config, open_user_menu, serving
 
 pytestmark = pytest.mark.browser
 
@@ -41,18 +42,41 @@ MAIN_PAGES = {
 }
 
 
+@pytest.fixture(scope="module")
+def demo_portal(database_url):
+    """The demo data (`portal seed-demo`) served once for the module's tests, which only read it or add
+    what none of the others looks at (a booking next week); its tables are emptied at the end."""
+    app = create_app(make_config(database_url))
+    with app.app_context():
+        result = app.test_cli_runner().invoke(args=["portal", "seed-demo"])
+        assert result.exit_code == 0, result.output
+        clinic = db.session.scalar(select(Clinic).where(Clinic.short_name == "ДГП-94"))
+        doctor = db.session.scalar(select(User).where(User.email == DOCTOR))
+        session = db.session.scalars(select(TrainingSession).join(Course).where(Course.clinic_id == clinic.id)).first()
+        ids = {"clinic": clinic.id, "room": clinic.rooms[0].id, "course": session.course_id, "session": session.id,
+               "booking": db.session.scalars(select(Booking.id).where(Booking.user_id == doctor.id)).first()}
+        db.session.commit()  # SQLite: the server needs the write lock
+        with serving(app) as server:
+            yield server, ids
+        empty_all_tables()
+        db.session.remove()
+        db.engine.dispose()
+
+
 @pytest.fixture
-def demo(app):
-    """The demo data (`portal seed-demo`), and the ids its pages need."""
-    result = app.test_cli_runner().invoke(args=["portal", "seed-demo"])
-    assert result.exit_code == 0, result.output
-    clinic = db.session.scalar(select(Clinic).where(Clinic.short_name == "ДГП-94"))
-    doctor = db.session.scalar(select(User).where(User.email == DOCTOR))
-    session = db.session.scalars(select(TrainingSession).join(Course).where(Course.clinic_id == clinic.id)).first()
-    ids = {"clinic": clinic.id, "room": clinic.rooms[0].id, "course": session.course_id, "session": session.id,
-           "booking": db.session.scalars(select(Booking.id).where(Booking.user_id == doctor.id)).first()}
-    db.session.commit()  # SQLite: the live server needs the write lock
-    return ids
+def live_server(demo_portal):
+    server, _ids = demo_portal
+    with server.app.app_context():
+        # Each test starts in Russian, whatever language an earlier one left its users in.
+        db.session.execute(update(User).values(locale="ru"))
+        db.session.commit()
+        yield server
+        db.session.remove()
+
+
+@pytest.fixture
+def demo(demo_portal):
+    return demo_portal[1]
 
 
 def sign_in(page, live_server, email):
