@@ -3,6 +3,7 @@
 Seeds the demo into a temporary SQLite database, serves the portal on loopback and saves
 PNGs of each role's main pages with Playwright and Debian's Chromium into docs/screenshots/.
 """
+import logging
 import os
 import shutil
 import sys
@@ -16,19 +17,23 @@ OUTPUT = ROOT / "docs" / "screenshots"
 WIDE = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
-# (file name, demo user or None for the sign-in page, path, viewport, open the phone menu)
+DOCTOR, TRAINER, ADMIN, SUPERADMIN = ("doctor@dgp94.demo.portal", "trainer@dgp94.demo.portal",
+                                      "admin@dgp94.demo.portal", "superadmin@demo.portal")
+
+# (file name, demo user or None for the sign-in page, path, viewport, what to click open or None)
 SHOTS = [
-    ("sign-in", None, "/sign-in", WIDE, False),
-    ("doctor-dashboard", "doctor@dgp94.demo.portal", "/dashboard", WIDE, False),
-    ("doctor-book-a-workstation", "doctor@dgp94.demo.portal", "room-schedule", WIDE, False),
-    ("doctor-my-bookings", "doctor@dgp94.demo.portal", "/bookings", WIDE, False),
-    ("doctor-trainings", "doctor@dgp94.demo.portal", "/trainings", WIDE, False),
-    ("doctor-search", "doctor@dgp94.demo.portal", "/search", WIDE, False),
-    ("trainer-run-trainings", "trainer@dgp94.demo.portal", "/trainings/manage", WIDE, False),
-    ("admin-clinic-overview", "admin@dgp94.demo.portal", "/admin/", WIDE, False),
-    ("superadmin-city-view", "superadmin@demo.portal", "/admin/city", WIDE, False),
-    ("phone-doctor-dashboard", "doctor@dgp94.demo.portal", "/dashboard", PHONE, False),
-    ("phone-doctor-menu", "doctor@dgp94.demo.portal", "/dashboard", PHONE, True),
+    ("sign-in", None, "/sign-in", WIDE, None),
+    ("doctor-dashboard", DOCTOR, "/dashboard", WIDE, None),
+    ("doctor-room-week", DOCTOR, "/booking", WIDE, None),  # one room in the clinic: its week opens
+    ("doctor-my-bookings", DOCTOR, "/bookings", WIDE, None),
+    ("doctor-trainings", DOCTOR, "/trainings", WIDE, None),
+    ("doctor-user-menu", DOCTOR, "/search", WIDE, "#user-menu summary"),
+    ("trainer-run-trainings", TRAINER, "/trainings/manage", WIDE, None),
+    ("admin-clinic-overview", ADMIN, "/admin/", WIDE, "#menu-admin summary"),
+    ("admin-usage-report", ADMIN, "/admin/", WIDE, ".nav-tabs a[href$='/usage']"),
+    ("superadmin-city-view", SUPERADMIN, "/admin/city", WIDE, None),
+    ("phone-doctor-room-day", DOCTOR, "/booking", PHONE, "a[href*='view=day']"),
+    ("phone-doctor-menu", DOCTOR, "/dashboard", PHONE, "#main-nav-toggle"),
 ]
 
 
@@ -75,25 +80,18 @@ def sign_in(page, base_url, email):
     page.wait_for_url("**/dashboard")
 
 
-def room_schedule_path(page, base_url):
-    """The first room's week, reached the way a doctor does: from the list of rooms."""
-    page.goto(base_url + "/booking")
-    return page.locator("a[href*='/schedule']").first.get_attribute("href")
-
-
 def take(browser, base_url):
     OUTPUT.mkdir(parents=True, exist_ok=True)
-    for name, email, path, viewport, open_menu in SHOTS:
-        context = browser.new_context(locale="ru-RU", viewport=viewport, device_scale_factor=1)
+    for name, email, path, viewport, click in SHOTS:
+        context = browser.new_context(locale="ru-RU", viewport=viewport)
         page = context.new_page()
         if email:
             sign_in(page, base_url, email)
-        if path == "room-schedule":
-            path = room_schedule_path(page, base_url)
         page.goto(base_url + path)
-        if open_menu:
-            page.click("#main-nav-toggle")
-        page.screenshot(path=str(OUTPUT / f"{name}.png"), full_page=not open_menu and viewport is WIDE)
+        if click:
+            page.click(click)
+            page.wait_for_load_state()
+        page.screenshot(path=str(OUTPUT / f"{name}.png"))
         print(f"  {OUTPUT.relative_to(ROOT) / name}.png")
         context.close()
 
@@ -104,6 +102,7 @@ def main():
         sys.exit("Chromium is not installed: `make browser` installs Debian's package.")
     from playwright.sync_api import sync_playwright
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     with tempfile.TemporaryDirectory() as workdir:
         os.environ.setdefault("PORTAL_INSTANCE_DIR", workdir)  # the development secret key goes there
         app = demo_app(Path(workdir) / "demo.sqlite3")
