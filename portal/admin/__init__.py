@@ -28,6 +28,6 @@ def init_app(app):
     add_nav_item(app, NavItem("admin.index", _l("Clinics and rooms"), visible=is_admin, order=700, menu=ADMIN_MENU,
                               section=("admin.*",)))
     add_nav_item(app, NavItem("admin.audit", _l("Audit log"), visible=is_admin, order=710, menu=ADMIN_MENU))
-    add_nav_item(app, NavItem("admin.city_report", _l("The city's view"), visible=is_superadmin, order=720,
+    add_nav_item(app, NavItem("admin.city_report", _l("The city's view"), visible=is_superadmin, order=715,
                               menu=ADMIN_MENU, section=("admin.city_report_csv",)))
     add_dashboard_panel(app, _dashboard_panel, order=50)
