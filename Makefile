@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 PORT ?= 5000
 FEATURES := $(patsubst portal/%/,%,$(sort $(dir $(wildcard portal/*/__init__.py))))
 
-.PHONY: run test lint lock install install-dev translations translations-update browser bench clean
+.PHONY: run test lint lock install install-dev translations translations-update browser bench screenshots clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -66,8 +66,12 @@ test: install-dev browser
 
 # Lint and formatting (ruff) and the package layers (import-linter, .importlinter).
 lint: install-dev
-	$(BIN)/ruff check portal tests bench migrations config.py wsgi.py
+	$(BIN)/ruff check portal tests bench tools migrations config.py wsgi.py
 	$(BIN)/lint-imports
+
+# The README's pictures (docs/screenshots/): the demo data in a temporary SQLite database, shot with Chromium.
+screenshots: install-dev browser
+	$(BIN)/python -m tools.screenshots
 
 bench: install-dev
 	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -9,6 +9,7 @@ On SQLite a transaction of the test's own session holds the write lock: a test
 that reads through `db.session` and then lets another thread or process write
 (live server, browser, races) calls `db.session.commit()` first.
 """
+import contextlib
 import os
 import re
 import shutil
@@ -414,9 +415,9 @@ def deliver_mail(app):
     return deliver
 
 
-@pytest.fixture
-def live_server(app):
-    """The test's app served over real HTTP on loopback, in a thread."""
+@contextlib.contextmanager
+def serving(app):
+    """`app` served over real HTTP on loopback, in a thread; the server has its `url`."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -424,6 +425,13 @@ def live_server(app):
     yield server
     server.shutdown()
     thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_server(app):
+    """The test's app served over real HTTP on loopback, in a thread."""
+    with serving(app) as server:
+        yield server
 
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
@@ -458,6 +466,18 @@ def browser_sign_in(page, live_server, email, password=PASSWORD):
     page.fill("input[name=password]", password)
     page.click("button[type=submit]:not([name=lang])")
     page.wait_for_url(re.compile(r".*/dashboard"))
+
+
+def open_user_menu(page):
+    """The user's menu holds their account, notifications, the language and signing out."""
+    if page.locator("#user-menu[open]").count() == 0:
+        page.click("#user-menu summary")
+
+
+def browser_sign_out(page):
+    open_user_menu(page)
+    page.click("#sign-out")
+    page.wait_for_url("**/sign-in")
 
 
 @pytest.fixture

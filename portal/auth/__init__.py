@@ -21,7 +21,7 @@ def init_app(app):
     from portal.auth import cli, oidc, services, views  # noqa: F401  (cli registers commands)
     from portal.clinics.signals import clinic_deactivated
     from portal.core.errors import error_response, wants_json
-    from portal.core.nav import NavItem, add_nav_item
+    from portal.core.nav import USER_MENU, NavItem, add_nav_item
     from portal.core.notifications import set_people_directory
     from portal.core.worker import register_job
 
@@ -79,4 +79,5 @@ def init_app(app):
         session["seen"] = now
         return None
 
-    add_nav_item(app, NavItem("auth.account", _l("My account"), order=900))
+    add_nav_item(app, NavItem("auth.account", _l("My account"), order=1, menu=USER_MENU,
+                              section=("auth.set_password",)))

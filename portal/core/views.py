@@ -64,16 +64,19 @@ def set_language():
 
 @bp.app_context_processor
 def inject_layout():
-    from portal.core.nav import nav_items
+    from portal.core.nav import navigation
 
     layout = {"idle_timeout_minutes": current_app.config["IDLE_TIMEOUT_MINUTES"],
-              "current_language": _current_language(), "nav_items": [], "unread_notifications": 0,
+              "current_language": _current_language(), "nav_entries": [], "user_menu_links": [],
+              "current_nav_item": None, "unread_notifications": 0,
               "answering_error": g.get("answering_error", False)}
     if layout["answering_error"]:
         return layout  # an error page reads nothing more from the database (see core.errors)
     user = current_user
     if user.is_authenticated:
-        layout.update(nav_items=nav_items(current_app, user), unread_notifications=notifications.unread_count(user))
+        entries, user_links, current = navigation(current_app, user, request.endpoint)
+        layout.update(nav_entries=entries, user_menu_links=user_links, current_nav_item=current,
+                      unread_notifications=notifications.unread_count(user))
     return layout
 
 

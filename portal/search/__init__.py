@@ -10,7 +10,7 @@ def _is_clinic_admin(user):
 def init_app(app):
     from datetime import timedelta
 
-    from portal.core.nav import NavItem, add_nav_item
+    from portal.core.nav import ADMIN_MENU, USER_MENU, NavItem, add_nav_item
     from portal.core.worker import register_job
     from portal.search import models, ratelimit, services, usage, views  # noqa: F401  (tables known to migrations)
     from portal.search.guidelines import cli
@@ -22,8 +22,10 @@ def init_app(app):
     services.keep_search_settings(app)
     app.register_blueprint(views.bp)
     add_nav_item(app, NavItem("search.search_page", _l("Search"),
-                              visible=lambda user: user.clinic_id is not None, order=50))
+                              visible=lambda user: user.clinic_id is not None, order=50,
+                              section=("search.pubmed_record",)))
     add_nav_item(app, NavItem("search.reading_list", _l("Reading list"),
-                              visible=lambda user: user.clinic_id is not None, order=51))
+                              visible=lambda user: user.clinic_id is not None, order=51, menu=USER_MENU))
     # The usage statistics are linked from this page.
-    add_nav_item(app, NavItem("search.admin", _l("Search sources"), visible=_is_clinic_admin, order=720))
+    add_nav_item(app, NavItem("search.admin", _l("Search sources"), visible=_is_clinic_admin, order=720,
+                              menu=ADMIN_MENU, section=("search.admin_*",)))

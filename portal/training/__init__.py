@@ -22,7 +22,7 @@ def init_app(app):
     from portal.booking.calendar import register_calendar_source
     from portal.clinics.signals import closure_planned
     from portal.core.db import utcnow
-    from portal.core.nav import NavItem, add_dashboard_panel, add_nav_item
+    from portal.core.nav import USER_MENU, NavItem, add_dashboard_panel, add_nav_item
     from portal.core.notifications import register_kinds
     from portal.core.worker import register_job
     from portal.training import cli, models, queries, receivers, scheduling, views  # noqa: F401  (cli registers commands)
@@ -36,8 +36,10 @@ def init_app(app):
     app.add_template_filter(format_decimal, "hours")
     add_nav_item(app, NavItem("training.catalogue", _l("Trainings"), visible=lambda user: bool(user.clinic_id),
                               order=30))
-    add_nav_item(app, NavItem("training.manage", _l("Run trainings"), visible=_runs_trainings, order=35))
-    add_nav_item(app, NavItem("training.record", _l("Learning record"), visible=_is_doctor, order=40))
+    add_nav_item(app, NavItem("training.manage", _l("Run trainings"), visible=_runs_trainings, order=35,
+                              section=("training.*_course", "training.*_session", "training.roster",
+                                       "training.sign_in_sheet")))
+    add_nav_item(app, NavItem("training.record", _l("Learning record"), visible=_is_doctor, order=40, menu=USER_MENU))
 
     def upcoming_panel(user):
         enrolments = queries.upcoming_for_user(user, now=utcnow())

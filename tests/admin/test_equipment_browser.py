@@ -17,7 +17,8 @@ def test_admin_marks_an_item_broken_and_sees_it_in_the_history(page, live_server
     db.session.commit()
 
     browser_sign_in(page, live_server, email)
-    page.click("text=Администрирование")
+    page.click("nav summary:has-text('Управление')")
+    page.click("nav >> text=Поликлиники и кабинеты")
     page.click(".nav-tabs >> text=Оборудование")
     page.click("#equipment-list >> text=ИН-555")
     page.select_option("#equipment-status select[name=status]", "broken")

@@ -5,6 +5,7 @@ import re
 import pytest
 
 from portal.extensions import db
+from tests.conftest import open_user_menu
 from tests.oidc_provider import city_config
 
 
@@ -38,6 +39,7 @@ def test_a_doctor_signs_in_with_the_city_account_and_out_of_both(app, loopback_o
     page.wait_for_url(re.compile(r".*/dashboard$"))
     assert page.locator("h1").inner_text() == "Здравствуйте, Анна Смирнова"
 
+    open_user_menu(page)
     page.click("#sign-out")
     page.wait_for_url(city.url + "/oauth2/end_session*")
     page.click("button:has-text('End session')")

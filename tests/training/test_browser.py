@@ -12,13 +12,8 @@ from portal.core.time import to_local
 from portal.extensions import db
 from portal.training import enrolling
 from portal.training.models import TrainingSession
-from tests.conftest import browser_sign_in
+from tests.conftest import browser_sign_in, browser_sign_out, open_user_menu
 from tests.training.conftest import MOSCOW, local
-
-
-def sign_out(page):
-    page.click("#sign-out")
-    page.wait_for_url("**/sign-in")
 
 
 @pytest.mark.browser
@@ -36,14 +31,14 @@ def test_schedule_enrol_attend_and_download_the_certificate(page, live_server, t
     page.fill("input[name=capacity]", "8")
     page.click("form button[type=submit]:has-text('Назначить')")
     page.wait_for_selector("text=Занятие назначено.")
-    sign_out(page)
+    browser_sign_out(page)
 
     browser_sign_in(page, live_server, doctor_email)
     page.click("nav >> text=Обучение")
     card = page.locator(".training-card", has_text="Анафилаксия у детей")
     card.locator("button:has-text('Записаться')").click()
     page.wait_for_selector("text=Вы записаны на «Анафилаксия у детей»")
-    sign_out(page)
+    browser_sign_out(page)
 
     # Time passes: the session is now under way (the rules allow attendance only after the start).
     training = db.session.scalar(select(TrainingSession))
@@ -57,9 +52,10 @@ def test_schedule_enrol_attend_and_download_the_certificate(page, live_server, t
     page.check(f"input[name=attendance-{doctor_id}][value=attended]")
     page.click("#attendance-form button[type=submit]")
     page.wait_for_selector("text=Посещаемость сохранена (изменено: 1)")
-    sign_out(page)
+    browser_sign_out(page)
 
     browser_sign_in(page, live_server, doctor_email)
+    open_user_menu(page)
     page.click("nav >> text=Учёт обучения")
     page.wait_for_selector("#record-totals:has-text('академических часов: 2')")
     page.screenshot(path=str(tmp_path / "learning-record.png"), full_page=True)
