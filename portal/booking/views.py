@@ -29,7 +29,7 @@ from portal.core.db import utcnow
 from portal.core.errors import DomainError, Invalid, NotAllowed, NotFound
 from portal.core.forms import ActionForm, run_action
 from portal.core.time import format_local, local_to_utc, parse_day, parse_local_time, to_local
-from portal.core.urls import safe_next
+from portal.core.urls import portal_url, safe_next
 from portal.extensions import db
 
 bp = Blueprint("booking", __name__, template_folder="templates", static_folder="static",
@@ -304,7 +304,7 @@ def new_display_link(room_id):
         abort(400)
     raw = links.issue_display_token(current_user, room)
     return render_template("booking/secret_link.html", title=_("Door display link"),
-                           link=url_for("booking.display", token=raw, _external=True),
+                           link=portal_url("booking.display", token=raw, external=True),
                            back=url_for("booking.schedule", room_id=room.id))
 
 
@@ -319,15 +319,14 @@ def display(token):
     rows = []
     for workstation_id, label, status in state.workstations:
         # No check-in on a computer out of service: its bookings have been moved or cancelled.
-        check_in_qr = Markup(qr.svg(url_for("booking.workstation_check_in", workstation_id=workstation_id,
-                                            _external=True))) if status == "active" else None
+        check_in_qr = Markup(qr.svg(portal_url("booking.workstation_check_in", workstation_id=workstation_id, external=True))) if status == "active" else None
         rows.append({"label": label, "status": status, **_now_and_next(state, workstation_id, now),
                      "qr": check_in_qr})
     opens_at = next_opening(room, now)
     return render_template(
         "booking/display.html", room=room, rows=rows, now=now,
         closed_message=notices.room_closed_message(room, opens_at, now) if opens_at != now else None,
-        report_qr=Markup(qr.svg(url_for("clinics.report_problem", room_id=room.id, _external=True))))
+        report_qr=Markup(qr.svg(portal_url("clinics.report_problem", room_id=room.id, external=True))))
 
 
 def _now_and_next(state, workstation_id, now):
@@ -353,7 +352,7 @@ def new_calendar_link():
         abort(400)
     raw = links.issue_calendar_token(current_user._get_current_object())
     return render_template("booking/secret_link.html", title=_("Your calendar feed"),
-                           link=url_for("booking.calendar_feed", token=raw, _external=True),
+                           link=portal_url("booking.calendar_feed", token=raw, external=True),
                            back=url_for("booking.calendar_page"))
 
 

@@ -267,7 +267,7 @@ def test_the_workstation_qr_page_offers_check_in_for_the_current_booking(client,
     assert 'id="check-in"' not in other
 
 
-def test_the_door_display_shows_states_and_check_in_qr_codes_without_names(client, auth, admin, doctor, room,
+def test_the_door_display_shows_states_and_check_in_qr_codes_without_names(app, client, auth, admin, doctor, room,
                                                                            workstations):
     now = utcnow()
     db.session.add(Booking(user_id=doctor.id, workstation_id=workstations[0].id, room_id=room.id,
@@ -280,12 +280,15 @@ def test_the_door_display_shows_states_and_check_in_qr_codes_without_names(clien
     auth.logout()
     auth.login(admin)
     page = client.get(f"/rooms/{room.id}/schedule").get_data(as_text=True)
+    # The link is built on the portal's address, never on the request's Host header (a client's choice).
+    app.config["PORTAL_BASE_URL"] = "https://portal.example"
     shown = client.post(f"/rooms/{room.id}/display-link", data={"csrf_token": csrf_token_from(page)})
     link = re.search(r'id="secret-link" value="([^"]+)"|value="([^"]+)" id="secret-link"',
                      shown.get_data(as_text=True))
     url = next(group for group in link.groups() if group)
+    assert url.startswith("https://portal.example/display/")
     auth.logout()
-    display = client.get(url.replace("http://localhost", ""))
+    display = client.get(url.removeprefix("https://portal.example"))
     page = display.get_data(as_text=True)
     assert display.status_code == 200
     assert page.count('class="qr check-in-qr"') == 3 and doctor.full_name not in page
@@ -314,13 +317,13 @@ def test_the_closed_door_display_says_when_the_room_opens_and_offers_no_check_in
     assert page.count('class="qr check-in-qr"') == 2
 
 
-def test_the_calendar_feed_is_valid_icalendar_and_revocable(client, signed_in, room, workstations, at):
+def test_the_calendar_feed_is_valid_icalendar_and_revocable(app, client, signed_in, room, workstations, at):
     db.session.add(Booking(user_id=signed_in.id, workstation_id=workstations[0].id, room_id=room.id,
                            start_at=at(1, "10:00"), end_at=at(1, "11:00")))
     db.session.commit()
     page = client.get("/calendar").get_data(as_text=True)
     shown = client.post("/calendar", data={"csrf_token": csrf_token_from(page)}).get_data(as_text=True)
-    url = re.search(r'value="(http[^"]+\.ics)"', shown).group(1).replace("http://localhost", "")
+    url = re.search(r'value="(http[^"]+\.ics)"', shown).group(1).removeprefix(app.config["PORTAL_BASE_URL"])
     client.post("/sign-out", data={"csrf_token": csrf_token_from(shown)})
     feed = client.get(url)
     assert feed.status_code == 200 and feed.mimetype == "text/calendar"
