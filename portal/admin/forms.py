@@ -134,7 +134,7 @@ class HolidaysForm(FlaskForm):
 
 class WorkstationsForm(FlaskForm):
     labels = StringField(_l("Labels"), validators=[DataRequired(_l("Enter at least one label.")), Length(max=400)],
-                         description=_l("One or several, comma separated: ПК-1, ПК-2, ПК-3"))
+                         description=_l("One or several, comma separated: PC-1, PC-2, PC-3"))
     specs = StringField(_l("Specs"), validators=[Optional(), Length(max=2000)])
 
     def label_list(self):

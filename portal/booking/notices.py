@@ -23,8 +23,8 @@ KINDS = {
 def describe(booking):
     tz = booking.room.timezone
     return _("%(workstation)s, %(room)s, %(start)s–%(end)s", workstation=booking.workstation.label,
-             room=booking.room.name, start=format_local(booking.start_at, tz, "dd.MM.yyyy HH:mm"),
-             end=format_local(booking.end_at, tz, "HH:mm"))
+             room=booking.room.name, start=format_local(booking.start_at, tz),
+             end=format_local(booking.end_at, tz, "time"))
 
 
 def _send(booking, kind, subject, text, link=None):

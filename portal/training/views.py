@@ -385,11 +385,11 @@ def record_csv():
     _form, learning = _record_for_request()
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([_("Date"), _("Training"), _("Trainer"), _("Academic hours"), _("НМО accreditation id"),
+    writer.writerow([_("Date"), _("Training"), _("Trainer"), _("Academic hours"), _("CME accreditation id"),
                      _("Certificate")])
     for line in learning.rows:
         writer.writerow([line.day.isoformat(), line.title, line.trainer_name, _plain_number(line.hours),
-                         line.nmo_id or _("not НМО"), line.certificate_number or ""])
+                         line.nmo_id or _("not CME"), line.certificate_number or ""])
     writer.writerow([_("Total"), "", "", _plain_number(learning.total_hours), "", ""])
     # A byte-order mark lets spreadsheet programs recognise UTF-8 (Cyrillic) when the file is opened.
     return _download("\ufeff" + out.getvalue(), "text/csv; charset=utf-8", _record_filename(learning, "csv"))

@@ -1,4 +1,5 @@
 """Every user-facing string is translated into Russian, and the compiled catalogues are current."""
+import re
 from pathlib import Path
 
 import pytest
@@ -40,3 +41,10 @@ def test_compiled_catalogues_are_not_older_than_their_sources():
         mo_path = po_path.with_suffix(".mo")
         assert mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime, (
             f"{mo_path.relative_to(ROOT)} is missing or stale: run `make translations`")
+
+
+@pytest.mark.parametrize("feature", FEATURES)
+def test_the_english_text_has_no_russian_words(feature):
+    """The msgids are what the English pages show: a Russian word there reaches English readers untranslated."""
+    russian = sorted(message for message in source_messages(feature) if re.search("[а-яёА-ЯЁ]", message))
+    assert russian == []
