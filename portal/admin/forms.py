@@ -21,6 +21,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from portal.clinics.labels import kind_label, status_label
 from portal.clinics.models import EQUIPMENT_KINDS, EQUIPMENT_STATUSES, PROBLEM_STATUSES, WORKSTATION_STATUSES
 from portal.core.forms import DayField, LocalTimeField
+from portal.reports.audit_sentences import KINDS as AUDIT_KINDS
 
 WEEKDAY_NAMES = (_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"), _l("Saturday"),
                  _l("Sunday"))
@@ -197,7 +198,10 @@ class AuditFilterForm(FlaskForm):
         csrf = False  # a GET filter changes nothing
 
     clinic_id = SelectField(_l("Clinic"), coerce=int, validators=[Optional()])
-    actor = StringField(_l("Who (name or e-mail)"), validators=[Optional(), Length(max=200)])
-    action = StringField(_l("Action"), validators=[Optional(), Length(max=80)])
+    person = StringField(_l("Person (name or e-mail)"), validators=[Optional(), Length(max=200)])
+    thing = StringField(_l("Object (workstation, room, item, course…)"), validators=[Optional(), Length(max=200)])
+    kind = SelectField(_l("What"), validators=[Optional()], choices=[
+        SelectChoice("", _l("Everything")),
+        *(SelectChoice(key, label) for key, (label, _actions) in AUDIT_KINDS.items())])
     date_from = DayField(_l("From"), validators=[Optional()])
     date_to = DayField(_l("Until"), validators=[Optional()])
