@@ -120,8 +120,8 @@ class HoursForm(FlaskForm):
 
 
 class ClosureForm(FlaskForm):
-    start = LocalTimeField(_l("From"), validators=[InputRequired(_l("Enter when the closure starts."))])
-    end = LocalTimeField(_l("Until"), validators=[InputRequired(_l("Enter when the closure ends."))])
+    start = LocalTimeField(_l("Starts"), validators=[InputRequired(_l("Enter when the closure starts."))])
+    end = LocalTimeField(_l("Ends"), validators=[InputRequired(_l("Enter when the closure ends."))])
     reason = StringField(_l("Reason"), validators=[DataRequired(_l("Give a reason.")), Length(max=200)])
     # Sent by the confirmation button shown with the bookings and sessions the closure would cancel.
     cancel_affected = BooleanField(_l("Cancel them and add the closure"))
@@ -204,4 +204,4 @@ class AuditFilterForm(FlaskForm):
         SelectChoice("", _l("Everything")),
         *(SelectChoice(key, label) for key, (label, _actions) in AUDIT_KINDS.items())])
     date_from = DayField(_l("From"), validators=[Optional()])
-    date_to = DayField(_l("Until"), validators=[Optional()])
+    date_to = DayField(_l("To"), validators=[Optional()])

@@ -127,7 +127,7 @@ def test_each_admin_is_told_of_a_problem_in_their_own_language(app, make_room, m
     subjects = dict(db.session.execute(select(Notification.user_id, Notification.subject)
                                        .where(Notification.kind == "problem_reported")).all())
     assert subjects[english_admin.id] == "Problem reported: PC-5 / projector INV-1"
-    assert subjects[russian_admin.id] == "Сообщение о неисправности: PC-5 / проектор INV-1"
+    assert subjects[russian_admin.id] == "Новая заявка о неисправности: PC-5 / проектор INV-1"
 
 
 def test_the_reporter_hears_of_the_resolution_in_their_language_not_the_admins(app, make_room, make_user):
@@ -145,3 +145,82 @@ def test_the_reporter_hears_of_the_resolution_in_their_language_not_the_admins(a
     told = db.session.scalar(select(Notification).where(Notification.user_id == doctor.id))
     assert told.subject == "Your problem report is resolved: printer INV-2"
     assert told.body == "The administrator marked it as resolved."
+
+
+def label_of(html, field_id):
+    match = re.search(rf'<label[^>]*for="{field_id}"[^>]*>([^<]*)</label>', html)
+    assert match, field_id
+    return match.group(1).strip()
+
+
+def test_rooms_and_resources_have_a_name_and_people_a_full_name(client, auth, make_user):
+    admin = make_user(role="admin")
+    auth.login(admin)
+
+    room_form = text_of(client.get(f"/admin/clinics/{admin.clinic_id}/rooms/new"))
+    resource_form = text_of(client.get("/search/admin"))
+    user_form = text_of(client.get(f"/admin/clinics/{admin.clinic_id}/users/new"))
+
+    assert label_of(room_form, "name") == "Название"
+    assert label_of(resource_form, "name") == "Название"
+    assert label_of(user_form, "full_name") == "ФИО"
+
+
+def test_the_room_schedule_is_titled_schedule(client, auth, make_room, make_user):
+    room = make_room(name="Кабинет роста")
+    auth.login(make_user(clinic=room.clinic))
+
+    title = re.search(r"<title>([^<]*)</title>", text_of(client.get(f"/rooms/{room.id}/schedule"))).group(1)
+
+    assert title.startswith("Кабинет роста — Расписание")
+
+
+def test_a_doctor_enrolled_in_a_full_session_is_not_offered_the_waitlist(client, auth, training_week, make_user):
+    from portal.training import enrolling
+    from portal.training.models import TrainingSession
+
+    room, _trainer = training_week
+    doctor = make_user(clinic=room.clinic, full_name="Мария Ивановна Петрова")
+    training = db.session.scalars(select(TrainingSession).order_by(TrainingSession.start_at)).first()
+    training.capacity = 1
+    enrolling.enrol(doctor, training, now=datetime(2099, 3, 1, tzinfo=UTC))
+    db.session.commit()
+    auth.login(doctor)
+
+    html = text_of(client.get("/trainings"))
+    card = html.split(f'data-session-id="{training.id}"')[1].split("training-card")[0]
+
+    assert "Вы записаны" in card and "Все места заняты" in card
+    assert "лист ожидания" not in card.lower()
+
+
+def test_a_checked_in_booking_reads_the_same_for_any_doctor(app):
+    from flask import render_template_string
+
+    with app.test_request_context(), force_locale("ru"):
+        badges = {status: render_template_string(
+            '{% from "booking/_macros.html" import status_badge %}{{ status_badge(booking) }}',
+            booking={"status": status}) for status in ("booked", "checked_in", "completed", "cancelled", "no_show")}
+
+    texts = {status: re.sub("<[^>]+>", "", badge).strip() for status, badge in badges.items()}
+    assert texts == {"booked": "активна", "checked_in": "приход отмечен", "completed": "завершена",
+                     "cancelled": "отменена", "no_show": "неявка"}
+
+
+# Past tenses that take the reader's or the actor's gender: the portal does not know it.
+GENDERED = re.compile(r"\(а\)|\b(?:отметил|отметился|отметилась|записался|записалась|сообщил|передал|отменил|"
+                      r"перешёл|принял|присутствовал|отсутствовал)\b", re.IGNORECASE)
+
+
+def test_no_russian_text_presumes_a_gender():
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    found = []
+    for path in Path(__file__).resolve().parents[2].glob("portal/*/translations/ru/LC_MESSAGES/messages.po"):
+        with path.open("rb") as handle:
+            for message in read_po(handle, locale="ru"):
+                strings = message.string if isinstance(message.string, tuple) else (message.string,)
+                found += [text for text in strings if text and GENDERED.search(text)]
+    assert found == []

@@ -48,3 +48,15 @@ def test_the_english_text_has_no_russian_words(feature):
     """The msgids are what the English pages show: a Russian word there reaches English readers untranslated."""
     russian = sorted(message for message in source_messages(feature) if re.search("[а-яёА-ЯЁ]", message))
     assert russian == []
+
+
+def test_a_message_reads_the_same_in_every_catalogue():
+    """The portal merges the catalogues into one: a message translated two ways shows one of them everywhere."""
+    translations = {}
+    for po_path in sorted((ROOT / "portal").glob("*/translations/ru/LC_MESSAGES/messages.po")):
+        with po_path.open("rb") as fh:
+            for message in read_po(fh, locale="ru"):
+                if message.id:
+                    key = (message.context, message.id if isinstance(message.id, str) else message.id[0])
+                    translations.setdefault(key, set()).add(str(message.string))
+    assert {key: texts for key, texts in translations.items() if len(texts) > 1} == {}
