@@ -43,13 +43,23 @@ MAX_GUIDELINES_FILE_BYTES = 50 * 1024 * 1024
 FILTER_ERRORS = {"unsupported_filter"}
 
 
-def _every_source_failed(data):
-    """'unreachable' when no source answered and waiting may help, 'filters' when the filters stopped them all."""
-    statuses = list(data["sources"].values())
-    if not statuses or any(status["status"] == "ok" for status in statuses):
+def _search_trouble(data):
+    """What the page says above the results when sources failed, or None:
+
+    'filters' when the filters stopped every source; 'unreachable' when no scientific database answered (the
+    portal's own copy of the clinical guidelines always does, so it does not count); 'partial' when those that
+    answered found nothing, so "nothing found" would not be the whole truth.
+    """
+    sources = data["sources"]
+    failed = {name: status for name, status in sources.items() if status["status"] != "ok"}
+    if not failed:
         return None
-    codes = {status["error"]["code"] for status in statuses}
-    return "filters" if codes <= FILTER_ERRORS else "unreachable"
+    answered = [name for name, status in sources.items() if status["status"] == "ok"]
+    if not answered and {status["error"]["code"] for status in failed.values()} <= FILTER_ERRORS:
+        return "filters"
+    if not [name for name in answered if name != MinzdravProvider.name]:
+        return "unreachable"
+    return None if data["results"] else "partial"
 
 
 def _source_choices(names):
@@ -91,7 +101,7 @@ def search_page():
     return render_template(
         "search/search.html", form=form, error=error, outcome=outcome, results=results,
         guidelines_status=guidelines_status,
-        every_source_failed=_every_source_failed(outcome.data) if outcome else None,
+        trouble=_search_trouble(outcome.data) if outcome else None,
         labels=services.SOURCE_LABELS, error_labels=services.SOURCE_ERROR_LABELS,
         error_messages=services.SOURCE_ERROR_MESSAGES,
         save_form=SaveReferenceForm(),

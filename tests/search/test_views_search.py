@@ -235,13 +235,13 @@ def _search_every_upstream(client):
 def test_with_every_database_down_the_russian_page_says_so_and_shows_no_pages(doctor_client, upstream):
     _every_upstream_down(upstream)
 
-    html = _search_every_upstream(doctor_client)
+    html = _text(doctor_client.get("/search?q=cancer"))  # every linked source, the guidelines' copy too
 
     assert UNREACHABLE_RU in html and "попробуйте" in html.lower()
     assert 'id="no-results"' not in html and "Ничего не найдено" not in html
     assert "Страница 1" not in html and 'class="pagination"' not in html
     source_errors = re.findall(r'<span class="text-muted source-error">([^<]*)</span>', html)
-    assert len(source_errors) == len(SEARCH_PATHS)
+    assert len(source_errors) == len(SEARCH_PATHS) and 'data-source="minzdrav" data-status="ok"' in html
     assert all(re.search("[а-яё]", text) and not re.search("[a-z]", text) for text in source_errors)
 
 
@@ -255,6 +255,17 @@ def test_with_every_database_down_the_english_page_says_so_in_english(doctor_cli
     assert "The databases cannot be reached right now" in html
     assert "Page 1" not in html and "Nothing found" not in html
     assert "The database cannot be reached right now." in html
+
+
+def test_when_the_databases_that_answered_found_nothing_the_page_does_not_claim_nothing_exists(
+        doctor_client, upstream):
+    upstream.add(SEARCH_PATHS["pubmed"], body=b'{"esearchresult": {"count": "0", "idlist": []}}')
+    upstream.add(SEARCH_PATHS["crossref"], status=503, body=b"", content_type="text/plain")
+
+    html = _text(doctor_client.get("/search?q=nothingatall&sources=pubmed&sources=crossref"))
+
+    assert "к остальным базам сейчас не удаётся подключиться" in html
+    assert "Ничего не найдено" not in html and "Страница 1" not in html
 
 
 def test_a_search_that_finds_nothing_says_so_without_a_lone_page_number(doctor_client, upstream):
