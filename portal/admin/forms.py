@@ -198,8 +198,10 @@ class AuditFilterForm(FlaskForm):
         csrf = False  # a GET filter changes nothing
 
     clinic_id = SelectField(_l("Clinic"), coerce=int, validators=[Optional()])
-    person = StringField(_l("Person (name or e-mail)"), validators=[Optional(), Length(max=200)])
-    thing = StringField(_l("Object (workstation, room, item, course…)"), validators=[Optional(), Length(max=200)])
+    person = StringField(_l("Person"), validators=[Optional(), Length(max=200)],
+                         render_kw={"placeholder": _l("name or e-mail")})
+    thing = StringField(_l("Object"), validators=[Optional(), Length(max=200)],
+                        render_kw={"placeholder": _l("workstation, room, item, course…")})
     kind = SelectField(_l("What"), validators=[Optional()], choices=[
         SelectChoice("", _l("Everything")),
         *(SelectChoice(key, label) for key, (label, _actions) in AUDIT_KINDS.items())])
