@@ -21,6 +21,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from portal.clinics.labels import kind_label, status_label
 from portal.clinics.models import EQUIPMENT_KINDS, EQUIPMENT_STATUSES, PROBLEM_STATUSES, WORKSTATION_STATUSES
 from portal.core.forms import DayField, LocalTimeField
+from portal.reports.audit_sentences import KINDS as AUDIT_KINDS
 
 WEEKDAY_NAMES = (_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"), _l("Saturday"),
                  _l("Sunday"))
@@ -119,8 +120,8 @@ class HoursForm(FlaskForm):
 
 
 class ClosureForm(FlaskForm):
-    start = LocalTimeField(_l("From"), validators=[InputRequired(_l("Enter when the closure starts."))])
-    end = LocalTimeField(_l("Until"), validators=[InputRequired(_l("Enter when the closure ends."))])
+    start = LocalTimeField(_l("Starts"), validators=[InputRequired(_l("Enter when the closure starts."))])
+    end = LocalTimeField(_l("Ends"), validators=[InputRequired(_l("Enter when the closure ends."))])
     reason = StringField(_l("Reason"), validators=[DataRequired(_l("Give a reason.")), Length(max=200)])
     # Sent by the confirmation button shown with the bookings and sessions the closure would cancel.
     cancel_affected = BooleanField(_l("Cancel them and add the closure"))
@@ -134,7 +135,7 @@ class HolidaysForm(FlaskForm):
 
 class WorkstationsForm(FlaskForm):
     labels = StringField(_l("Labels"), validators=[DataRequired(_l("Enter at least one label.")), Length(max=400)],
-                         description=_l("One or several, comma separated: ПК-1, ПК-2, ПК-3"))
+                         description=_l("One or several, comma separated: PC-1, PC-2, PC-3"))
     specs = StringField(_l("Specs"), validators=[Optional(), Length(max=2000)])
 
     def label_list(self):
@@ -197,7 +198,12 @@ class AuditFilterForm(FlaskForm):
         csrf = False  # a GET filter changes nothing
 
     clinic_id = SelectField(_l("Clinic"), coerce=int, validators=[Optional()])
-    actor = StringField(_l("Who (name or e-mail)"), validators=[Optional(), Length(max=200)])
-    action = StringField(_l("Action"), validators=[Optional(), Length(max=80)])
+    person = StringField(_l("Person"), validators=[Optional(), Length(max=200)],
+                         render_kw={"placeholder": _l("name or e-mail")})
+    thing = StringField(_l("Object"), validators=[Optional(), Length(max=200)],
+                        render_kw={"placeholder": _l("workstation, room, item, course…")})
+    kind = SelectField(_l("What"), validators=[Optional()], choices=[
+        SelectChoice("", _l("Everything")),
+        *(SelectChoice(key, label) for key, (label, _actions) in AUDIT_KINDS.items())])
     date_from = DayField(_l("From"), validators=[Optional()])
-    date_to = DayField(_l("Until"), validators=[Optional()])
+    date_to = DayField(_l("To"), validators=[Optional()])

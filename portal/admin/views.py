@@ -21,7 +21,7 @@ from portal.core.forms import run_action, show_error, submit
 from portal.core.permissions import is_superadmin, require
 from portal.core.time import local_to_utc, parse_iso, to_local
 from portal.extensions import db
-from portal.reports import audit_log
+from portal.reports import audit_log, audit_sentences
 from portal.reports.charts import heatmap_svg, trend_svg
 from portal.reports.months import parse_month
 from portal.reports.summary import clinic_summary
@@ -410,14 +410,14 @@ def audit():
     form.validate()
     clinic = _clinic(form.clinic_id.data) if form.clinic_id.data else None
     page = max(request.args.get("page", 1, type=int), 1)
-    entries, actors, has_next = [], {}, False
+    entries, has_next = [], False
     if clinic is not None:
-        entries, actors, has_next = audit_log.search(
-            clinic, actor=form.actor.data, action=form.action.data,
+        entries, has_next = audit_log.search(
+            clinic, person=form.person.data, thing=form.thing.data, kind=form.kind.data or None,
             date_from=None if form.date_from.errors else form.date_from.data,
             date_to=None if form.date_to.errors else form.date_to.data, page=page, page_size=AUDIT_PAGE_SIZE)
-    return render_template("admin/audit.html", form=form, clinic=clinic, entries=entries, actors=actors, page=page,
-                           has_next=has_next)
+    return render_template("admin/audit.html", form=form, clinic=clinic, page=page, has_next=has_next,
+                           entries=audit_sentences.sentences(entries, clinic.timezone if clinic else None))
 
 
 # --- usage report -----------------------------------------------------------------------------------

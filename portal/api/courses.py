@@ -21,7 +21,7 @@ class Course(Answer):
     title: str
     description: str
     academic_hours: float = Field(description="45-minute academic hours")
-    nmo_id: str | None = Field(description="НМО accreditation id; null: gives no НМО credit")
+    nmo_id: str | None = Field(description="CME (НМО) accreditation id; null: gives no CME credit")
     nmo: bool
     trainer: Person | None
     cancelled_at: Time | None = Field(description="set when the course was cancelled: it gets no new sessions")
@@ -35,7 +35,7 @@ class CourseChanges(Body):
     title: str = omittable()
     description: str = omittable()
     academic_hours: float = omittable(description=HOURS)
-    nmo_id: str | None = Field(None, description="the НМО accreditation id; null withdraws it")
+    nmo_id: str | None = Field(None, description="the CME (НМО) accreditation id; null withdraws it")
 
 
 class CourseCancellation(Body):

@@ -26,7 +26,8 @@ SOURCE_ERRORS = ("timeout", "rate_limited", "upstream_unavailable", "upstream_er
 
 class SourceError(Answer):
     code: Literal[SOURCE_ERRORS]
-    message: str
+    message: str = Field(description="for people, in the caller's language")
+    detail: str = Field(description="what the source itself answered, in its own words (often English)")
 
 
 class Catalogue(Answer):
@@ -108,6 +109,15 @@ class SearchQuery(Query):
                                                        "other sources ignore it")
 
 
+def _in_callers_language(status):
+    """A failed source's message in the caller's language; the source's own words stay, as the detail."""
+    error = status.get("error")
+    if error is None:
+        return status
+    message = str(services.source_error_message(error["code"]))
+    return {**status, "error": {**error, "message": message, "detail": error["message"]}}
+
+
 @bp.get("/search")
 @search_rate_limit
 @api.validate(resp=answers(429, HTTP_200=(Search, "Merged results with per-source status")))
@@ -125,7 +135,7 @@ def search(query: SearchQuery):
                               age_group=query.age_group, current_only=query.current_only, now=utcnow())
     results = [{**record, "links": services.record_links(record, outcome.link_prefix)}
                for record in outcome.data["results"]]
-    sources = outcome.data["sources"]
+    sources = {name: _in_callers_language(status) for name, status in outcome.data["sources"].items()}
     if outcome.guidelines_catalogue is not None:
         guidelines = MinzdravProvider.name
         sources = {**sources, guidelines: {**sources[guidelines], "catalogue": outcome.guidelines_catalogue.as_dict()}}

@@ -84,8 +84,8 @@ def start_browser_session(user, id_token=None):
     session.clear()
     session["sid"] = services.open_session(user, ip=request.remote_addr, id_token=id_token)
     session["seen"] = utcnow().timestamp()
-    if lang and not user.locale:
-        user.locale = lang
+    if lang:
+        user.locale = lang  # the language chosen last, before signing in, is the one kept for notifications
     if user.locale:
         session["lang"] = user.locale  # error pages read the language without loading the user
     login_user(user)

@@ -23,8 +23,8 @@ KINDS = {
 def describe(booking):
     tz = booking.room.timezone
     return _("%(workstation)s, %(room)s, %(start)s–%(end)s", workstation=booking.workstation.label,
-             room=booking.room.name, start=format_local(booking.start_at, tz, "dd.MM.yyyy HH:mm"),
-             end=format_local(booking.end_at, tz, "HH:mm"))
+             room=booking.room.name, start=format_local(booking.start_at, tz),
+             end=format_local(booking.end_at, tz, "time"))
 
 
 def room_closed_message(room, opens_at, now):
@@ -33,12 +33,12 @@ def room_closed_message(room, opens_at, now):
         return _("The room is closed for now.")
     tz = room.timezone
     days_ahead = (to_local(opens_at, tz).date() - to_local(now, tz).date()).days
-    time = format_local(opens_at, tz, "HH:mm")
+    time = format_local(opens_at, tz, "time")
     if days_ahead == 0:
         return _("The room is closed. It opens today at %(time)s.", time=time)
     if days_ahead == 1:
         return _("The room is closed. It opens tomorrow at %(time)s.", time=time)
-    return _("The room is closed. It opens on %(day)s at %(time)s.", day=format_local(opens_at, tz, "d MMMM"),
+    return _("The room is closed. It opens on %(day)s at %(time)s.", day=format_local(opens_at, tz, "day_month_name"),
              time=time)
 
 

@@ -28,7 +28,7 @@ from portal.clinics.services import bookable_rooms, visible_clinics
 from portal.core.db import utcnow
 from portal.core.errors import DomainError, Invalid, NotAllowed, NotFound
 from portal.core.forms import ActionForm, run_action
-from portal.core.time import format_local, local_to_utc, parse_day, parse_local_time, to_local
+from portal.core.time import format_local_span, local_to_utc, parse_day, parse_local_time, to_local
 from portal.core.urls import portal_url, safe_next
 from portal.extensions import db
 
@@ -202,7 +202,7 @@ def _alternative_choice(room, alternative):
     end = datetime.fromisoformat(alternative["end"])
     return {"workstation_id": alternative["workstation_id"], "label": alternative["workstation_label"],
             "day": start.date().isoformat(), "start": start.strftime("%H:%M"), "end": end.strftime("%H:%M"),
-            "when": f"{format_local(start, room.timezone, 'dd.MM')} {start:%H:%M}–{end:%H:%M}"}
+            "when": format_local_span(start, end, room.timezone)}
 
 
 @bp.post("/rooms/<int:room_id>/book-now")

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from portal.clinics import signals
-from portal.clinics.labels import status_label
+from portal.clinics.labels import kind_label, status_label
 from portal.clinics.models import (
     DEFAULT_POLICY,
     EQUIPMENT_STATUSES,
@@ -33,7 +33,7 @@ from portal.clinics.schedule import local_day_bounds
 from portal.clinics.signals import closure_planned, workstation_left_service
 from portal.core import audit
 from portal.core.errors import Conflict, Invalid, NotAllowed
-from portal.core.notifications import notify, notify_clinic_admins
+from portal.core.notifications import in_language_of, notify, notify_clinic_admins
 from portal.core.permissions import can_administer_clinic, can_see_clinic, is_superadmin
 from portal.core.time import in_sane_years, is_valid_timezone, sane_years_message
 from portal.extensions import db
@@ -461,7 +461,7 @@ def _workstation_fields(room, label, specs, workstation_id=None):
     label = (label or "").strip()
     specs = (specs or "").strip()
     if not label or len(label) > 40:
-        raise Invalid(_("Enter a label (up to 40 characters), e.g. ПК-3."), code="invalid_label", field="label")
+        raise Invalid(_("Enter a label (up to 40 characters), e.g. PC-3."), code="invalid_label", field="label")
     if len(specs) > 2000:
         raise Invalid(_("The specs are too long (up to 2000 characters)."), code="invalid_specs", field="specs")
     same_label = select(func.count()).select_from(Workstation).where(
@@ -653,9 +653,9 @@ def report_problem(actor, room, *, description, now, workstation=None, equipment
                  details={"room_id": room.id, "workstation_id": getattr(workstation, "id", None),
                           "equipment_id": getattr(equipment, "id", None)})
     notify_clinic_admins(room.clinic_id, "problem_reported",
-                         _("Problem reported: %(target)s", target=problem_target_label(report)),
-                         f"{room.name}: {description}", link=f"/admin/clinics/{room.clinic_id}/problem-reports",
-                         except_user_id=actor.id)
+                         lambda: (_("Problem reported: %(target)s", target=problem_target_label(report)),
+                                  f"{room.name}: {description}"),
+                         link=f"/admin/clinics/{room.clinic_id}/problem-reports", except_user_id=actor.id)
     return report
 
 
@@ -664,7 +664,7 @@ def problem_target_label(report):
     if report.workstation is not None:
         parts.append(report.workstation.label)
     if report.equipment is not None:
-        parts.append(f"{report.equipment.kind} {report.equipment.inventory_number}")
+        parts.append(f"{kind_label(report.equipment.kind)} {report.equipment.inventory_number}")
     return " / ".join(parts) or "—"
 
 
@@ -688,9 +688,10 @@ def set_problem_status(actor, report, status, *, now, resolution=""):
     if status == "resolved":
         report.resolved_at = now
         report.resolved_by_id = actor.id if actor is not None else None
-        notify(report.reporter, "problem_resolved",
-               _("Your problem report is resolved: %(target)s", target=problem_target_label(report)),
-               report.resolution or _("The administrator marked it as resolved."))
+        with in_language_of(report.reporter):
+            notify(report.reporter, "problem_resolved",
+                   _("Your problem report is resolved: %(target)s", target=problem_target_label(report)),
+                   report.resolution or _("The administrator marked it as resolved."))
     db.session.flush()
     audit.record("problem_report_status_changed", actor=actor, clinic_id=report.room.clinic_id, obj=report,
                  details={"from": previous, "to": status})

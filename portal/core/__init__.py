@@ -39,7 +39,7 @@ def init_app(app):
         worker,
     )
     from portal.core.errors import register_error_handlers
-    from portal.core.time import format_local
+    from portal.core.time import format_day, format_local, format_local_span, to_local
 
     app.register_blueprint(views.bp)
     app.register_blueprint(health.bp)
@@ -51,10 +51,28 @@ def init_app(app):
     versioned_cache.init_app(app)
     assets.init_app(app)
 
+    def zone_or_users(tz_name):
+        return tz_name or (current_user.timezone if current_user.is_authenticated else None)
+
     @app.template_filter("local_time")
-    def local_time(value, tz_name=None, fmt="short"):
-        zone_name = tz_name or (current_user.timezone if current_user.is_authenticated else None)
-        return format_local(value, zone_name, fmt)
+    def local_time(value, tz_name=None, fmt="datetime"):
+        return format_local(value, zone_or_users(tz_name), fmt)
+
+    @app.template_global("local_span")
+    def local_span(start, end, tz_name=None):
+        return format_local_span(start, end, zone_or_users(tz_name))
+
+    app.add_template_filter(format_day, "day")
+
+    @app.template_filter("local_minute")
+    def local_minute(value, tz_name=None):
+        """The clinic's local time to the minute as forms carry it (YYYY-MM-DDTHH:MM), whatever the language."""
+        return to_local(value, zone_or_users(tz_name)).strftime("%Y-%m-%dT%H:%M")
+
+    @app.template_filter("local_iso_day")
+    def local_iso_day(value, tz_name=None):
+        """The clinic's day of a time as links carry it (YYYY-MM-DD), whatever the language."""
+        return to_local(value, zone_or_users(tz_name)).date().isoformat()
 
     app.jinja_env.globals["role_label"] = lambda role: ROLE_LABELS.get(role, role)
 

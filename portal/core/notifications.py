@@ -27,11 +27,14 @@ def notify(user, kind, subject, body="", link=None):
     return note
 
 
-def notify_clinic_admins(clinic_id, kind, subject, body="", link=None, *, except_user_id=None):
-    """Tell every active administrator of a clinic (the people directory is auth's: `set_people_directory`)."""
+def notify_clinic_admins(clinic_id, kind, message, link=None, *, except_user_id=None):
+    """Tell every active administrator of a clinic, each in their own language: `message()` returns
+    (subject, body) and is called once per administrator (the people directory is auth's: `set_people_directory`)."""
     for admin in current_app.extensions[PEOPLE_DIRECTORY].clinic_admins(clinic_id):
         if admin.id != except_user_id:
-            notify(admin, kind, subject, body, link=link)
+            with in_language_of(admin):
+                subject, body = message()
+                notify(admin, kind, subject, body, link=link)
 
 
 def set_people_directory(app, directory):

@@ -3,8 +3,7 @@ import re
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask_babel import format_datetime as babel_format_datetime
-from flask_babel import gettext
+from flask_babel import format_date, format_datetime, format_time, get_locale, gettext
 
 
 def zone(name):
@@ -93,8 +92,46 @@ def iso(value, tz_name=None):
     return (to_local(value, tz_name) if tz_name else value).isoformat()
 
 
-def format_local(value, tz_name, fmt="short"):
-    """Format a UTC time in the clinic's zone, in the user's language."""
+# One way to write dates and times per language, everywhere the portal shows them (pages, notifications,
+# e-mails): Babel patterns, so the names of months and weekdays come from the language's own data.
+DISPLAY_FORMATS = {
+    "ru": {"date": "dd.MM.yyyy", "time": "HH:mm", "datetime": "dd.MM.yyyy, HH:mm",
+           "weekday_date": "EEE, dd.MM", "day_month": "dd.MM",
+           "day_month_name": "d MMMM", "long_day": "EEEE, d MMMM", "long_day_year": "EEEE, d MMMM yyyy"},
+    "en": {"date": "d MMM yyyy", "time": "HH:mm", "datetime": "d MMM yyyy, HH:mm",
+           "weekday_date": "EEE, d MMM", "day_month": "d MMM",
+           "day_month_name": "d MMMM", "long_day": "EEEE, d MMMM", "long_day_year": "EEEE, d MMMM yyyy"},
+}
+DISPLAY_LANGUAGE_FALLBACK = "ru"
+
+
+def display_pattern(name):
+    """The Babel pattern of the named format ("date", "time", "datetime", …) in the current language."""
+    locale = get_locale()
+    formats = DISPLAY_FORMATS.get(locale.language if locale else None, DISPLAY_FORMATS[DISPLAY_LANGUAGE_FALLBACK])
+    return formats[name]
+
+
+def format_local(value, tz_name, fmt="datetime"):
+    """A UTC time in the clinic's zone, written the current language's way (a name of DISPLAY_FORMATS)."""
     if value is None:
         return ""
-    return babel_format_datetime(to_local(value, tz_name).replace(tzinfo=None), fmt, rebase=False)
+    local = to_local(value, tz_name).replace(tzinfo=None)
+    if fmt == "time":
+        return format_time(local, display_pattern(fmt), rebase=False)
+    return format_datetime(local, display_pattern(fmt), rebase=False)
+
+
+def format_local_span(start, end, tz_name):
+    """'02.12.2026, 10:00–11:00' within a day; both dates in full when it runs over midnight."""
+    if start is None or end is None:
+        return ""
+    same_day = to_local(start, tz_name).date() == to_local(end, tz_name).date()
+    if same_day:
+        return f"{format_local(start, tz_name)}–{format_local(end, tz_name, 'time')}"
+    return f"{format_local(start, tz_name)} – {format_local(end, tz_name)}"
+
+
+def format_day(day, fmt="date"):
+    """A calendar date (no time of day), written the current language's way."""
+    return format_date(day, display_pattern(fmt)) if day is not None else ""

@@ -64,6 +64,36 @@ API_KEY_SETTINGS = {"pubmed": "PORTAL_NCBI_API_KEY", "openalex": "PORTAL_OPENALE
 SOURCE_LABELS = {name: cls.label for name, cls in PROVIDER_CLASSES.items()}
 # Brand names stay as they are; the guidelines are named in the reader's language.
 SOURCE_LABELS[MinzdravProvider.name] = _l("Clinical guidelines (Ministry of Health)")
+
+# What a reader is told about a failing source (codes of portal.search.errors.UpstreamError): a short
+# label for the source's badge, and a sentence in the reader's language (what the source itself said is
+# in its own language, so the page keeps it out of the text).
+SOURCE_ERROR_LABELS = {
+    "timeout": _l("no answer in time"),
+    "rate_limited": _l("too many requests, try again shortly"),
+    "upstream_unavailable": _l("unavailable"),
+    "upstream_error": _l("reported an error"),
+    "bad_response": _l("unreadable answer"),
+    "too_large": _l("answer too large"),
+    "unsupported_filter": _l("cannot apply these filters"),
+    "internal_error": _l("failed"),
+}
+SOURCE_ERROR_MESSAGES = {
+    "timeout": _l("The database did not answer in time."),
+    "rate_limited": _l("The database is receiving too many requests; try again in a minute."),
+    "upstream_unavailable": _l("The database cannot be reached right now."),
+    "upstream_error": _l("The database reported an error and returned no results."),
+    "bad_response": _l("The database sent an answer the portal cannot read."),
+    "too_large": _l("The database sent an answer too large to show."),
+    "unsupported_filter": _l("The database cannot search with these filters; change or clear them."),
+    "internal_error": _l("The search in this database failed."),
+}
+
+
+def source_error_message(code):
+    return SOURCE_ERROR_MESSAGES.get(code, SOURCE_ERROR_MESSAGES["internal_error"])
+
+
 # Clinics whose search settings a process keeps (the city has about a hundred polyclinics).
 SETTINGS_KEPT_CLINICS = 1000
 
@@ -297,7 +327,7 @@ def fetch_pubmed_abstract(pmid):
     except QueryError as error:
         raise Invalid(_("A PMID is a number of up to 10 digits."), code=error.code, field="pmid") from None
     except UpstreamError as error:
-        raise UpstreamFailure(_("PubMed could not answer: %(detail)s", detail=error.message),
+        raise UpstreamFailure(_("PubMed could not answer: %(reason)s", reason=source_error_message(error.code)),
                               code=error.code) from None
 
 

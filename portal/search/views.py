@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from portal.clinics.models import Clinic
@@ -40,17 +39,27 @@ USAGE_MONTHS = 12
 # A saved list of every guideline is a few megabytes.
 MAX_GUIDELINES_FILE_BYTES = 50 * 1024 * 1024
 
-# What a reader is told about a failing source (codes of portal.search.errors.UpstreamError).
-SOURCE_ERROR_LABELS = {
-    "timeout": _l("no answer in time"),
-    "rate_limited": _l("too many requests, try again shortly"),
-    "upstream_unavailable": _l("unavailable"),
-    "upstream_error": _l("reported an error"),
-    "bad_response": _l("unreadable answer"),
-    "too_large": _l("answer too large"),
-    "unsupported_filter": _l("cannot apply these filters"),
-    "internal_error": _l("failed"),
-}
+# Only a filter the sources cannot apply is the reader's to fix; every other failure is theirs.
+FILTER_ERRORS = {"unsupported_filter"}
+
+
+def _search_trouble(data):
+    """What the page says above the results when sources failed, or None:
+
+    'filters' when the filters stopped every source; 'unreachable' when no scientific database answered (the
+    portal's own copy of the clinical guidelines always does, so it does not count); 'partial' when those that
+    answered found nothing, so "nothing found" would not be the whole truth.
+    """
+    sources = data["sources"]
+    failed = {name: status for name, status in sources.items() if status["status"] != "ok"}
+    if not failed:
+        return None
+    answered = [name for name, status in sources.items() if status["status"] == "ok"]
+    if not answered and {status["error"]["code"] for status in failed.values()} <= FILTER_ERRORS:
+        return "filters"
+    if not [name for name in answered if name != MinzdravProvider.name]:
+        return "unreachable"
+    return None if data["results"] else "partial"
 
 
 def _source_choices(names):
@@ -92,7 +101,10 @@ def search_page():
     return render_template(
         "search/search.html", form=form, error=error, outcome=outcome, results=results,
         guidelines_status=guidelines_status,
-        labels=services.SOURCE_LABELS, error_labels=SOURCE_ERROR_LABELS, save_form=SaveReferenceForm(),
+        trouble=_search_trouble(outcome.data) if outcome else None,
+        labels=services.SOURCE_LABELS, error_labels=services.SOURCE_ERROR_LABELS,
+        error_messages=services.SOURCE_ERROR_MESSAGES,
+        save_form=SaveReferenceForm(),
         resources=services.linked_resources(current_user.clinic_id),
         page_url=lambda page: url_for("search.search_page", **{**request.args.to_dict(flat=False), "page": page}))
 

@@ -40,7 +40,7 @@ def _course_fields(title, description, academic_hours, nmo_id):
                       field="description")
     nmo_id = (nmo_id or "").strip() or None
     if nmo_id is not None and len(nmo_id) > 60:
-        raise Invalid(_("The НМО accreditation id is at most 60 characters."), code="invalid_nmo_id", field="nmo_id")
+        raise Invalid(_("The CME accreditation id is at most 60 characters."), code="invalid_nmo_id", field="nmo_id")
     return {"title": title, "description": description, "academic_hours": parse_academic_hours(academic_hours),
             "nmo_id": nmo_id}
 
@@ -104,7 +104,7 @@ def _tell_participants(course, old_title, now):
                 _("Training changed: %(title)s", title=course.title),
                 _("Your session on %(when)s is now: “%(title)s”, %(hours)s, %(nmo)s.", when=when(training),
                   title=course.title, hours=format_hours(training.academic_hours),
-                  nmo=_("НМО %(id)s", id=course.nmo_id) if course.nmo_id else _("no НМО credit"))
+                  nmo=_("CME %(id)s", id=course.nmo_id) if course.nmo_id else _("no CME credit"))
                 + (" " + _("Formerly: “%(title)s”.", title=old_title) if old_title != course.title else "")))
 
 

@@ -28,8 +28,8 @@ class CourseForm(FlaskForm):
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
     academic_hours = DecimalField(_l("Academic hours (45 minutes each)"), places=1, default=1,
                                   validators=[InputRequired(_l("Enter the academic hours."))])
-    nmo_id = StringField(_l("НМО accreditation id"), validators=[Optional(), Length(max=60)],
-                         description=_l("Leave empty if the course is not accredited for НМО."))
+    nmo_id = StringField(_l("CME accreditation id"), validators=[Optional(), Length(max=60)],
+                         description=_l("Leave empty if the course is not accredited for CME."))
 
 
 class SessionTimesForm(FlaskForm):

@@ -22,7 +22,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from portal.core.time import to_local
+from portal.core.time import format_day, to_local
 from portal.training.notices import format_hours
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
@@ -40,15 +40,11 @@ def _register_fonts():
         pdfmetrics.registerFont(TTFont(name, str(path)))
 
 
-def format_date(day):
-    return day.strftime("%d.%m.%Y")
-
-
 def nmo_statement(nmo_id):
     if nmo_id:
-        return _("The course is accredited in the НМО system (continuing medical education), "
+        return _("The course is accredited in the CME system (continuing medical education), "
                  "accreditation id %(nmo_id)s.", nmo_id=nmo_id)
-    return _("The course is not accredited in the НМО system: this certificate gives no НМО credit.")
+    return _("The course is not accredited in the CME system: this certificate gives no CME credit.")
 
 
 def certificate_pdf(certificate, verify_url):
@@ -80,7 +76,7 @@ def certificate_pdf(certificate, verify_url):
         pdf.drawCentredString(centre, height - 95 * mm, certificate.holder_name)
         pdf.setFont(FONT, 13)
         pdf.drawCentredString(centre, height - 106 * mm,
-                              _("attended the training on %(date)s", date=format_date(certificate.session_date)))
+                              _("attended the training on %(date)s", date=format_day(certificate.session_date)))
 
         body = ParagraphStyle("body", fontName=FONT_BOLD, fontSize=15, leading=19, alignment=1)
         title = Paragraph(f"«{_escape(certificate.course_title)}»", body)
@@ -99,7 +95,7 @@ def certificate_pdf(certificate, verify_url):
         if certificate.trainer_name:
             pdf.drawString(25 * mm, 32 * mm, _("Trainer: %(name)s", name=certificate.trainer_name))
         pdf.drawString(25 * mm, 25 * mm, _("Issued on %(date)s",
-                                           date=format_date(to_local(certificate.issued_at, timezone))))
+                                           date=format_day(to_local(certificate.issued_at, timezone))))
         pdf.setFont(FONT, 9)
         pdf.drawRightString(width - 52 * mm, 25 * mm, _("Check this certificate:"))
         pdf.drawRightString(width - 52 * mm, 20 * mm, verify_url)
@@ -139,21 +135,21 @@ def learning_record_pdf(user, record):
             Paragraph(_escape(_("Learning record")), heading),
             Paragraph(_escape(user.full_name), text),
             Paragraph(_escape(user.clinic.name if user.clinic else ""), text),
-            Paragraph(_escape(_("Period: %(first)s – %(last)s", first=format_date(record.first_day),
-                                last=format_date(record.last_day))), text),
+            Paragraph(_escape(_("Period: %(first)s – %(last)s", first=format_day(record.first_day),
+                                last=format_day(record.last_day))), text),
             Spacer(1, 6 * mm),
         ]
         # Headers are paragraphs so that a long one ("Академические часы") wraps inside its column.
         header = ParagraphStyle("header", fontName=FONT_BOLD, fontSize=9, leading=11)
         rows = [[Paragraph(_escape(label), header) for label in (
-            _("Date"), _("Training"), _("Trainer"), _("Academic hours"), _("НМО"), _("Certificate"))]]
+            _("Date"), _("Training"), _("Trainer"), _("Academic hours"), _("CME"), _("Certificate"))]]
         for line in record.rows:
             rows.append([
-                format_date(line.day),
+                format_day(line.day),
                 Paragraph(_escape(line.title), cell),
                 Paragraph(_escape(line.trainer_name), cell),
                 format_decimal(line.hours),
-                Paragraph(_escape(line.nmo_id or _("not НМО")), cell),
+                Paragraph(_escape(line.nmo_id or _("not CME")), cell),
                 line.certificate_number or "",
             ])
         table = Table(rows, colWidths=[25 * mm, 80 * mm, 55 * mm, 35 * mm, 35 * mm, 37 * mm], repeatRows=1)
@@ -164,7 +160,7 @@ def learning_record_pdf(user, record):
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ]))
         story += [table, Spacer(1, 6 * mm)]
-        story.append(Paragraph(_escape(_("Sessions attended: %(count)d. Total: %(total)s, of them with НМО "
+        story.append(Paragraph(_escape(_("Sessions attended: %(count)d. Total: %(total)s, of them with CME "
                                          "accreditation: %(nmo)s.", count=len(record.rows),
                                          total=format_hours(record.total_hours),
                                          nmo=format_hours(record.nmo_hours))), text))

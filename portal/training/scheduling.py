@@ -18,7 +18,7 @@ from portal.booking import queries as booking_queries
 from portal.clinics.schedule import closures_between, weekly_intervals
 from portal.core import audit
 from portal.core.errors import Conflict, Invalid, NotAllowed
-from portal.core.time import in_sane_years, iso, local_to_utc, sane_years_message, to_local
+from portal.core.time import format_local_span, in_sane_years, iso, local_to_utc, sane_years_message, to_local
 from portal.extensions import db
 from portal.training.enrolling import (
     active_enrolments,
@@ -272,8 +272,9 @@ def _audited(values):
 def _tell_about_change(training, before):
     """Everyone enrolled or waiting hears the session's new time, room and trainer; a new trainer hears too."""
     def message():
-        lines = [_("Now: %(when)s – %(end)s, %(room)s.", when=when(training),
-                   end=to_local(training.end_at, training.room.timezone).strftime("%H:%M"), room=training.room.name)]
+        lines = [_("Now: %(when)s, %(room)s.", when=format_local_span(training.start_at, training.end_at,
+                                                                      training.room.timezone),
+                   room=training.room.name)]
         if training.trainer is not None:
             lines.append(_("Trainer: %(name)s.", name=training.trainer.full_name))
         return (_("Training changed: %(title)s", title=training.course.title), " ".join(lines))

@@ -382,10 +382,10 @@ def record():
 @login_required
 def record_csv():
     _form, learning = _record_for_request()
-    rows = [[_("Date"), _("Training"), _("Trainer"), _("Academic hours"), _("НМО accreditation id"),
+    rows = [[_("Date"), _("Training"), _("Trainer"), _("Academic hours"), _("CME accreditation id"),
              _("Certificate")]]
     rows += [[line.day.isoformat(), line.title, line.trainer_name, _plain_number(line.hours),
-              line.nmo_id or _("not НМО"), line.certificate_number or ""] for line in learning.rows]
+              line.nmo_id or _("not CME"), line.certificate_number or ""] for line in learning.rows]
     rows.append([_("Total"), "", "", _plain_number(learning.total_hours), "", ""])
     return csv_response(rows, _record_filename(learning, "csv"))
 

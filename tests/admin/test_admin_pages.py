@@ -71,10 +71,10 @@ def test_the_audit_view_filters_by_actor_and_date(auth, client, make_clinic, mak
     ])
     db.session.commit()
     auth.login(admin)
-    page = client.get(f"/admin/audit?clinic_id={clinic.id}&actor=Админова&date_from=2026-01-01"
+    page = client.get(f"/admin/audit?clinic_id={clinic.id}&person=Админова&date_from=2026-01-01"
                       "&date_to=2026-01-31").get_data(as_text=True)
-    assert "room_created" in page
-    assert "equipment_updated" not in page and "closure_added" not in page
+    assert 'data-action="room_created"' in page
+    assert 'data-action="equipment_updated"' not in page and 'data-action="closure_added"' not in page
 
 
 def test_navigation_and_dashboard_show_administration_to_admins_only(auth, client, make_clinic, make_user):

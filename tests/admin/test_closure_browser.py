@@ -36,7 +36,7 @@ def test_admin_adds_a_closure_over_a_booking_and_confirms_cancelling_it(page, li
     page.screenshot(path=str(tmp_path / "closure-affected.png"), full_page=True)
     page.click("#closure-affected button:has-text('Отменить их и добавить закрытие')")
 
-    page.wait_for_selector("text=Закрытие добавлено. Отменено бронирований: 1, занятий: 0")
+    page.wait_for_selector("text=Закрытие добавлено. Отменено броней: 1, занятий: 0")
     assert "Ремонт вентиляции" in page.locator("#closures").inner_text()
     db.session.expire_all()
     assert db.session.scalar(select(Booking.status)) == "cancelled"

@@ -29,5 +29,6 @@ def test_admin_marks_an_item_broken_and_sees_it_in_the_history(page, live_server
     rows = page.locator("#equipment-history tbody tr")
     assert rows.count() == 2
     last = rows.nth(1).inner_text()
-    assert "в работе" in last and "сломано" in last and "Не включается лампа" in last and "Анна Админова" in last
+    assert "в эксплуатации" in last and "требует ремонта" in last
+    assert "Не включается лампа" in last and "Анна Админова" in last
     page.screenshot(path=str(tmp_path / "equipment-history.png"), full_page=True)

@@ -174,9 +174,9 @@ def test_the_admin_page_shows_the_affected_and_cancels_them_on_confirmation(
     refused = client.post(f"/admin/rooms/{room_id}/closures", data=form)
     assert refused.status_code == 400
     html = refused.get_data(as_text=True)
-    assert "На время закрытия приходятся действующие бронирования или занятия" in html
+    assert "На время закрытия приходятся действующие брони или занятия" in html
     assert 'id="closure-affected"' in html
-    assert "бронирование ПК-1" in html and "Мария Ивановна Петрова" in html
+    assert "бронь ПК-1" in html and "Мария Ивановна Петрова" in html
     assert "занятие «Анафилаксия у детей», записано: 1" in html
     assert 'name="cancel_affected" value="y"' in html and "Отменить их и добавить закрытие" in html
     assert db.session.scalar(select(func.count()).select_from(Closure)) == 0
@@ -185,7 +185,7 @@ def test_the_admin_page_shows_the_affected_and_cancels_them_on_confirmation(
                             follow_redirects=True)
     assert confirmed.status_code == 200
     html = confirmed.get_data(as_text=True)
-    assert "Закрытие добавлено. Отменено бронирований: 1, занятий: 1" in html
+    assert "Закрытие добавлено. Отменено броней: 1, занятий: 1" in html
     assert "Ремонт вентиляции" in html
     db.session.expire_all()
     assert (booking.status, training.status) == ("cancelled", "cancelled")
@@ -249,7 +249,7 @@ def test_the_admin_page_lists_the_bookings_on_the_holidays_of_every_room(auth, c
     assert db.session.scalar(select(func.count()).select_from(Closure)) == 0
     done = client.post(f"/admin/rooms/{room.id}/holidays", data={**form, "cancel_affected": "y"},
                        follow_redirects=True)
-    assert "Отменено бронирований: 1, занятий: 0" in done.get_data(as_text=True)
+    assert "Отменено броней: 1, занятий: 0" in done.get_data(as_text=True)
     db.session.expire_all()
     assert booking.status == "cancelled"
     assert db.session.scalar(select(func.count(func.distinct(Closure.room_id)))) == 2

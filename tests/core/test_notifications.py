@@ -63,7 +63,7 @@ def test_email_preferences_list_every_features_kinds_and_keep_unknown_ones(auth,
     doctor = make_user(email_opt_out="some_future_kind")
     auth.login(doctor)
     page = client.get("/notifications/email").get_data(as_text=True)
-    for label in ("Бронь подтверждена", "Напоминание перед началом тренинга", "Проблема, о которой я сообщил, решена"):
+    for label in ("Бронь подтверждена", "Напоминание перед началом занятия", "Моя заявка о неисправности решена"):
         assert label in page
     response = client.post("/notifications/email", data={
         "csrf_token": csrf_token_from(page), "booking_confirmed": "y", "training_reminder": "y"})

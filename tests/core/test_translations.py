@@ -1,4 +1,5 @@
 """Every user-facing string is translated into Russian, and the compiled catalogues are current."""
+import re
 from pathlib import Path
 
 import pytest
@@ -40,3 +41,22 @@ def test_compiled_catalogues_are_not_older_than_their_sources():
         mo_path = po_path.with_suffix(".mo")
         assert mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime, (
             f"{mo_path.relative_to(ROOT)} is missing or stale: run `make translations`")
+
+
+@pytest.mark.parametrize("feature", FEATURES)
+def test_the_english_text_has_no_russian_words(feature):
+    """The msgids are what the English pages show: a Russian word there reaches English readers untranslated."""
+    russian = sorted(message for message in source_messages(feature) if re.search("[а-яёА-ЯЁ]", message))
+    assert russian == []
+
+
+def test_a_message_reads_the_same_in_every_catalogue():
+    """The portal merges the catalogues into one: a message translated two ways shows one of them everywhere."""
+    translations = {}
+    for po_path in sorted((ROOT / "portal").glob("*/translations/ru/LC_MESSAGES/messages.po")):
+        with po_path.open("rb") as fh:
+            for message in read_po(fh, locale="ru"):
+                if message.id:
+                    key = (message.context, message.id if isinstance(message.id, str) else message.id[0])
+                    translations.setdefault(key, set()).add(str(message.string))
+    assert {key: texts for key, texts in translations.items() if len(texts) > 1} == {}

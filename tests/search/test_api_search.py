@@ -275,3 +275,15 @@ def test_the_openapi_document_describes_the_search(client):
 
 def test_providers_are_built_once_per_app(app):
     assert services.providers() is services.providers()
+
+
+def test_a_failed_sources_message_is_in_the_callers_language_with_its_own_words_beside(api, upstream):
+    upstream.add(SEARCH_PATHS["crossref"], status=503, body=b"", content_type="text/plain")
+
+    russian = api.get("/api/v1/search?q=cancer&sources=crossref").get_json()["sources"]["crossref"]["error"]
+    english = api.get("/api/v1/search?q=cancer&sources=crossref&lang=en").get_json()["sources"]["crossref"]["error"]
+
+    assert russian["code"] == english["code"] == "upstream_unavailable"
+    assert russian["message"] == "База данных сейчас недоступна."
+    assert english["message"] == "The database cannot be reached right now."
+    assert russian["detail"] == english["detail"] and russian["detail"]

@@ -218,3 +218,75 @@ def test_search_in_the_browser(page, live_server, make_user, upstream, tmp_path)
 
     assert page.locator(".search-result").first.inner_text().startswith(FIRST_TITLES["pubmed"])
     assert page.locator("#privacy-reminder").is_visible()
+
+
+UNREACHABLE_RU = "Базы данных сейчас недоступны"
+
+
+def _every_upstream_down(upstream):
+    for path in SEARCH_PATHS.values():
+        upstream.add(path, status=503, body=b"Service Unavailable", content_type="text/plain")
+
+
+def _search_every_upstream(client):
+    return _text(client.get("/search?q=cancer&" + "&".join(f"sources={name}" for name in SEARCH_PATHS)))
+
+
+def test_with_every_database_down_the_russian_page_says_so_and_shows_no_pages(doctor_client, upstream):
+    _every_upstream_down(upstream)
+
+    html = _text(doctor_client.get("/search?q=cancer"))  # every linked source, the guidelines' copy too
+
+    assert UNREACHABLE_RU in html and "попробуйте" in html.lower()
+    assert 'id="no-results"' not in html and "Ничего не найдено" not in html
+    assert "Страница 1" not in html and 'class="pagination"' not in html
+    source_errors = re.findall(r'<span class="text-muted source-error">([^<]*)</span>', html)
+    assert len(source_errors) == len(SEARCH_PATHS) and 'data-source="minzdrav" data-status="ok"' in html
+    assert all(re.search("[а-яё]", text) and not re.search("[a-z]", text) for text in source_errors)
+
+
+def test_with_every_database_down_the_english_page_says_so_in_english(doctor_client, upstream):
+    _every_upstream_down(upstream)
+    doctor_client.post("/language", data={"lang": "en", "csrf_token": csrf_token_from(
+        doctor_client.get("/dashboard").get_data(as_text=True))})
+
+    html = _search_every_upstream(doctor_client)
+
+    assert "The databases cannot be reached right now" in html
+    assert "Page 1" not in html and "Nothing found" not in html
+    assert "The database cannot be reached right now." in html
+
+
+def test_when_the_databases_that_answered_found_nothing_the_page_does_not_claim_nothing_exists(
+        doctor_client, upstream):
+    upstream.add(SEARCH_PATHS["pubmed"], body=b'{"esearchresult": {"count": "0", "idlist": []}}')
+    upstream.add(SEARCH_PATHS["crossref"], status=503, body=b"", content_type="text/plain")
+
+    html = _text(doctor_client.get("/search?q=nothingatall&sources=pubmed&sources=crossref"))
+
+    assert "к остальным базам сейчас не удаётся подключиться" in html
+    assert "Ничего не найдено" not in html and "Страница 1" not in html
+
+
+def test_a_search_that_finds_nothing_says_so_without_a_lone_page_number(doctor_client, upstream):
+    upstream.add(SEARCH_PATHS["pubmed"], body=b'{"esearchresult": {"count": "0", "idlist": []}}')
+
+    html = _text(doctor_client.get("/search?q=nothingatall&sources=pubmed"))
+
+    assert "Ничего не найдено" in html
+    assert UNREACHABLE_RU not in html and "Страница 1" not in html
+
+
+def test_every_source_error_has_a_message_in_both_languages(app):
+    from flask_babel import force_locale
+
+    from portal.search.services import SOURCE_ERROR_LABELS, SOURCE_ERROR_MESSAGES
+
+    with app.test_request_context():
+        for texts in (SOURCE_ERROR_LABELS, SOURCE_ERROR_MESSAGES):
+            with force_locale("ru"):
+                russian = {code: str(text) for code, text in texts.items()}
+            with force_locale("en"):
+                english = {code: str(text) for code, text in texts.items()}
+            assert all(re.search("[а-яё]", text) for text in russian.values()), russian
+            assert all(not re.search("[а-яё]", text, re.IGNORECASE) for text in english.values()), english

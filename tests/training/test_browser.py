@@ -29,7 +29,7 @@ def test_schedule_enrol_attend_and_download_the_certificate(page, live_server, t
     page.fill("input[name=start_time]", "10:00")
     assert page.input_value("input[name=end_time]") == "11:30"  # the 2-hour course's length, filled in
     page.fill("input[name=capacity]", "8")
-    page.click("form button[type=submit]:has-text('Назначить')")
+    page.click("form button[type=submit]:has-text('Назначить занятие')")
     page.wait_for_selector("text=Занятие назначено.")
     browser_sign_out(page)
 

@@ -50,7 +50,7 @@ def test_without_an_end_the_session_is_as_long_as_its_course(client, auth, train
     response = client.post("/trainings/sessions/new", data=_form(client, course_id=course.id, room_id=room.id),
                            follow_redirects=True)
     assert "Занятие назначено." in response.get_data(as_text=True)
-    assert "в свидетельствах будет указано" not in response.get_data(as_text=True)
+    assert "в сертификатах будет указано" not in response.get_data(as_text=True)
     training = db.session.scalar(select(TrainingSession))
     assert training.minutes == 90 and training.academic_hours == Decimal("2")
 
@@ -60,7 +60,7 @@ def test_a_shorter_session_is_scheduled_with_a_visible_warning(client, auth, tra
     response = client.post("/trainings/sessions/new", data=_form(
         client, course_id=course.id, room_id=room.id, end_time="10:45"), follow_redirects=True)
     html = response.get_data(as_text=True)
-    warning = ("Занятие длится 45 мин, а курс рассчитан на 2 академических часа (90 мин): в свидетельствах будет "
+    warning = ("Занятие длится 45 мин, а курс рассчитан на 2 академических часа (90 мин): в сертификатах будет "
                "указано 1 академический час.")
     assert "Занятие назначено." in html and warning in html
     training = db.session.scalar(select(TrainingSession))
