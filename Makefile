@@ -43,7 +43,7 @@ translations-update: $(VENV)/.installed
 	@for f in $(FEATURES); do \
 	  $(BIN)/pybabel extract -F babel.cfg -k _l -o build/$$f.pot portal/$$f || exit 1; \
 	  if [ -f portal/$$f/translations/ru/LC_MESSAGES/messages.po ]; then \
-	    $(BIN)/pybabel update --no-fuzzy-matching -i build/$$f.pot -d portal/$$f/translations -l ru; \
+	    $(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i build/$$f.pot -d portal/$$f/translations -l ru; \
 	  elif grep -q msgid build/$$f.pot && [ $$(grep -c '^msgid ' build/$$f.pot) -gt 1 ]; then \
 	    $(BIN)/pybabel init -i build/$$f.pot -d portal/$$f/translations -l ru; \
 	  fi; \

@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import format_date
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from sqlalchemy import func, select
 
 from portal.booking.models import OCCUPYING_STATUSES, Booking
@@ -199,7 +200,7 @@ def csv_rows(report, weekday_names):
             yield (section, item, occupancy, percent_figure(ws["occupancy"], 1))
     bookings = report["bookings"]
     for label, key in ((_("All bookings"), "total"), (_("Completed"), "completed"), (_("No-shows"), "no_shows"),
-                       (_("Cancelled"), "cancelled"), (_("Refused by the rules"), "refused")):
+                       (pgettext("bookings", "Cancelled"), "cancelled"), (_("Refused by the rules"), "refused")):
         yield (_("Bookings"), "", label, bookings[key])
     trainings = report["trainings"]
     yield (_("Trainings"), _("All sessions"), _("Sessions"), trainings["sessions"])
