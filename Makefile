@@ -67,6 +67,7 @@ test: install-dev browser
 # Lint and formatting (ruff) and the package layers (import-linter, .importlinter).
 lint: install-dev
 	$(BIN)/ruff check portal tests bench tools migrations config.py wsgi.py
+	$(BIN)/ruff format --check portal tests bench tools migrations config.py wsgi.py
 	$(BIN)/lint-imports
 
 # The README's pictures (docs/screenshots/): the demo data in a temporary SQLite database, shot with Chromium.

@@ -1,4 +1,5 @@
 """Configuration classes. Every setting comes from the environment (see README)."""
+
 import os
 import secrets
 from pathlib import Path
@@ -35,9 +36,9 @@ def _persistent_secret_key():
 def _normalise_database_url(url):
     # Hosting platforms hand out postgres:// URLs; SQLAlchemy wants the driver named.
     if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://"):]
+        url = "postgresql://" + url[len("postgres://") :]
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
 
 
@@ -167,7 +168,8 @@ class Config:
         self.PORTAL_OPENALEX_API_KEY = env.get("PORTAL_OPENALEX_API_KEY") or None
         self.PORTAL_BASE_URL = env.get("PORTAL_BASE_URL") or self.PORTAL_BASE_URL
         self.BOOKING_HISTORY_RETENTION_DAYS = _env_int(
-            "PORTAL_BOOKING_RETENTION_DAYS", self.BOOKING_HISTORY_RETENTION_DAYS)
+            "PORTAL_BOOKING_RETENTION_DAYS", self.BOOKING_HISTORY_RETENTION_DAYS
+        )
         self.MAX_CONTENT_LENGTH = _env_int("PORTAL_MAX_CONTENT_LENGTH", self.MAX_CONTENT_LENGTH)
         self.LOG_REQUESTS = env.get("PORTAL_LOG_REQUESTS", "1") == "1" and self.LOG_REQUESTS
         # Behind a reverse proxy: how many proxies set X-Forwarded-For (the client's address matters
@@ -181,8 +183,7 @@ class Config:
             raise ValueError("PORTAL_LOCAL_SIGN_IN must be 'everyone' or 'staff'")
         self.SEARCH_USAGE_FLUSH_SECONDS = _env_int("PORTAL_SEARCH_USAGE_FLUSH_SECONDS", self.SEARCH_USAGE_FLUSH_SECONDS)
         self.UPSTREAM_BASE_URLS = {
-            name.lower(): env.get(f"PORTAL_{name}_BASE_URL") or default
-            for name, default in UPSTREAM_DEFAULTS.items()
+            name.lower(): env.get(f"PORTAL_{name}_BASE_URL") or default for name, default in UPSTREAM_DEFAULTS.items()
         }
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.CACHE_TYPE = "RedisCache" if self.REDIS_URL else "SimpleCache"
@@ -226,15 +227,12 @@ class TestingConfig(Config):
         super().__init__()
         self.SECRET_KEY = "test-secret-key"
         self.SQLALCHEMY_DATABASE_URI = _normalise_database_url(
-            os.environ.get("TEST_DATABASE_URL") or "sqlite:///" + str(INSTANCE_DIR / "test.sqlite3"))
+            os.environ.get("TEST_DATABASE_URL") or "sqlite:///" + str(INSTANCE_DIR / "test.sqlite3")
+        )
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
 
 
-CONFIGS = {
-    "development": DevelopmentConfig,
-    "production": ProductionConfig,
-    "testing": TestingConfig,
-}
+CONFIGS = {"development": DevelopmentConfig, "production": ProductionConfig, "testing": TestingConfig}
 
 
 def config_from_env():

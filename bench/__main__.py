@@ -1,4 +1,5 @@
 """Run benchmarks: `python -m bench` (all) or `python -m bench booking_availability search_proxy`."""
+
 import argparse
 import importlib
 import pkgutil
@@ -18,8 +19,9 @@ def main(argv=None):
     parser.add_argument("names", nargs="*", help=f"benchmarks to run (default: all of {', '.join(available())})")
     parser.add_argument("--seconds", type=int, default=10, help="load duration per measurement")
     parser.add_argument("--quick", action="store_true", help="smaller data and shorter runs (a smoke check)")
-    parser.add_argument("--small-only", action="store_true",
-                        help="booking_availability: skip the phase with about 1,000,000 bookings")
+    parser.add_argument(
+        "--small-only", action="store_true", help="booking_availability: skip the phase with about 1,000,000 bookings"
+    )
     args = parser.parse_args(argv)
     names = args.names or available()
     unknown = sorted(set(names) - set(available()))

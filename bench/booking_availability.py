@@ -18,6 +18,7 @@ and day pages with a signed-in doctor's session cookie. Targets: every endpoint
 ≥ 0.40 of /healthz's req/s, p50 growth from 10,000 to 1,000,000 bookings
 ≤ 1.3, the week page (12 workstations) ≤ 80 KB of HTML.
 """
+
 import gzip
 import os
 import re
@@ -32,13 +33,16 @@ import requests
 
 from bench.harness import ensure_postgres_database, gunicorn_server, migrate, print_table, wrk
 
-DATABASE_URL = os.environ.get("BENCH_AVAILABILITY_DATABASE_URL",
-                              "postgresql+psycopg://postgres@127.0.0.1:5432/portal_bench_perf")
+DATABASE_URL = os.environ.get(
+    "BENCH_AVAILABILITY_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/portal_bench_perf"
+)
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 PASSWORD = "bench-password-2026"
-SLOTS = "(VALUES (interval '9 hours', interval '10 hours'), (interval '12 hours', interval '13 hours'), " \
-        "(interval '15 hours', interval '16 hours 30 minutes')) AS s(opens, closes)"
+SLOTS = (
+    "(VALUES (interval '9 hours', interval '10 hours'), (interval '12 hours', interval '13 hours'), "
+    "(interval '15 hours', interval '16 hours 30 minutes')) AS s(opens, closes)"
+)
 
 
 def _plain_url(url):
@@ -48,23 +52,37 @@ def _plain_url(url):
 def build_world(conn, rooms, per_room=12, rooms_per_clinic=10):
     workstations = rooms * per_room
     clinics = rooms // rooms_per_clinic
-    conn.execute("""INSERT INTO clinics (id, name, short_name, address, timezone, created_at)
+    conn.execute(
+        """INSERT INTO clinics (id, name, short_name, address, timezone, created_at)
         SELECT g, 'Поликлиника ' || g, 'B-' || g, '', 'Europe/Moscow', now() FROM generate_series(1, %s) g""",
-                 (clinics,))
-    conn.execute("""INSERT INTO rooms (id, clinic_id, name, location, capacity, slot_minutes, min_minutes, max_minutes,
+        (clinics,),
+    )
+    conn.execute(
+        """INSERT INTO rooms (id, clinic_id, name, location, capacity, slot_minutes, min_minutes, max_minutes,
             horizon_days, max_active, max_daily_minutes, checkin_grace_minutes)
         SELECT g, (g - 1) / %s + 1, 'Кабинет ' || g, '', 12, 15, 15, 240, 14, 3, 240, 15
-        FROM generate_series(1, %s) g""", (rooms_per_clinic, rooms))
-    conn.execute("""INSERT INTO opening_hours (room_id, weekday, opens, closes)
-        SELECT r, d, '08:00', '20:00' FROM generate_series(1, %s) r, generate_series(0, 6) d""", (rooms,))
-    conn.execute("""INSERT INTO workstations (id, room_id, label, specs, status)
+        FROM generate_series(1, %s) g""",
+        (rooms_per_clinic, rooms),
+    )
+    conn.execute(
+        """INSERT INTO opening_hours (room_id, weekday, opens, closes)
+        SELECT r, d, '08:00', '20:00' FROM generate_series(1, %s) r, generate_series(0, 6) d""",
+        (rooms,),
+    )
+    conn.execute(
+        """INSERT INTO workstations (id, room_id, label, specs, status)
         SELECT w, (w - 1) / %s + 1, 'ПК-' || ((w - 1) %% %s + 1), '', 'active' FROM generate_series(1, %s) w""",
-                 (per_room, per_room, workstations))
-    conn.execute("""INSERT INTO users (id, email, full_name, password_hash, clinic_id, active, created_at, email_opt_out)
+        (per_room, per_room, workstations),
+    )
+    conn.execute(
+        """INSERT INTO users (id, email, full_name, password_hash, clinic_id, active, created_at, email_opt_out)
         SELECT w, 'doctor' || w || '@bench.portal', 'Врач ' || w, '!', (w - 1) / %s + 1, true, now(), ''
-        FROM generate_series(1, %s) w""", (per_room * rooms_per_clinic, workstations))
-    conn.execute("INSERT INTO user_roles (user_id, role) SELECT w, 'doctor' FROM generate_series(1, %s) w",
-                 (workstations,))
+        FROM generate_series(1, %s) w""",
+        (per_room * rooms_per_clinic, workstations),
+    )
+    conn.execute(
+        "INSERT INTO user_roles (user_id, role) SELECT w, 'doctor' FROM generate_series(1, %s) w", (workstations,)
+    )
     for table in ("clinics", "rooms", "workstations", "users"):
         conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
     return workstations
@@ -93,8 +111,10 @@ def credentials(conn):
 
     raw = secrets.token_urlsafe(32)
     conn.execute("UPDATE users SET password_hash = %s WHERE id = 1", (generate_password_hash(PASSWORD),))
-    conn.execute("INSERT INTO api_tokens (user_id, token_hash, name, created_at) VALUES (1, %s, 'bench', now())",
-                 (hash_secret(raw),))
+    conn.execute(
+        "INSERT INTO api_tokens (user_id, token_hash, name, created_at) VALUES (1, %s, 'bench', now())",
+        (hash_secret(raw),),
+    )
     return raw
 
 
@@ -102,8 +122,11 @@ def session_cookie(base_url, email="doctor1@bench.portal", password=PASSWORD):
     with requests.Session() as browser:
         page = browser.get(base_url + "/sign-in").text
         token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-        browser.post(base_url + "/sign-in", data={"csrf_token": token, "email": email,
-                                                  "password": password}, allow_redirects=False)
+        browser.post(
+            base_url + "/sign-in",
+            data={"csrf_token": token, "email": email, "password": password},
+            allow_redirects=False,
+        )
         return f"session={browser.cookies['session']}"
 
 
@@ -134,22 +157,70 @@ def sqlite_world(url, rooms, per_room=12):
     now = datetime.now(UTC)
     with app.app_context():
         session = db.session
-        session.execute(insert(Clinic), [{"id": c, "name": f"Поликлиника {c}", "short_name": f"B-{c}", "address": "",
-                                          "timezone": "Europe/Moscow", "created_at": now}
-                                         for c in range(1, rooms // 10 + 2)])
-        session.execute(insert(Room), [{"id": r, "clinic_id": (r - 1) // 10 + 1, "name": f"Кабинет {r}",
-                                        "location": "", "capacity": 12} for r in range(1, rooms + 1)])
-        session.execute(insert(OpeningHours), [{"room_id": r, "weekday": d, "opens": datetime(2000, 1, 1, 8).time(),
-                                                "closes": datetime(2000, 1, 1, 20).time()}
-                                               for r in range(1, rooms + 1) for d in range(7)])
+        session.execute(
+            insert(Clinic),
+            [
+                {
+                    "id": c,
+                    "name": f"Поликлиника {c}",
+                    "short_name": f"B-{c}",
+                    "address": "",
+                    "timezone": "Europe/Moscow",
+                    "created_at": now,
+                }
+                for c in range(1, rooms // 10 + 2)
+            ],
+        )
+        session.execute(
+            insert(Room),
+            [
+                {"id": r, "clinic_id": (r - 1) // 10 + 1, "name": f"Кабинет {r}", "location": "", "capacity": 12}
+                for r in range(1, rooms + 1)
+            ],
+        )
+        session.execute(
+            insert(OpeningHours),
+            [
+                {
+                    "room_id": r,
+                    "weekday": d,
+                    "opens": datetime(2000, 1, 1, 8).time(),
+                    "closes": datetime(2000, 1, 1, 20).time(),
+                }
+                for r in range(1, rooms + 1)
+                for d in range(7)
+            ],
+        )
         workstations = rooms * per_room
-        session.execute(insert(Workstation), [{"id": w, "room_id": (w - 1) // per_room + 1,
-                                               "label": f"ПК-{(w - 1) % per_room + 1}", "specs": "", "status": "active"}
-                                              for w in range(1, workstations + 1)])
-        session.execute(insert(User), [{"id": w, "email": f"doctor{w}@bench.portal", "full_name": f"Врач {w}",
-                                        "password_hash": "!", "clinic_id": ((w - 1) // per_room) // 10 + 1,
-                                        "active": True, "created_at": now, "email_opt_out": ""}
-                                       for w in range(1, workstations + 1)])
+        session.execute(
+            insert(Workstation),
+            [
+                {
+                    "id": w,
+                    "room_id": (w - 1) // per_room + 1,
+                    "label": f"ПК-{(w - 1) % per_room + 1}",
+                    "specs": "",
+                    "status": "active",
+                }
+                for w in range(1, workstations + 1)
+            ],
+        )
+        session.execute(
+            insert(User),
+            [
+                {
+                    "id": w,
+                    "email": f"doctor{w}@bench.portal",
+                    "full_name": f"Врач {w}",
+                    "password_hash": "!",
+                    "clinic_id": ((w - 1) // per_room) // 10 + 1,
+                    "active": True,
+                    "created_at": now,
+                    "email_opt_out": "",
+                }
+                for w in range(1, workstations + 1)
+            ],
+        )
         session.execute(insert(UserRole), [{"user_id": w, "role": "doctor"} for w in range(1, workstations + 1)])
         today = to_local(now, "Europe/Moscow").date()
         rows = []
@@ -157,10 +228,17 @@ def sqlite_world(url, rooms, per_room=12):
             for d in range(14):
                 day = datetime.combine(today + timedelta(days=d), datetime.min.time())
                 for opens, closes in ((9 * 60, 10 * 60), (12 * 60, 13 * 60), (15 * 60, 16 * 60 + 30)):
-                    rows.append({"user_id": w, "workstation_id": w, "room_id": (w - 1) // per_room + 1,
-                                 "start_at": local_to_utc(day + timedelta(minutes=opens), "Europe/Moscow"),
-                                 "end_at": local_to_utc(day + timedelta(minutes=closes), "Europe/Moscow"),
-                                 "status": "booked", "created_at": now})
+                    rows.append(
+                        {
+                            "user_id": w,
+                            "workstation_id": w,
+                            "room_id": (w - 1) // per_room + 1,
+                            "start_at": local_to_utc(day + timedelta(minutes=opens), "Europe/Moscow"),
+                            "end_at": local_to_utc(day + timedelta(minutes=closes), "Europe/Moscow"),
+                            "status": "booked",
+                            "created_at": now,
+                        }
+                    )
         session.execute(insert(Booking), rows)
         session.commit()
         db.engine.dispose()
@@ -177,8 +255,10 @@ def sqlite_credentials(url):
     raw = secrets.token_urlsafe(32)
     with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
         conn.execute("UPDATE users SET password_hash = ? WHERE id = 1", (generate_password_hash(PASSWORD),))
-        conn.execute("INSERT INTO api_tokens (user_id, token_hash, name, created_at) "
-                     "VALUES (1, ?, 'bench', datetime('now'))", (hash_secret(raw),))
+        conn.execute(
+            "INSERT INTO api_tokens (user_id, token_hash, name, created_at) VALUES (1, ?, 'bench', datetime('now'))",
+            (hash_secret(raw),),
+        )
     return raw
 
 
@@ -204,22 +284,39 @@ def measure(setup, database_url, bookings, token, seconds, redis_url=None):
         requests.get(availability, headers=bearer, timeout=30).raise_for_status()
         raw_kb, compressed_kb = page_weight(base_url, cookie)
         health = wrk(base_url + "/healthz", seconds=seconds, headers=BROWSER_ENCODINGS)
-        targets = [("/healthz", health),
-                   ("availability, 1 day", wrk(availability, seconds=seconds, headers=bearer)),
-                   ("availability, 7 days", wrk(availability.replace("days=1", "days=7"), seconds=seconds,
-                                                headers=bearer)),
-                   ("week page", wrk(base_url + "/rooms/1/schedule?view=week", seconds=seconds,
-                                     headers={**cookie, **BROWSER_ENCODINGS})),
-                   ("day page", wrk(base_url + "/rooms/1/schedule?view=day", seconds=seconds,
-                                    headers={**cookie, **BROWSER_ENCODINGS}))]
+        targets = [
+            ("/healthz", health),
+            ("availability, 1 day", wrk(availability, seconds=seconds, headers=bearer)),
+            ("availability, 7 days", wrk(availability.replace("days=1", "days=7"), seconds=seconds, headers=bearer)),
+            (
+                "week page",
+                wrk(base_url + "/rooms/1/schedule?view=week", seconds=seconds, headers={**cookie, **BROWSER_ENCODINGS}),
+            ),
+            (
+                "day page",
+                wrk(base_url + "/rooms/1/schedule?view=day", seconds=seconds, headers={**cookie, **BROWSER_ENCODINGS}),
+            ),
+        ]
         for name, result in targets:
             share = result["rps"] / health["rps"]
-            rows.append({"set-up": setup, "bookings": f"{bookings:,}", "endpoint": name, "req/s": result["rps"],
-                         "p50 ms": result["p50_ms"], "p99 ms": result["p99_ms"], "vs /healthz": share,
-                         "target": "" if name == "/healthz" else ("ok" if share >= TARGET_SHARE else "MISSED"),
-                         "non-2xx": result["errors"]})
-    print_table(f"{setup}, {bookings:,} bookings — week page {raw_kb:.1f} KB raw, {compressed_kb:.1f} KB gzip "
-                f"(target ≤ {TARGET_WEEK_KB} KB)", rows)
+            rows.append(
+                {
+                    "set-up": setup,
+                    "bookings": f"{bookings:,}",
+                    "endpoint": name,
+                    "req/s": result["rps"],
+                    "p50 ms": result["p50_ms"],
+                    "p99 ms": result["p99_ms"],
+                    "vs /healthz": share,
+                    "target": "" if name == "/healthz" else ("ok" if share >= TARGET_SHARE else "MISSED"),
+                    "non-2xx": result["errors"],
+                }
+            )
+    print_table(
+        f"{setup}, {bookings:,} bookings — week page {raw_kb:.1f} KB raw, {compressed_kb:.1f} KB gzip "
+        f"(target ≤ {TARGET_WEEK_KB} KB)",
+        rows,
+    )
     return rows, (setup, bookings, raw_kb, compressed_kb)
 
 
@@ -265,15 +362,28 @@ def run(args):
         add(measure("PostgreSQL + Redis", DATABASE_URL, large, token, seconds, redis_url))
 
     print_table("All set-ups", results)
-    print_table("Week page weight (room 1, 12 workstations)",
-                [{"set-up": setup, "bookings": f"{bookings:,}", "KB raw": raw, "KB gzip": packed,
-                  "target": "ok" if raw <= TARGET_WEEK_KB else "MISSED"} for setup, bookings, raw, packed in weights])
+    print_table(
+        "Week page weight (room 1, 12 workstations)",
+        [
+            {
+                "set-up": setup,
+                "bookings": f"{bookings:,}",
+                "KB raw": raw,
+                "KB gzip": packed,
+                "target": "ok" if raw <= TARGET_WEEK_KB else "MISSED",
+            }
+            for setup, bookings, raw, packed in weights
+        ],
+    )
     if large is None:
         return
 
     def p50(setup, bookings, endpoint):
-        return next(r["p50 ms"] for r in results
-                    if (r["set-up"], r["bookings"], r["endpoint"]) == (setup, f"{bookings:,}", endpoint))
+        return next(
+            r["p50 ms"]
+            for r in results
+            if (r["set-up"], r["bookings"], r["endpoint"]) == (setup, f"{bookings:,}", endpoint)
+        )
 
     summary = []
     for setup in ("PostgreSQL, no Redis", "PostgreSQL + Redis"):
@@ -281,8 +391,14 @@ def run(args):
             before, after = p50(setup, small, endpoint), p50(setup, large, endpoint)
             # wrk gives no latency when every request of a run outlived its 2-second timeout.
             growth = after / before if before and after else None
-            summary.append({"set-up": setup, "endpoint": endpoint, f"p50 at {small:,}": before,
-                            f"p50 at {large:,}": after, "growth": growth,
-                            "target": "not measured" if growth is None
-                            else "ok" if growth <= TARGET_GROWTH else "MISSED"})
+            summary.append(
+                {
+                    "set-up": setup,
+                    "endpoint": endpoint,
+                    f"p50 at {small:,}": before,
+                    f"p50 at {large:,}": after,
+                    "growth": growth,
+                    "target": "not measured" if growth is None else "ok" if growth <= TARGET_GROWTH else "MISSED",
+                }
+            )
     print_table(f"Growth of p50 with the booking table (target ≤ {TARGET_GROWTH})", summary)

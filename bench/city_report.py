@@ -13,6 +13,7 @@ per worker: the latency of one request, not a queue), next to /healthz.
 
 Target: p50 of the page ≤ 500 ms.
 """
+
 import psycopg
 
 from bench.booking_availability import PASSWORD, _plain_url, build_world, session_cookie
@@ -33,9 +34,11 @@ def build_city(conn, days):
     workstations = build_world(conn, rooms, per_room=PER_ROOM, rooms_per_clinic=ROOMS_PER_CLINIC)
     conn.execute("UPDATE clinics SET code = lpad(id::text, 4, '0')")
 
-    conn.execute("""INSERT INTO users (id, email, full_name, password_hash, active, created_at, email_opt_out)
+    conn.execute(
+        """INSERT INTO users (id, email, full_name, password_hash, active, created_at, email_opt_out)
         VALUES (%s, 'city@bench.portal', 'Городской администратор', %s, true, now(), '')""",
-                 (workstations + 1, generate_password_hash(PASSWORD)))
+        (workstations + 1, generate_password_hash(PASSWORD)),
+    )
     conn.execute("INSERT INTO user_roles (user_id, role) VALUES (%s, 'superadmin')", (workstations + 1,))
     conn.execute("SELECT setval(pg_get_serial_sequence('users', 'id'), (SELECT max(id) FROM users))")
 
@@ -63,8 +66,11 @@ def build_city(conn, days):
                (c - 1) * {per_clinic} + k + 1, c, 'booking_created', '{{}}'::json
         FROM generate_series(1, {CLINICS}) c, generate_series(-{days}, -1) d, generate_series(0, 1) k""")
     # Trainings: one course per clinic, sessions on Tuesdays and Thursdays 17:00–18:30, full in odd clinics.
-    conn.execute("""INSERT INTO courses (id, clinic_id, title, description, academic_hours, created_at)
-        SELECT c, c, 'Поиск в PubMed', '', 2, now() FROM generate_series(1, %s) c""", (CLINICS,))
+    conn.execute(
+        """INSERT INTO courses (id, clinic_id, title, description, academic_hours, created_at)
+        SELECT c, c, 'Поиск в PubMed', '', 2, now() FROM generate_series(1, %s) c""",
+        (CLINICS,),
+    )
     conn.execute(f"""INSERT INTO training_sessions (course_id, room_id, start_at, end_at, capacity, seats_taken,
             whole_room, status, created_at)
         SELECT (r - 1) / {ROOMS_PER_CLINIC} + 1, r,
@@ -86,8 +92,9 @@ def build_city(conn, days):
 
 
 def last_full_month(conn):
-    return conn.execute("SELECT to_char(date_trunc('month', now() AT TIME ZONE 'Europe/Moscow') - interval '1 month',"
-                        " 'YYYY-MM')").fetchone()[0]
+    return conn.execute(
+        "SELECT to_char(date_trunc('month', now() AT TIME ZONE 'Europe/Moscow') - interval '1 month', 'YYYY-MM')"
+    ).fetchone()[0]
 
 
 def run(args):
@@ -104,14 +111,28 @@ def run(args):
     with gunicorn_server(BENCH_DB_URL, workers=2) as base_url:
         cookie = {"Cookie": session_cookie(base_url, "city@bench.portal")}
         health = wrk(base_url + "/healthz", connections=2, seconds=seconds)
-        targets = [("/healthz", health),
-                   (f"/admin/city?month={month}", wrk(f"{base_url}/admin/city?month={month}", connections=2,
-                                                      seconds=seconds, headers=cookie)),
-                   (f"/admin/city.csv?month={month}", wrk(f"{base_url}/admin/city.csv?month={month}",
-                                                          connections=2, seconds=seconds, headers=cookie))]
+        targets = [
+            ("/healthz", health),
+            (
+                f"/admin/city?month={month}",
+                wrk(f"{base_url}/admin/city?month={month}", connections=2, seconds=seconds, headers=cookie),
+            ),
+            (
+                f"/admin/city.csv?month={month}",
+                wrk(f"{base_url}/admin/city.csv?month={month}", connections=2, seconds=seconds, headers=cookie),
+            ),
+        ]
         for name, result in targets:
-            rows.append({"bookings": bookings, "endpoint": name, "req/s": result["rps"], "p50 ms": result["p50_ms"],
-                         "p99 ms": result["p99_ms"], "non-2xx": result["errors"]})
+            rows.append(
+                {
+                    "bookings": bookings,
+                    "endpoint": name,
+                    "req/s": result["rps"],
+                    "p50 ms": result["p50_ms"],
+                    "p99 ms": result["p99_ms"],
+                    "non-2xx": result["errors"],
+                }
+            )
     print_table(f"The city's view: {CLINICS} clinics, {bookings:,} bookings over {days} days, 2 connections", rows)
     page = rows[1]
     verdict = "met" if page["p50 ms"] <= TARGET_P50_MS and not page["non-2xx"] else "NOT met"

@@ -1,4 +1,5 @@
 """Shared benchmark tooling: a real gunicorn server, a real load tool (wrk), and result tables."""
+
 import contextlib
 import os
 import re
@@ -33,21 +34,44 @@ def ensure_postgres_database(url=BENCH_DB_URL):
 
 def migrate(database_url):
     env = {**os.environ, "DATABASE_URL": database_url}
-    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env,
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
 
 
 @contextlib.contextmanager
 def gunicorn_server(database_url, workers=2, env=None, port=None):
     """Serve the portal with gunicorn; yields the base URL and stops the server afterwards."""
     port = port or free_port()
-    server_env = {**os.environ, "DATABASE_URL": database_url, "PORTAL_ENV": "development",
-                  "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-secret"), **(env or {})}
+    server_env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "PORTAL_ENV": "development",
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-secret"),
+        **(env or {}),
+    }
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-         "--log-level", "warning", "wsgi:app"],
-        cwd=ROOT, env={**server_env, "PORTAL_LOG_REQUESTS": "0"},
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env={**server_env, "PORTAL_LOG_REQUESTS": "0"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

@@ -22,6 +22,7 @@ with the in-process cache and rate-limit storage and once with Redis
 removed afterwards). The Redis run is skipped, saying so, when Redis is not
 reachable. Request logging stays off as in bench/harness.py.
 """
+
 import json
 import os
 import statistics
@@ -46,14 +47,21 @@ FOUR_SOURCES = "europepmc,crossref,clinicaltrials,openalex"
 WITH_GUIDELINES = FOUR_SOURCES + ",minzdrav"
 CATALOGUE_SIZE = 1500
 ONE_SOURCE = "europepmc"
-DATABASE_URL = os.environ.get("BENCH_SEARCH_DATABASE_URL",
-                              "postgresql+psycopg://postgres@127.0.0.1:5432/portal_bench_search")
+DATABASE_URL = os.environ.get(
+    "BENCH_SEARCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/portal_bench_search"
+)
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def _flask(env, *args):
-    return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "portal", *args], cwd=ROOT, env=env,
-                          check=True, capture_output=True, text=True).stdout
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "portal", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
 
 
 def _guidelines_list(path):
@@ -65,8 +73,7 @@ def _guidelines_list(path):
     for number in range(CATALOGUE_SIZE):
         item = dict(samples[number % len(samples)])
         code = 5000 + number
-        item.update(Id=20000 + number, Code=code, CodeVersion=f"{code}_1", Version=1,
-                    Name=f"{item['Name']} ({number})")
+        item.update(Id=20000 + number, Code=code, CodeVersion=f"{code}_1", Version=1, Name=f"{item['Name']} ({number})")
         items.append(item)
     path.write_text(json.dumps({"Data": items, "TotalRecords": len(items)}, ensure_ascii=False), "utf-8")
 
@@ -85,8 +92,9 @@ def _median_ms(base_url, token, sources, label):
     timings = []
     for number in range(SEQUENTIAL_REQUESTS):
         query = urlencode({"q": f"{label} bench {number} {time.time_ns()}", "sources": sources})
-        request = urllib.request.Request(f"{base_url}/api/v1/search?{query}",
-                                         headers={"Authorization": f"Bearer {token}"})
+        request = urllib.request.Request(
+            f"{base_url}/api/v1/search?{query}", headers={"Authorization": f"Bearer {token}"}
+        )
         started = time.perf_counter()
         with urllib.request.urlopen(request, timeout=30) as response:
             body = response.read()
@@ -147,22 +155,49 @@ def _measure(args, token, env, label):
             _fill_caches(cached_url, headers)
             cached[sources] = wrk(cached_url, connections=32, seconds=args.seconds, headers=headers)
         health = wrk(base_url + "/healthz", connections=32, seconds=args.seconds)
-    print_table(f"search_proxy ({label}): upstream delay {UPSTREAM_DELAY_MS} ms, "
-                f"{SEQUENTIAL_REQUESTS} sequential searches each", [
-                    {"measure": f"median latency, 1 source ({ONE_SOURCE})", "value": one, "ratio": None, "target": None},
-                    {"measure": "median latency, 4 sources", "value": four, "ratio": four / one, "target": "≤ 1.25"},
-                    {"measure": "median latency, 4 sources + guidelines", "value": five, "ratio": five / one,
-                     "target": "≤ 1.25"},
-                    {"measure": "median latency, pubmed (2 calls in a row)", "value": pubmed, "ratio": None,
-                     "target": None},
-                ], columns=["measure", "value", "ratio", "target"])
-    rows = [{"endpoint": "/healthz", "rps": health["rps"], "p50_ms": health["p50_ms"], "p99_ms": health["p99_ms"],
-             "errors": health["errors"], "ratio": None, "target": None}]
-    for sources, name in ((FOUR_SOURCES, "search, cached repeat"),
-                          (WITH_GUIDELINES, "search + guidelines, cached repeat")):
+    print_table(
+        f"search_proxy ({label}): upstream delay {UPSTREAM_DELAY_MS} ms, "
+        f"{SEQUENTIAL_REQUESTS} sequential searches each",
+        [
+            {"measure": f"median latency, 1 source ({ONE_SOURCE})", "value": one, "ratio": None, "target": None},
+            {"measure": "median latency, 4 sources", "value": four, "ratio": four / one, "target": "≤ 1.25"},
+            {
+                "measure": "median latency, 4 sources + guidelines",
+                "value": five,
+                "ratio": five / one,
+                "target": "≤ 1.25",
+            },
+            {"measure": "median latency, pubmed (2 calls in a row)", "value": pubmed, "ratio": None, "target": None},
+        ],
+        columns=["measure", "value", "ratio", "target"],
+    )
+    rows = [
+        {
+            "endpoint": "/healthz",
+            "rps": health["rps"],
+            "p50_ms": health["p50_ms"],
+            "p99_ms": health["p99_ms"],
+            "errors": health["errors"],
+            "ratio": None,
+            "target": None,
+        }
+    ]
+    for sources, name in (
+        (FOUR_SOURCES, "search, cached repeat"),
+        (WITH_GUIDELINES, "search + guidelines, cached repeat"),
+    ):
         result = cached[sources]
-        rows.append({"endpoint": name, "rps": result["rps"], "p50_ms": result["p50_ms"], "p99_ms": result["p99_ms"],
-                     "errors": result["errors"], "ratio": result["rps"] / health["rps"], "target": "≥ 0.50"})
+        rows.append(
+            {
+                "endpoint": name,
+                "rps": result["rps"],
+                "p50_ms": result["p50_ms"],
+                "p99_ms": result["p99_ms"],
+                "errors": result["errors"],
+                "ratio": result["rps"] / health["rps"],
+                "target": "≥ 0.50",
+            }
+        )
     print_table(f"search_proxy ({label}): wrk, 32 connections, 2 gunicorn workers", rows)
 
 
@@ -185,8 +220,7 @@ def run(args):
             return
         prefix = f"bench-search-{uuid.uuid4().hex}:"
         try:
-            _measure(args, token, {**env, "REDIS_URL": REDIS_URL, "PORTAL_CACHE_PREFIX": prefix},
-                     "PostgreSQL, Redis")
+            _measure(args, token, {**env, "REDIS_URL": REDIS_URL, "PORTAL_CACHE_PREFIX": prefix}, "PostgreSQL, Redis")
         finally:
             for key in client.scan_iter(match=prefix + "*"):
                 client.delete(key)

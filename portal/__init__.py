@@ -1,4 +1,5 @@
 """Growth Room Portal: the application factory."""
+
 import importlib
 
 from flask import Flask
@@ -32,8 +33,9 @@ def create_app(config=None):
     db.init_app(app)
     from portal.core.db import include_name
 
-    migrate.init_app(app, db, directory=str(_migrations_dir()), compare_type=True, render_as_batch=True,
-                     include_name=include_name)
+    migrate.init_app(
+        app, db, directory=str(_migrations_dir()), compare_type=True, render_as_batch=True, include_name=include_name
+    )
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
@@ -42,8 +44,12 @@ def create_app(config=None):
 
     from portal.core.i18n import select_locale, select_timezone
 
-    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone,
-                   default_translation_directories=";".join(_translation_dirs()))
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        timezone_selector=select_timezone,
+        default_translation_directories=";".join(_translation_dirs()),
+    )
 
     for name in FEATURES:
         importlib.import_module(f"portal.{name}").init_app(app)

@@ -9,6 +9,7 @@ On SQLite a transaction of the test's own session holds the write lock: a test
 that reads through `db.session` and then lets another thread or process write
 (live server, browser, races) calls `db.session.commit()` first.
 """
+
 import contextlib
 import os
 import re
@@ -63,6 +64,7 @@ def no_external_network():
 
 # --- database and app --------------------------------------------------------------------
 
+
 def _database_url(tmp_path_factory):
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
@@ -82,8 +84,14 @@ def redis_config(redis_url):
     """Settings for an app that keeps its cache and limits in Redis, as config.py sets them from
     REDIS_URL, under a key prefix of its own: other test runs share this Redis and reuse ids."""
     prefix = f"test-{uuid.uuid4().hex}:"
-    return {"REDIS_URL": redis_url, "CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": redis_url,
-            "CACHE_KEY_PREFIX": prefix, "RATELIMIT_STORAGE_URI": redis_url, "RATELIMIT_KEY_PREFIX": prefix + "limits"}
+    return {
+        "REDIS_URL": redis_url,
+        "CACHE_TYPE": "RedisCache",
+        "CACHE_REDIS_URL": redis_url,
+        "CACHE_KEY_PREFIX": prefix,
+        "RATELIMIT_STORAGE_URI": redis_url,
+        "RATELIMIT_KEY_PREFIX": prefix + "limits",
+    }
 
 
 @pytest.fixture(scope="session")
@@ -200,6 +208,7 @@ def at_once(app, work, threads=2):
 
 # --- factories ----------------------------------------------------------------------------
 
+
 @pytest.fixture
 def make_clinic(app):
     from portal.clinics.models import Clinic
@@ -208,8 +217,12 @@ def make_clinic(app):
 
     def make(**overrides):
         number = next(counter)
-        values = {"name": f"Детская поликлиника № {number}", "short_name": f"ДП-{number}",
-                  "timezone": "Europe/Moscow", "address": ""}
+        values = {
+            "name": f"Детская поликлиника № {number}",
+            "short_name": f"ДП-{number}",
+            "timezone": "Europe/Moscow",
+            "address": "",
+        }
         values.update(overrides)
         clinic = Clinic(**values)
         db.session.add(clinic)
@@ -226,7 +239,7 @@ def make_room(app, make_clinic):
 
     counter = iter(range(1, 10_000))
 
-    def make(clinic=None, hours=((time(8), time(20)),) , weekdays=range(7), **overrides):
+    def make(clinic=None, hours=((time(8), time(20)),), weekdays=range(7), **overrides):
         values = {"name": f"Кабинет {next(counter)}", "location": "2 этаж", "capacity": 12}
         values.update(overrides)
         room = Room(clinic=clinic or make_clinic(), **values)
@@ -269,8 +282,7 @@ def make_user(app, make_clinic):
         number = next(counter)
         if clinic is None and roles != ["superadmin"]:
             clinic = make_clinic()
-        values = {"email": f"user{number}@example.org", "full_name": f"Иван Иванович Тестов {number}",
-                  "clinic": clinic}
+        values = {"email": f"user{number}@example.org", "full_name": f"Иван Иванович Тестов {number}", "clinic": clinic}
         values.update(overrides)
         user = User(**values)
         user.set_roles(roles)
@@ -284,9 +296,11 @@ def make_user(app, make_clinic):
 
 # --- signing in ---------------------------------------------------------------------------
 
+
 def csrf_token_from(html):
     match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
-        r'value="([^"]+)"[^>]*name="csrf_token"', html)
+        r'value="([^"]+)"[^>]*name="csrf_token"', html
+    )
     assert match, "no CSRF token in the page"
     return match.group(1)
 
@@ -298,8 +312,10 @@ class Auth:
     def login(self, user_or_email, password=PASSWORD):
         email = getattr(user_or_email, "email", user_or_email)
         page = self.client.get("/sign-in")
-        return self.client.post("/sign-in", data={
-            "csrf_token": csrf_token_from(page.get_data(as_text=True)), "email": email, "password": password})
+        return self.client.post(
+            "/sign-in",
+            data={"csrf_token": csrf_token_from(page.get_data(as_text=True)), "email": email, "password": password},
+        )
 
     def csrf_token(self, path="/dashboard"):
         return csrf_token_from(self.client.get(path).get_data(as_text=True))
@@ -355,6 +371,7 @@ def api_as(app):
 
 
 # --- real parts: SMTP, live server, browser --------------------------------------------------
+
 
 class SmtpServer:
     """A real SMTP server on loopback; `.messages` holds what it received. `stop()` and `start()`
@@ -434,8 +451,14 @@ def live_server(app):
         yield server
 
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
-                 "--disable-gpu", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-gpu",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ endpoint, and signs ID tokens with its own RSA key. To test the portal's refusal
 audience, an old expiry, another nonce), re-signed with the provider's own key —
 or signed with a stranger's key — so that only the changed claim is wrong.
 """
+
 import threading
 from urllib.parse import parse_qs, urlsplit
 
@@ -68,8 +69,7 @@ class CityProvider:
 
 def city_config(provider, **more):
     """The portal's settings for signing in at `provider`."""
-    return {"OIDC_ISSUER": provider.url, "OIDC_CLIENT_ID": "growth-room-portal", "OIDC_CLIENT_SECRET": "s3cret",
-            **more}
+    return {"OIDC_ISSUER": provider.url, "OIDC_CLIENT_ID": "growth-room-portal", "OIDC_CLIENT_SECRET": "s3cret", **more}
 
 
 def query_of(url):

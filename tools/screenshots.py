@@ -3,6 +3,7 @@
 Seeds the demo into a temporary SQLite database, serves the portal on loopback and saves
 PNGs of each role's main pages with Playwright and Debian's Chromium into docs/screenshots/.
 """
+
 import logging
 import os
 import shutil
@@ -17,8 +18,12 @@ OUTPUT = ROOT / "docs" / "screenshots"
 WIDE = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
-DOCTOR, TRAINER, ADMIN, SUPERADMIN = ("doctor@dgp94.demo.portal", "trainer@dgp94.demo.portal",
-                                      "admin@dgp94.demo.portal", "superadmin@demo.portal")
+DOCTOR, TRAINER, ADMIN, SUPERADMIN = (
+    "doctor@dgp94.demo.portal",
+    "trainer@dgp94.demo.portal",
+    "admin@dgp94.demo.portal",
+    "superadmin@demo.portal",
+)
 
 # (file name, demo user or None for the sign-in page, path, viewport, what to click open or None)
 SHOTS = [

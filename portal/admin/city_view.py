@@ -27,10 +27,12 @@ def _report():
 @bp.get("/city")
 def city_report():
     report, clinics, key, descending = _report()
-    chart = demand_svg(clinics, report["thresholds"], _("Where demand outruns the rooms"), _("occupancy"),
-                       _("training seats filled"))
-    return render_template("admin/city.html", report=report, clinics=clinics, sort=key, descending=descending,
-                           chart=chart, clinic=None)
+    chart = demand_svg(
+        clinics, report["thresholds"], _("Where demand outruns the rooms"), _("occupancy"), _("training seats filled")
+    )
+    return render_template(
+        "admin/city.html", report=report, clinics=clinics, sort=key, descending=descending, chart=chart, clinic=None
+    )
 
 
 @bp.get("/city.csv")

@@ -1,19 +1,12 @@
 """Admin forms: they check the shape of the input; the services check the rules."""
+
 import re
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import (
-    BooleanField,
-    EmailField,
-    IntegerField,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-    TextAreaField,
-)
+from wtforms import BooleanField, EmailField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -23,8 +16,15 @@ from portal.clinics.models import EQUIPMENT_KINDS, EQUIPMENT_STATUSES, PROBLEM_S
 from portal.core.forms import DayField, LocalTimeField
 from portal.reports.audit_sentences import KINDS as AUDIT_KINDS
 
-WEEKDAY_NAMES = (_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"), _l("Saturday"),
-                 _l("Sunday"))
+WEEKDAY_NAMES = (
+    _l("Monday"),
+    _l("Tuesday"),
+    _l("Wednesday"),
+    _l("Thursday"),
+    _l("Friday"),
+    _l("Saturday"),
+    _l("Sunday"),
+)
 WEEKDAY_SHORT = (_l("Mon"), _l("Tue"), _l("Wed"), _l("Thu"), _l("Fri"), _l("Sat"), _l("Sun"))
 INTERVAL = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*[-–—]\s*(\d{1,2}):(\d{2})\s*$")
 
@@ -36,18 +36,23 @@ def _choices(values, label):
 class RoomForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(_l("Enter the room's name.")), Length(max=120)])
     location = StringField(_l("Location"), validators=[Optional(), Length(max=200)])
-    capacity = IntegerField(_l("Training seats"), validators=[
-        InputRequired(_l("Enter the number of training seats.")), NumberRange(0, 500)])
+    capacity = IntegerField(
+        _l("Training seats"), validators=[InputRequired(_l("Enter the number of training seats.")), NumberRange(0, 500)]
+    )
 
 
 class ClinicForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(_l("Enter the clinic's name.")), Length(max=300)])
     short_name = StringField(_l("Short name"), validators=[DataRequired(_l("Enter a short name.")), Length(max=40)])
-    code = StringField(_l("Code in the city's systems"), validators=[Optional(), Length(max=40)],
-                       description=_l("The city sign-in lets in the doctors whose polyclinic code is this one."))
+    code = StringField(
+        _l("Code in the city's systems"),
+        validators=[Optional(), Length(max=40)],
+        description=_l("The city sign-in lets in the doctors whose polyclinic code is this one."),
+    )
     address = StringField(_l("Address"), validators=[Optional(), Length(max=300)])
-    timezone = StringField(_l("Time zone"), default="Europe/Moscow",
-                           validators=[DataRequired(_l("Enter the time zone.")), Length(max=64)])
+    timezone = StringField(
+        _l("Time zone"), default="Europe/Moscow", validators=[DataRequired(_l("Enter the time zone.")), Length(max=64)]
+    )
 
     def changes(self):
         return {name: self[name].data for name in ("name", "short_name", "code", "address", "timezone")}
@@ -77,8 +82,9 @@ def parse_day_intervals(text):
     for chunk in filter(None, (part.strip() for part in re.split(r"[,;]", text or ""))):
         match = INTERVAL.match(chunk)
         try:
-            opens, closes = (datetime.strptime(f"{match[first]}:{match[first + 1]}", "%H:%M").time()
-                             for first in (1, 3))
+            opens, closes = (
+                datetime.strptime(f"{match[first]}:{match[first + 1]}", "%H:%M").time() for first in (1, 3)
+            )
         except (TypeError, ValueError):
             raise ValueError(chunk) from None
         intervals.append((opens, closes))
@@ -89,8 +95,9 @@ def _intervals_shape(form, field):
     try:
         parse_day_intervals(field.data)
     except ValueError as error:
-        raise ValidationError(_l("Write intervals like 08:00-13:00, 14:00-20:00 (not “%(chunk)s”).",
-                                 chunk=str(error))) from None
+        raise ValidationError(
+            _l("Write intervals like 08:00-13:00, 14:00-20:00 (not “%(chunk)s”).", chunk=str(error))
+        ) from None
 
 
 class HoursForm(FlaskForm):
@@ -108,8 +115,11 @@ class HoursForm(FlaskForm):
         return [self[f"day_{weekday}"] for weekday in range(7)]
 
     def intervals(self):
-        return [(weekday, opens, closes) for weekday in range(7)
-                for opens, closes in parse_day_intervals(self[f"day_{weekday}"].data)]
+        return [
+            (weekday, opens, closes)
+            for weekday in range(7)
+            for opens, closes in parse_day_intervals(self[f"day_{weekday}"].data)
+        ]
 
     @classmethod
     def for_room(cls, room):
@@ -134,8 +144,11 @@ class HolidaysForm(FlaskForm):
 
 
 class WorkstationsForm(FlaskForm):
-    labels = StringField(_l("Labels"), validators=[DataRequired(_l("Enter at least one label.")), Length(max=400)],
-                         description=_l("One or several, comma separated: PC-1, PC-2, PC-3"))
+    labels = StringField(
+        _l("Labels"),
+        validators=[DataRequired(_l("Enter at least one label.")), Length(max=400)],
+        description=_l("One or several, comma separated: PC-1, PC-2, PC-3"),
+    )
     specs = StringField(_l("Specs"), validators=[Optional(), Length(max=2000)])
 
     def label_list(self):
@@ -150,8 +163,9 @@ class EquipmentForm(FlaskForm):
     room_id = SelectField(_l("Room"), coerce=int)
     workstation_id = SelectField(_l("Workstation"), coerce=int)
     kind = SelectField(_l("Kind"), choices=_choices(EQUIPMENT_KINDS, kind_label))
-    inventory_number = StringField(_l("Inventory number"), validators=[
-        DataRequired(_l("Enter the inventory number.")), Length(max=60)])
+    inventory_number = StringField(
+        _l("Inventory number"), validators=[DataRequired(_l("Enter the inventory number.")), Length(max=60)]
+    )
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=2000)])
 
 
@@ -165,8 +179,11 @@ class ProblemStatusForm(FlaskForm):
     resolution = TextAreaField(_l("What was done"), validators=[Optional(), Length(max=2000)])
 
 
-ROLE_CHOICES = [SelectChoice("doctor", _l("doctor")), SelectChoice("trainer", _l("trainer")),
-                SelectChoice("admin", _l("administrator"))]
+ROLE_CHOICES = [
+    SelectChoice("doctor", _l("doctor")),
+    SelectChoice("trainer", _l("trainer")),
+    SelectChoice("admin", _l("administrator")),
+]
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -176,21 +193,24 @@ class MultiCheckboxField(SelectMultipleField):
 
 class UserForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(_l("Enter the e-mail.")), Length(max=254)])
-    full_name = StringField(_l("Full name"), validators=[DataRequired(_l("Enter the full name.")),
-                                                         Length(max=200)])
-    roles = MultiCheckboxField(_l("Roles"), choices=ROLE_CHOICES, default=["doctor"],
-                               validators=[DataRequired(_l("Choose at least one role."))])
+    full_name = StringField(_l("Full name"), validators=[DataRequired(_l("Enter the full name.")), Length(max=200)])
+    roles = MultiCheckboxField(
+        _l("Roles"),
+        choices=ROLE_CHOICES,
+        default=["doctor"],
+        validators=[DataRequired(_l("Choose at least one role."))],
+    )
     position = StringField(_l("Position"), validators=[Optional(), Length(max=120)])
 
 
 class RolesForm(FlaskForm):
-    roles = MultiCheckboxField(_l("Roles"), choices=ROLE_CHOICES,
-                               validators=[DataRequired(_l("Choose at least one role."))])
+    roles = MultiCheckboxField(
+        _l("Roles"), choices=ROLE_CHOICES, validators=[DataRequired(_l("Choose at least one role."))]
+    )
 
 
 class ActiveForm(FlaskForm):
     active = BooleanField()
-
 
 
 class AuditFilterForm(FlaskForm):
@@ -198,12 +218,21 @@ class AuditFilterForm(FlaskForm):
         csrf = False  # a GET filter changes nothing
 
     clinic_id = SelectField(_l("Clinic"), coerce=int, validators=[Optional()])
-    person = StringField(_l("Person"), validators=[Optional(), Length(max=200)],
-                         render_kw={"placeholder": _l("name or e-mail")})
-    thing = StringField(_l("Object"), validators=[Optional(), Length(max=200)],
-                        render_kw={"placeholder": _l("workstation, room, item, course…")})
-    kind = SelectField(_l("What"), validators=[Optional()], choices=[
-        SelectChoice("", _l("Everything")),
-        *(SelectChoice(key, label) for key, (label, _actions) in AUDIT_KINDS.items())])
+    person = StringField(
+        _l("Person"), validators=[Optional(), Length(max=200)], render_kw={"placeholder": _l("name or e-mail")}
+    )
+    thing = StringField(
+        _l("Object"),
+        validators=[Optional(), Length(max=200)],
+        render_kw={"placeholder": _l("workstation, room, item, course…")},
+    )
+    kind = SelectField(
+        _l("What"),
+        validators=[Optional()],
+        choices=[
+            SelectChoice("", _l("Everything")),
+            *(SelectChoice(key, label) for key, (label, _actions) in AUDIT_KINDS.items()),
+        ],
+    )
     date_from = DayField(_l("From"), validators=[Optional()])
     date_to = DayField(_l("To"), validators=[Optional()])

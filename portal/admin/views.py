@@ -1,4 +1,5 @@
 """Admin screens: each view loads (404), checks access (403), calls a service, renders."""
+
 from datetime import timedelta
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -10,7 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from portal.admin import forms
 from portal.auth import services as auth_services
 from portal.auth.permissions import can_manage_user, get_administered_user_or_404
-from portal.clinics import services
+from portal.clinics import faults, inventory, services, timetable
 from portal.clinics.labels import status_label
 from portal.clinics.models import Clinic, Closure, EquipmentItem, ProblemReport, Room, Workstation
 from portal.clinics.permissions import get_administered_or_404, is_admin
@@ -44,6 +45,7 @@ def _clinic(clinic_id):
 
 # --- overview -------------------------------------------------------------------------------
 
+
 @bp.get("/")
 def index():
     if not is_superadmin(current_user):
@@ -62,8 +64,10 @@ def new_room(clinic_id):
     clinic = _clinic(clinic_id)
     form = forms.RoomForm()
     return submit(
-        form, lambda: services.create_room(current_user, clinic, name=form.name.data,
-                                           location=form.location.data, capacity=form.capacity.data),
+        form,
+        lambda: services.create_room(
+            current_user, clinic, name=form.name.data, location=form.location.data, capacity=form.capacity.data
+        ),
         success_message=lambda room: _("Room %(name)s created. Now set its opening hours.", name=room.name),
         redirect_to=lambda room: url_for("admin.room_schedule", room_id=room.id),
     ) or (render_template("admin/room_new.html", clinic=clinic, form=form), 400 if form.errors else 200)
@@ -71,15 +75,22 @@ def new_room(clinic_id):
 
 # --- a room: details, policy, workstations --------------------------------------------------
 
+
 def _room_page(room, status=200, **posted):
     page_forms = {
         "details_form": posted.get("details_form") or forms.RoomForm(formdata=None, obj=room),
         "policy_form": posted.get("policy_form") or forms.PolicyForm(formdata=None, obj=room),
         "workstations_form": posted.get("workstations_form") or forms.WorkstationsForm(formdata=None),
     }
-    items = services.equipment_of_clinic(room.clinic_id, room_id=room.id)
-    return render_template("admin/room.html", room=room, clinic=room.clinic, items=items,
-                           statuses=forms.WorkstationStatusForm(formdata=None).status.choices, **page_forms), status
+    items = inventory.equipment_of_clinic(room.clinic_id, room_id=room.id)
+    return render_template(
+        "admin/room.html",
+        room=room,
+        clinic=room.clinic,
+        items=items,
+        statuses=forms.WorkstationStatusForm(formdata=None).status.choices,
+        **page_forms,
+    ), status
 
 
 @bp.route("/rooms/<int:room_id>", methods=["GET", "POST"])
@@ -89,9 +100,12 @@ def room_page(room_id):
         return _room_page(room)
     form = forms.RoomForm()
     return submit(
-        form, lambda: services.update_room(current_user, room, name=form.name.data, location=form.location.data,
-                                           capacity=form.capacity.data),
-        success_message=_("Saved."), redirect_to=url_for("admin.room_page", room_id=room.id),
+        form,
+        lambda: services.update_room(
+            current_user, room, name=form.name.data, location=form.location.data, capacity=form.capacity.data
+        ),
+        success_message=_("Saved."),
+        redirect_to=url_for("admin.room_page", room_id=room.id),
     ) or _room_page(room, 400, details_form=form)
 
 
@@ -100,8 +114,10 @@ def room_policy(room_id):
     room = get_administered_or_404(Room, room_id, current_user)
     form = forms.PolicyForm()
     return submit(
-        form, lambda: services.update_policy(current_user, room, form.changes()),
-        success_message=_("The booking policy is saved."), redirect_to=url_for("admin.room_page", room_id=room.id),
+        form,
+        lambda: timetable.update_policy(current_user, room, form.changes()),
+        success_message=_("The booking policy is saved."),
+        redirect_to=url_for("admin.room_page", room_id=room.id),
     ) or _room_page(room, 400, policy_form=form)
 
 
@@ -112,11 +128,14 @@ def add_workstations(room_id):
 
     def add():
         for label in form.label_list():
-            services.create_workstation(current_user, room, label=label, specs=form.specs.data)
+            inventory.create_workstation(current_user, room, label=label, specs=form.specs.data)
 
     return submit(
-        form, add, on_error=_show_labels_error,
-        success_message=_("Workstations added."), redirect_to=url_for("admin.room_page", room_id=room.id),
+        form,
+        add,
+        on_error=_show_labels_error,
+        success_message=_("Workstations added."),
+        redirect_to=url_for("admin.room_page", room_id=room.id),
     ) or _room_page(room, 400, workstations_form=form)
 
 
@@ -130,29 +149,40 @@ def workstation_status(workstation_id):
     workstation = get_administered_or_404(Workstation, workstation_id, current_user)
     form = forms.WorkstationStatusForm()
     return run_action(
-        lambda: services.set_workstation_status(current_user, workstation, form.status.data, now=utcnow()),
+        lambda: inventory.set_workstation_status(current_user, workstation, form.status.data, now=utcnow()),
         form=form,
         success_message=lambda outcome: _(
             "%(label)s is now %(status)s. Bookings moved: %(moved)d, cancelled: %(cancelled)d.",
-            label=workstation.label, status=status_label(workstation.status), moved=len(outcome[0]),
-            cancelled=len(outcome[1])),
-        redirect_to=url_for("admin.room_page", room_id=workstation.room_id))
+            label=workstation.label,
+            status=status_label(workstation.status),
+            moved=len(outcome[0]),
+            cancelled=len(outcome[1]),
+        ),
+        redirect_to=url_for("admin.room_page", room_id=workstation.room_id),
+    )
 
 
 # --- a room's schedule: opening hours, closures, public holidays ------------------------------
 
+
 def _schedule_page(room, status=200, closure_affected=(), holidays_affected=(), **posted):
     now = utcnow()
-    closures = services.closures_of_room(room, ending_after=now - timedelta(days=31))
+    closures = timetable.closures_of_room(room, ending_after=now - timedelta(days=31))
     page_forms = {
         "hours_form": posted.get("hours_form") or forms.HoursForm.for_room(room),
         "closure_form": posted.get("closure_form") or forms.ClosureForm(formdata=None),
-        "holidays_form": posted.get("holidays_form") or forms.HolidaysForm(
-            formdata=None, year=to_local(now, room.timezone).year + 1),
+        "holidays_form": posted.get("holidays_form")
+        or forms.HolidaysForm(formdata=None, year=to_local(now, room.timezone).year + 1),
     }
-    return render_template("admin/schedule.html", room=room, clinic=room.clinic, closures=closures,
-                           closure_affected=closure_affected, holidays_affected=holidays_affected,
-                           **page_forms), status
+    return render_template(
+        "admin/schedule.html",
+        room=room,
+        clinic=room.clinic,
+        closures=closures,
+        closure_affected=closure_affected,
+        holidays_affected=holidays_affected,
+        **page_forms,
+    ), status
 
 
 @bp.route("/rooms/<int:room_id>/schedule", methods=["GET", "POST"])
@@ -162,9 +192,11 @@ def room_schedule(room_id):
         return _schedule_page(room)
     form = forms.HoursForm()
     return submit(
-        form, lambda: services.set_opening_hours(current_user, room, form.intervals()),
+        form,
+        lambda: timetable.set_opening_hours(current_user, room, form.intervals()),
         on_error=_show_weekday_error,
-        success_message=_("Opening hours saved."), redirect_to=url_for("admin.room_schedule", room_id=room.id),
+        success_message=_("Opening hours saved."),
+        redirect_to=url_for("admin.room_schedule", room_id=room.id),
     ) or _schedule_page(room, 400, hours_form=form)
 
 
@@ -185,10 +217,18 @@ def add_closure(room_id):
     form = forms.ClosureForm()
     refusal = AffectedRefusal()
     return submit(
-        form, lambda: services.add_closure(current_user, room, start=_local(form.start.data, room),
-                                           end=_local(form.end.data, room), reason=form.reason.data, now=utcnow(),
-                                           cancel_affected=form.cancel_affected.data),
-        on_error=refusal.show, success_message=lambda outcome: _closure_message(_("Closure added."), outcome[1]),
+        form,
+        lambda: timetable.add_closure(
+            current_user,
+            room,
+            start=_local(form.start.data, room),
+            end=_local(form.end.data, room),
+            reason=form.reason.data,
+            now=utcnow(),
+            cancel_affected=form.cancel_affected.data,
+        ),
+        on_error=refusal.show,
+        success_message=lambda outcome: _closure_message(_("Closure added."), outcome[1]),
         redirect_to=url_for("admin.room_schedule", room_id=room.id),
     ) or _schedule_page(room, 400, closure_form=form, closure_affected=refusal.rows())
 
@@ -199,13 +239,19 @@ def add_holidays(room_id):
     form = forms.HolidaysForm()
     refusal = AffectedRefusal()
     return submit(
-        form, lambda: services.add_public_holidays(
-            current_user, room.clinic.rooms if form.all_rooms.data else [room], year=form.year.data, now=utcnow(),
-            cancel_affected=form.cancel_affected.data),
+        form,
+        lambda: timetable.add_public_holidays(
+            current_user,
+            room.clinic.rooms if form.all_rooms.data else [room],
+            year=form.year.data,
+            now=utcnow(),
+            cancel_affected=form.cancel_affected.data,
+        ),
         on_error=refusal.show,
-        success_message=lambda outcome: _closure_message(_(
-            "Public holidays of %(year)d added: %(count)d closures.", year=form.year.data, count=len(outcome[0])),
-            outcome[1]),
+        success_message=lambda outcome: _closure_message(
+            _("Public holidays of %(year)d added: %(count)d closures.", year=form.year.data, count=len(outcome[0])),
+            outcome[1],
+        ),
         redirect_to=url_for("admin.room_schedule", room_id=room.id),
     ) or _schedule_page(room, 400, holidays_form=form, holidays_affected=refusal.rows())
 
@@ -225,26 +271,40 @@ class AffectedRefusal:
 
     def rows(self):
         """Each with its times parsed, for the page to show them in local time."""
-        return [{**item, "start_at": parse_iso(item["start"]), "end_at": parse_iso(item["end"])}
-                for item in self.affected]
+        return [
+            {**item, "start_at": parse_iso(item["start"]), "end_at": parse_iso(item["end"])} for item in self.affected
+        ]
 
 
 def _closure_message(text, cancelled):
     if not cancelled:
         return text
     bookings = sum(1 for item in cancelled if item["kind"] == "booking")
-    return " ".join([text, _("Cancelled: %(bookings)d bookings and %(sessions)d training sessions; their doctors "
-                             "and trainers have been told.", bookings=bookings, sessions=len(cancelled) - bookings)])
+    return " ".join(
+        [
+            text,
+            _(
+                "Cancelled: %(bookings)d bookings and %(sessions)d training sessions; their doctors "
+                "and trainers have been told.",
+                bookings=bookings,
+                sessions=len(cancelled) - bookings,
+            ),
+        ]
+    )
 
 
 @bp.post("/closures/<int:closure_id>/delete")
 def delete_closure(closure_id):
     closure = get_administered_or_404(Closure, closure_id, current_user)
-    return run_action(lambda: services.delete_closure(current_user, closure), success_message=_("Closure removed."),
-                      redirect_to=url_for("admin.room_schedule", room_id=closure.room_id))
+    return run_action(
+        lambda: timetable.delete_closure(current_user, closure),
+        success_message=_("Closure removed."),
+        redirect_to=url_for("admin.room_schedule", room_id=closure.room_id),
+    )
 
 
 # --- equipment ---------------------------------------------------------------------------------
+
 
 def _equipment_filters(clinic):
     room_id = request.args.get("room_id", type=int)
@@ -258,20 +318,32 @@ def _equipment_filters(clinic):
 def equipment(clinic_id):
     clinic = _clinic(clinic_id)
     filters = _equipment_filters(clinic)
-    return render_template("admin/equipment.html", clinic=clinic, filters=filters,
-                           items=services.equipment_of_clinic(clinic.id, **filters),
-                           kinds=services.equipment_kinds(clinic.id),
-                           statuses=forms.EquipmentStatusForm(formdata=None).status.choices)
+    return render_template(
+        "admin/equipment.html",
+        clinic=clinic,
+        filters=filters,
+        items=inventory.equipment_of_clinic(clinic.id, **filters),
+        kinds=inventory.equipment_kinds(clinic.id),
+        statuses=forms.EquipmentStatusForm(formdata=None).status.choices,
+    )
 
 
 @bp.get("/clinics/<int:clinic_id>/equipment.csv")
 def equipment_csv(clinic_id):
     clinic = _clinic(clinic_id)
     rows = [["inventory_number", "kind", "status", "room", "workstation", "notes", "since"]]
-    rows += [[item.inventory_number, item.kind, item.status, item.room.name,
-              item.workstation.label if item.workstation else "", item.notes,
-              to_local(item.history[-1].at if item.history else item.created_at, clinic.timezone).isoformat()]
-             for item in services.equipment_of_clinic(clinic.id, **_equipment_filters(clinic))]
+    rows += [
+        [
+            item.inventory_number,
+            item.kind,
+            item.status,
+            item.room.name,
+            item.workstation.label if item.workstation else "",
+            item.notes,
+            to_local(item.history[-1].at if item.history else item.created_at, clinic.timezone).isoformat(),
+        ]
+        for item in inventory.equipment_of_clinic(clinic.id, **_equipment_filters(clinic))
+    ]
     return csv_response(rows, f"equipment-{clinic.id}-{to_local(utcnow(), clinic.timezone):%Y-%m-%d}.csv")
 
 
@@ -279,7 +351,8 @@ def _equipment_form(clinic, room_id=None):
     form = forms.EquipmentForm()
     form.room_id.choices = [SelectChoice(room.id, room.name) for room in clinic.rooms]
     form.workstation_id.choices = [SelectChoice(0, "—")] + [
-        SelectChoice(ws.id, f"{room.name} / {ws.label}") for room in clinic.rooms for ws in room.workstations]
+        SelectChoice(ws.id, f"{room.name} / {ws.label}") for room in clinic.rooms for ws in room.workstations
+    ]
     if request.method == "GET" and room_id:
         form.room_id.data = room_id
     return form
@@ -294,12 +367,18 @@ def new_equipment(clinic_id):
         # The form offers only this clinic's rooms, so this finds the room; it cannot answer 404/403 here.
         room = get_administered_or_404(Room, form.room_id.data, current_user)
         workstation = db.session.get(Workstation, form.workstation_id.data) if form.workstation_id.data else None
-        return services.create_equipment(current_user, room, kind=form.kind.data,
-                                         inventory_number=form.inventory_number.data,
-                                         workstation=workstation, notes=form.notes.data)
+        return inventory.create_equipment(
+            current_user,
+            room,
+            kind=form.kind.data,
+            inventory_number=form.inventory_number.data,
+            workstation=workstation,
+            notes=form.notes.data,
+        )
 
     return submit(
-        form, create,
+        form,
+        create,
         success_message=lambda item: _("Item %(number)s added.", number=item.inventory_number),
         redirect_to=url_for("admin.equipment", clinic_id=clinic.id),
     ) or (render_template("admin/equipment_new.html", clinic=clinic, form=form), 400 if form.errors else 200)
@@ -308,25 +387,30 @@ def new_equipment(clinic_id):
 @bp.route("/equipment/<int:item_id>", methods=["GET", "POST"])
 def equipment_item(item_id):
     item = get_administered_or_404(EquipmentItem, item_id, current_user)
-    form = forms.EquipmentStatusForm(formdata=None if request.method == "GET" else request.form,
-                                     status=item.status)
+    form = forms.EquipmentStatusForm(formdata=None if request.method == "GET" else request.form, status=item.status)
     return submit(
-        form, lambda: services.update_equipment(current_user, item, status=form.status.data, note=form.note.data),
-        success_message=_("Saved."), redirect_to=url_for("admin.equipment_item", item_id=item.id),
-    ) or (render_template("admin/equipment_item.html", item=item, clinic=item.room.clinic, form=form),
-          400 if form.errors else 200)
+        form,
+        lambda: inventory.update_equipment(current_user, item, status=form.status.data, note=form.note.data),
+        success_message=_("Saved."),
+        redirect_to=url_for("admin.equipment_item", item_id=item.id),
+    ) or (
+        render_template("admin/equipment_item.html", item=item, clinic=item.room.clinic, form=form),
+        400 if form.errors else 200,
+    )
 
 
 # --- problem reports --------------------------------------------------------------------------------
+
 
 @bp.get("/clinics/<int:clinic_id>/problem-reports")
 def problem_reports(clinic_id):
     clinic = _clinic(clinic_id)
     show = request.args.get("show", "open")
     statuses = None if show == "all" else ("open", "in_progress")
-    reports = services.problem_reports_of_clinic(clinic.id, statuses=statuses)
-    return render_template("admin/problem_reports.html", clinic=clinic, reports=reports, show=show,
-                           transitions=services.PROBLEM_TRANSITIONS)
+    reports = faults.problem_reports_of_clinic(clinic.id, statuses=statuses)
+    return render_template(
+        "admin/problem_reports.html", clinic=clinic, reports=reports, show=show, transitions=faults.PROBLEM_TRANSITIONS
+    )
 
 
 @bp.post("/problem-reports/<int:report_id>")
@@ -334,23 +418,33 @@ def problem_report_status(report_id):
     report = get_administered_or_404(ProblemReport, report_id, current_user)
     form = forms.ProblemStatusForm()
     return run_action(
-        lambda: services.set_problem_status(current_user, report, form.status.data, now=utcnow(),
-                                            resolution=form.resolution.data),
+        lambda: faults.set_problem_status(
+            current_user, report, form.status.data, now=utcnow(), resolution=form.resolution.data
+        ),
         form=form,
-        success_message=lambda _report: _("Report #%(id)d is now %(status)s.", id=report.id,
-                                          status=status_label(report.status)),
-        redirect_to=url_for("admin.problem_reports", clinic_id=report.room.clinic_id))
+        success_message=lambda _report: _(
+            "Report #%(id)d is now %(status)s.", id=report.id, status=status_label(report.status)
+        ),
+        redirect_to=url_for("admin.problem_reports", clinic_id=report.room.clinic_id),
+    )
 
 
 # --- users ----------------------------------------------------------------------------------------
+
 
 @bp.get("/clinics/<int:clinic_id>/users")
 def users(clinic_id):
     clinic = _clinic(clinic_id)
     search = request.args.get("q", "").strip()
     people = auth_services.users_of_clinic(clinic.id, search=search or None)
-    return render_template("admin/users.html", clinic=clinic, people=people, search=search,
-                           roles_form=forms.RolesForm(formdata=None), can_manage_user=can_manage_user)
+    return render_template(
+        "admin/users.html",
+        clinic=clinic,
+        people=people,
+        search=search,
+        roles_form=forms.RolesForm(formdata=None),
+        can_manage_user=can_manage_user,
+    )
 
 
 @bp.route("/clinics/<int:clinic_id>/users/new", methods=["GET", "POST"])
@@ -359,12 +453,19 @@ def new_user(clinic_id):
     form = forms.UserForm()
 
     return submit(
-        form, lambda: auth_services.create_user(
-            current_user, email=form.email.data, full_name=form.full_name.data, role=form.roles.data, clinic=clinic,
-            position=form.position.data or None),
+        form,
+        lambda: auth_services.create_user(
+            current_user,
+            email=form.email.data,
+            full_name=form.full_name.data,
+            role=form.roles.data,
+            clinic=clinic,
+            position=form.position.data or None,
+        ),
         on_error=_show_roles_error,
-        success_message=lambda user: _("%(name)s can now set a password with the link sent by e-mail.",
-                                       name=user.full_name),
+        success_message=lambda user: _(
+            "%(name)s can now set a password with the link sent by e-mail.", name=user.full_name
+        ),
         redirect_to=url_for("admin.users", clinic_id=clinic.id),
     ) or (render_template("admin/user_new.html", clinic=clinic, form=form), 400 if form.errors else 200)
 
@@ -381,9 +482,12 @@ def user_roles(user_id):
     if not form.validate_on_submit():
         flash(_("Choose at least one role."), "error")
         return redirect(url_for("admin.users", clinic_id=user.clinic_id))
-    return run_action(lambda: auth_services.set_roles(current_user, user, form.roles.data), form=form,
-                      success_message=_("Roles of %(name)s saved.", name=user.full_name),
-                      redirect_to=url_for("admin.users", clinic_id=user.clinic_id))
+    return run_action(
+        lambda: auth_services.set_roles(current_user, user, form.roles.data),
+        form=form,
+        success_message=_("Roles of %(name)s saved.", name=user.full_name),
+        redirect_to=url_for("admin.users", clinic_id=user.clinic_id),
+    )
 
 
 @bp.post("/users/<int:user_id>/active")
@@ -391,14 +495,19 @@ def user_active(user_id):
     user = get_administered_user_or_404(current_user, user_id)
     form = forms.ActiveForm()
     return run_action(
-        lambda: auth_services.set_active(current_user, user, form.active.data), form=form,
+        lambda: auth_services.set_active(current_user, user, form.active.data),
+        form=form,
         success_message=lambda _result: (
-            _("%(name)s is activated.", name=user.full_name) if user.active
-            else _("%(name)s is deactivated and signed out everywhere.", name=user.full_name)),
-        redirect_to=url_for("admin.users", clinic_id=user.clinic_id))
+            _("%(name)s is activated.", name=user.full_name)
+            if user.active
+            else _("%(name)s is deactivated and signed out everywhere.", name=user.full_name)
+        ),
+        redirect_to=url_for("admin.users", clinic_id=user.clinic_id),
+    )
 
 
 # --- audit log --------------------------------------------------------------------------------------
+
 
 @bp.get("/audit")
 def audit():
@@ -413,26 +522,46 @@ def audit():
     entries, has_next = [], False
     if clinic is not None:
         entries, has_next = audit_log.search(
-            clinic, person=form.person.data, thing=form.thing.data, kind=form.kind.data or None,
+            clinic,
+            person=form.person.data,
+            thing=form.thing.data,
+            kind=form.kind.data or None,
             date_from=None if form.date_from.errors else form.date_from.data,
-            date_to=None if form.date_to.errors else form.date_to.data, page=page, page_size=AUDIT_PAGE_SIZE)
-    return render_template("admin/audit.html", form=form, clinic=clinic, page=page, has_next=has_next,
-                           entries=audit_sentences.sentences(entries, clinic.timezone if clinic else None))
+            date_to=None if form.date_to.errors else form.date_to.data,
+            page=page,
+            page_size=AUDIT_PAGE_SIZE,
+        )
+    return render_template(
+        "admin/audit.html",
+        form=form,
+        clinic=clinic,
+        page=page,
+        has_next=has_next,
+        entries=audit_sentences.sentences(entries, clinic.timezone if clinic else None),
+    )
 
 
 # --- usage report -----------------------------------------------------------------------------------
+
 
 @bp.get("/clinics/<int:clinic_id>/usage")
 def usage(clinic_id):
     clinic = _clinic(clinic_id)
     report = usage_report(clinic, parse_month(request.args.get("month"), clinic.timezone, utcnow()))
-    trend = [{**point, "label": month_label(point["month"]), "short_label": month_label(point["month"], "abbreviated")}
-             for point in report["trend"]]
+    trend = [
+        {**point, "label": month_label(point["month"]), "short_label": month_label(point["month"], "abbreviated")}
+        for point in report["trend"]
+    ]
     return render_template(
-        "admin/usage.html", clinic=clinic, report=report, trend_points=trend, hours=_hours_text,
+        "admin/usage.html",
+        clinic=clinic,
+        report=report,
+        trend_points=trend,
+        hours=_hours_text,
         source_label=source_label,
         heatmap=heatmap_svg(report["heatmap"], _weekday_names(), _("Occupancy by weekday and hour"), _("closed")),
-        trend=trend_svg(trend, _("Occupancy month by month")))
+        trend=trend_svg(trend, _("Occupancy month by month")),
+    )
 
 
 def _hours_text(minutes):

@@ -3,6 +3,7 @@
 Every module in this package defines its routes on `bp`, each validated and
 documented by `portal.api.schema.api`; all are picked up automatically.
 """
+
 import importlib
 import pkgutil
 
@@ -12,8 +13,11 @@ INFRASTRUCTURE = {"blueprint", "helpers", "schema"}
 
 
 def endpoint_modules():
-    return [importlib.import_module(f"{__name__}.{info.name}")
-            for info in pkgutil.iter_modules(__path__) if info.name not in INFRASTRUCTURE]
+    return [
+        importlib.import_module(f"{__name__}.{info.name}")
+        for info in pkgutil.iter_modules(__path__)
+        if info.name not in INFRASTRUCTURE
+    ]
 
 
 def init_app(app):

@@ -4,6 +4,7 @@ Answers are kept under the room's version (see portal.booking.cache for why
 they are never stale), in the process and, with Redis, shared: then the request
 costs the caller's token check and one indexed read, however many bookings exist.
 """
+
 import json
 from typing import Literal
 

@@ -1,4 +1,5 @@
 """The API blueprint and its request rules: who is calling, and CSRF for cookie callers."""
+
 from flask import Blueprint, g, request
 from flask_babel import gettext as _
 from flask_login import current_user

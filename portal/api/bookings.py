@@ -1,4 +1,5 @@
 """Bookings: list, create (409 with the rule that failed and alternatives), cancel, check in."""
+
 from typing import Literal
 
 from flask import jsonify, url_for
@@ -35,9 +36,20 @@ from portal.core.permissions import get_in_clinic_or_404
 from portal.core.time import iso
 from portal.extensions import db
 
-CONFLICT_CODES = ("slot_taken", "overlaps_own_booking", "quota_exceeded", "outside_hours", "closed", "in_past",
-                  "beyond_horizon", "off_grid", "too_short", "too_long", "workstation_unavailable",
-                  "training_in_room")
+CONFLICT_CODES = (
+    "slot_taken",
+    "overlaps_own_booking",
+    "quota_exceeded",
+    "outside_hours",
+    "closed",
+    "in_past",
+    "beyond_horizon",
+    "off_grid",
+    "too_short",
+    "too_long",
+    "workstation_unavailable",
+    "training_in_room",
+)
 
 
 class Person(Answer):
@@ -100,10 +112,16 @@ class Cancellation(Body):
 def serialise_booking(booking, viewer):
     tz = booking.room.timezone
     data = {
-        "id": booking.id, "workstation_id": booking.workstation_id, "workstation_label": booking.workstation.label,
-        "room_id": booking.room_id, "user_id": booking.user_id,
-        "start": iso(booking.start_at, tz), "end": iso(booking.end_at, tz), "status": booking.status,
-        "checked_in_at": iso(booking.checked_in_at, tz), "cancelled_at": iso(booking.cancelled_at, tz),
+        "id": booking.id,
+        "workstation_id": booking.workstation_id,
+        "workstation_label": booking.workstation.label,
+        "room_id": booking.room_id,
+        "user_id": booking.user_id,
+        "start": iso(booking.start_at, tz),
+        "end": iso(booking.end_at, tz),
+        "status": booking.status,
+        "checked_in_at": iso(booking.checked_in_at, tz),
+        "cancelled_at": iso(booking.cancelled_at, tz),
         "cancel_reason": booking.cancel_reason,
     }
     if booking.user is not None and (booking.user_id == viewer.id or can_see_who_booked(viewer, booking.room)):
@@ -120,14 +138,22 @@ def list_bookings(query: BookingFilter):
         room = get_in_clinic_or_404(Room, query.room_id, current_user, lambda r: r.clinic_id)
         if not can_administer_room(current_user, room):
             raise NotAllowed(_("Only administrators of this clinic see all bookings of a room."))
-    bookings = queries.bookings_for_api(current_user, room=room, since=query.since, until=query.until,
-                                        status=query.status, limit=query.limit)
+    bookings = queries.bookings_for_api(
+        current_user, room=room, since=query.since, until=query.until, status=query.status, limit=query.limit
+    )
     return jsonify(items(bookings, lambda b: serialise_booking(b, current_user)))
 
 
 @bp.post("/bookings")
-@api.validate(resp=answers(403, 404, 413, HTTP_201=(Booking, "The new booking"), HTTP_409=(
-    BookingConflict, "A booking rule failed (the code names it); `alternatives` suggests free times")))
+@api.validate(
+    resp=answers(
+        403,
+        404,
+        413,
+        HTTP_201=(Booking, "The new booking"),
+        HTTP_409=(BookingConflict, "A booking rule failed (the code names it); `alternatives` suggests free times"),
+    )
+)
 def create_booking(json: NewBooking):
     """Book a workstation"""
     if json.end <= json.start:
@@ -140,8 +166,9 @@ def create_booking(json: NewBooking):
         owner = db.session.get(User, json.user_id)
         if owner is None or owner.clinic_id != workstation.room.clinic_id:
             raise NotFound(_("User not found"), code="not_found")
-    booking = creating.create_booking(current_user, workstation=workstation, start=json.start, end=json.end,
-                                      now=utcnow(), user=owner)
+    booking = creating.create_booking(
+        current_user, workstation=workstation, start=json.start, end=json.end, now=utcnow(), user=owner
+    )
     response = jsonify(serialise_booking(booking, current_user))
     response.headers["Location"] = url_for("api.get_booking", booking_id=booking.id)
     return response, 201

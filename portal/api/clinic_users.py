@@ -1,4 +1,5 @@
 """Admin: the people of a clinic — listing them, roles, deactivation (creation is POST /users)."""
+
 from typing import Literal
 
 from flask import jsonify
@@ -37,8 +38,7 @@ def list_users(query: UserFilter):
     if clinic_id is None:
         raise Invalid(_("%(name)s is required.", name="clinic_id"), code="missing_parameter", field="clinic_id")
     clinic = get_administered_or_404(Clinic, clinic_id, current_user)
-    return jsonify(items(auth_services.users_of_clinic(clinic.id, search=query.q, role=query.role),
-                         serialise_user))
+    return jsonify(items(auth_services.users_of_clinic(clinic.id, search=query.q, role=query.role), serialise_user))
 
 
 @bp.get("/users/<int:user_id>")

@@ -1,4 +1,5 @@
 """Clinics and their rooms."""
+
 from flask import jsonify
 from flask_login import current_user
 from pydantic import ConfigDict, Field
@@ -50,8 +51,9 @@ class ClinicChanges(Body):
     code: str | None = Field(None, description=CODE + "; null removes it")
     address: str = omittable()
     timezone: str = omittable()
-    active: bool = omittable(description="false: its rooms' future bookings and trainings are cancelled and its "
-                                         "people signed out")
+    active: bool = omittable(
+        description="false: its rooms' future bookings and trainings are cancelled and its people signed out"
+    )
 
 
 class NewRoom(Body):
@@ -61,29 +63,51 @@ class NewRoom(Body):
 
 
 def serialise_clinic(clinic):
-    return {"id": clinic.id, "name": clinic.name, "short_name": clinic.short_name, "code": clinic.code,
-            "address": clinic.address, "timezone": clinic.timezone, "active": clinic.active}
+    return {
+        "id": clinic.id,
+        "name": clinic.name,
+        "short_name": clinic.short_name,
+        "code": clinic.code,
+        "address": clinic.address,
+        "timezone": clinic.timezone,
+        "active": clinic.active,
+    }
 
 
 def serialise_room(room):
-    return {"id": room.id, "clinic_id": room.clinic_id, "name": room.name, "location": room.location,
-            "capacity": room.capacity, "timezone": room.timezone, "active": room.active, "policy": room.policy()}
+    return {
+        "id": room.id,
+        "clinic_id": room.clinic_id,
+        "name": room.name,
+        "location": room.location,
+        "capacity": room.capacity,
+        "timezone": room.timezone,
+        "active": room.active,
+        "policy": room.policy(),
+    }
 
 
 @bp.get("/clinics")
 @api.validate(resp=answers(HTTP_200=(items_of(Clinic), "Clinics the caller may see")))
 def list_clinics():
     """Clinics the caller may see (a superadmin sees deactivated ones too)"""
-    return jsonify(items(services.visible_clinics(current_user, include_inactive=is_superadmin(current_user)),
-                         serialise_clinic))
+    return jsonify(
+        items(services.visible_clinics(current_user, include_inactive=is_superadmin(current_user)), serialise_clinic)
+    )
 
 
 @bp.post("/clinics")
 @api.validate(resp=answers(403, 413, HTTP_201=(Clinic, "The new clinic")))
 def create_clinic(json: NewClinic):
     """Create a clinic (superadmin)"""
-    clinic = services.create_clinic(current_user, name=json.name, short_name=json.short_name,
-                                    timezone=json.timezone, address=json.address, code=json.code)
+    clinic = services.create_clinic(
+        current_user,
+        name=json.name,
+        short_name=json.short_name,
+        timezone=json.timezone,
+        address=json.address,
+        code=json.code,
+    )
     return jsonify(serialise_clinic(clinic)), 201
 
 
@@ -115,6 +139,5 @@ def list_rooms(clinic_id):
 def create_room(clinic_id, json: NewRoom):
     """Create a room with the default policy (admin)"""
     clinic = get_in_clinic_or_404(models.Clinic, clinic_id, current_user, lambda c: c.id)
-    room = services.create_room(current_user, clinic, name=json.name, location=json.location,
-                                capacity=json.capacity)
+    room = services.create_room(current_user, clinic, name=json.name, location=json.location, capacity=json.capacity)
     return jsonify(serialise_room(room)), 201

@@ -1,5 +1,6 @@
 """Courses: read, edit (title, description, academic hours, НМО) and cancel — thin JSON views over
 portal.training.courses."""
+
 from flask import jsonify
 from flask_login import current_user
 from pydantic import Field
@@ -43,10 +44,16 @@ class CourseCancellation(Body):
 
 
 def serialise_course(course):
-    return {"id": course.id, "title": course.title, "description": course.description,
-            "academic_hours": float(course.academic_hours), "nmo_id": course.nmo_id, "nmo": course.is_nmo,
-            "trainer": {"id": course.trainer.id, "name": course.trainer.full_name} if course.trainer else None,
-            "cancelled_at": iso(course.cancelled_at)}
+    return {
+        "id": course.id,
+        "title": course.title,
+        "description": course.description,
+        "academic_hours": float(course.academic_hours),
+        "nmo_id": course.nmo_id,
+        "nmo": course.is_nmo,
+        "trainer": {"id": course.trainer.id, "name": course.trainer.full_name} if course.trainer else None,
+        "cancelled_at": iso(course.cancelled_at),
+    }
 
 
 def _course_or_404(course_id):
@@ -72,10 +79,14 @@ def update_course(course_id, json: CourseChanges):
     course = _course_or_404(course_id)
     sent = json.model_fields_set
     courses.update_course(
-        current_user, course, title=json.title if "title" in sent else course.title,
+        current_user,
+        course,
+        title=json.title if "title" in sent else course.title,
         description=json.description if "description" in sent else course.description,
         academic_hours=json.academic_hours if "academic_hours" in sent else course.academic_hours,
-        nmo_id=json.nmo_id if "nmo_id" in sent else course.nmo_id, now=utcnow())
+        nmo_id=json.nmo_id if "nmo_id" in sent else course.nmo_id,
+        now=utcnow(),
+    )
     return jsonify(serialise_course(course))
 
 

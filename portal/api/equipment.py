@@ -1,4 +1,5 @@
 """Admin: the equipment inventory of a room, status changes and each item's history."""
+
 from typing import Annotated, Literal
 
 from flask import jsonify
@@ -9,7 +10,7 @@ from pydantic import Field
 from portal.api.blueprint import bp
 from portal.api.helpers import items
 from portal.api.schema import Answer, Body, Id, Time, answers, api, documented, items_of, omittable
-from portal.clinics import models, services
+from portal.clinics import inventory, models
 from portal.clinics.models import EQUIPMENT_STATUSES, Room, Workstation
 from portal.clinics.permissions import get_administered_or_404
 from portal.core.errors import Invalid
@@ -39,7 +40,6 @@ class EquipmentItem(Answer):
     history: list[EquipmentEvent] = omittable(description="oldest first")
 
 
-
 class NewEquipment(Body):
     kind: str
     inventory_number: Annotated[str, documented(description="unique in the clinic")]
@@ -55,13 +55,26 @@ class EquipmentChange(Body):
 
 
 def serialise_event(event, tz):
-    return {"at": iso(event.at, tz), "actor": event.actor.full_name if event.actor else None,
-            "actor_id": event.actor_id, "from": event.from_status, "to": event.to_status, "note": event.note}
+    return {
+        "at": iso(event.at, tz),
+        "actor": event.actor.full_name if event.actor else None,
+        "actor_id": event.actor_id,
+        "from": event.from_status,
+        "to": event.to_status,
+        "note": event.note,
+    }
 
 
 def serialise_item(item, *, with_history=False):
-    body = {"id": item.id, "room_id": item.room_id, "workstation_id": item.workstation_id, "kind": item.kind,
-            "inventory_number": item.inventory_number, "status": item.status, "notes": item.notes}
+    body = {
+        "id": item.id,
+        "room_id": item.room_id,
+        "workstation_id": item.workstation_id,
+        "kind": item.kind,
+        "inventory_number": item.inventory_number,
+        "status": item.status,
+        "notes": item.notes,
+    }
     if with_history:
         body["history"] = [serialise_event(event, item.room.timezone) for event in item.history]
     return body
@@ -82,7 +95,7 @@ def workstation_by_id(workstation_id):
 def list_equipment(room_id):
     """Equipment of a room (admin)"""
     room = get_administered_or_404(Room, room_id, current_user)
-    return jsonify(items(services.equipment_of_clinic(room.clinic_id, room_id=room.id), serialise_item))
+    return jsonify(items(inventory.equipment_of_clinic(room.clinic_id, room_id=room.id), serialise_item))
 
 
 @bp.post("/rooms/<int:room_id>/equipment")
@@ -90,9 +103,15 @@ def list_equipment(room_id):
 def create_equipment(room_id, json: NewEquipment):
     """Add an item to the inventory (admin); inventory numbers are unique"""
     room = get_administered_or_404(Room, room_id, current_user)
-    item = services.create_equipment(
-        current_user, room, kind=json.kind, inventory_number=json.inventory_number,
-        workstation=workstation_by_id(json.workstation_id), notes=json.notes, status=json.status)
+    item = inventory.create_equipment(
+        current_user,
+        room,
+        kind=json.kind,
+        inventory_number=json.inventory_number,
+        workstation=workstation_by_id(json.workstation_id),
+        notes=json.notes,
+        status=json.status,
+    )
     return jsonify(serialise_item(item, with_history=True)), 201
 
 
@@ -109,5 +128,5 @@ def get_equipment(item_id):
 def update_equipment(item_id, json: EquipmentChange):
     """Change an item's status or notes (admin); `note` is kept with the history entry"""
     item = get_administered_or_404(models.EquipmentItem, item_id, current_user)
-    services.update_equipment(current_user, item, status=json.status, notes=json.notes, note=json.note)
+    inventory.update_equipment(current_user, item, status=json.status, notes=json.notes, note=json.note)
     return jsonify(serialise_item(item, with_history=True))

@@ -1,4 +1,5 @@
 """Who is calling."""
+
 from typing import Literal
 
 from flask import jsonify
@@ -32,8 +33,16 @@ def serialise_user(user):
         "email": user.email,
         "name": user.full_name,
         "roles": user.roles,
-        "clinic": ({"id": user.clinic.id, "name": user.clinic.name, "short_name": user.clinic.short_name,
-                    "timezone": user.clinic.timezone} if user.clinic else None),
+        "clinic": (
+            {
+                "id": user.clinic.id,
+                "name": user.clinic.name,
+                "short_name": user.clinic.short_name,
+                "timezone": user.clinic.timezone,
+            }
+            if user.clinic
+            else None
+        ),
         "active": user.active,
         "locale": user.locale,
     }

@@ -1,4 +1,5 @@
 """GET /api/v1/openapi.json: the document made from the models that validate the requests."""
+
 from flask import jsonify
 
 from portal.api.blueprint import bp

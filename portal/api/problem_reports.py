@@ -1,4 +1,5 @@
 """Problem reports: any member of a clinic reports a fault; the clinic's admins work the queue."""
+
 from typing import Annotated, Literal
 
 from flask import jsonify
@@ -10,7 +11,7 @@ from portal.api.bookings import Person
 from portal.api.equipment import workstation_by_id
 from portal.api.helpers import items
 from portal.api.schema import Answer, Body, Id, Query, QueryId, Time, answers, api, documented, items_of, omittable
-from portal.clinics import models, services
+from portal.clinics import faults, models
 from portal.clinics.models import PROBLEM_STATUSES, Clinic, EquipmentItem
 from portal.clinics.permissions import can_report_problem, can_see_problem_report, get_administered_or_404, is_admin
 from portal.core.db import utcnow
@@ -55,13 +56,20 @@ class ProblemChange(Body):
 
 def serialise_report(report):
     tz = report.room.timezone
-    return {"id": report.id, "room_id": report.room_id, "workstation_id": report.workstation_id,
-            "equipment_id": report.equipment_id, "target": services.problem_target_label(report),
-            "description": report.description, "status": report.status, "resolution": report.resolution,
-            "reporter": ({"id": report.reporter.id, "name": report.reporter.full_name}
-                         if report.reporter else None),
-            "created_at": iso(report.created_at, tz), "updated_at": iso(report.updated_at, tz),
-            "resolved_at": iso(report.resolved_at, tz)}
+    return {
+        "id": report.id,
+        "room_id": report.room_id,
+        "workstation_id": report.workstation_id,
+        "equipment_id": report.equipment_id,
+        "target": faults.problem_target_label(report),
+        "description": report.description,
+        "status": report.status,
+        "resolution": report.resolution,
+        "reporter": ({"id": report.reporter.id, "name": report.reporter.full_name} if report.reporter else None),
+        "created_at": iso(report.created_at, tz),
+        "updated_at": iso(report.updated_at, tz),
+        "resolved_at": iso(report.resolved_at, tz),
+    }
 
 
 def _equipment_by_id(equipment_id):
@@ -88,13 +96,22 @@ def create_problem_report(json: NewProblemReport):
     equipment = _equipment_by_id(json.equipment_id)
     target = workstation or equipment
     if target is None:
-        raise Invalid(_("Choose the workstation or the equipment that has the problem."), code="missing_target",
-                      field="workstation_id")
+        raise Invalid(
+            _("Choose the workstation or the equipment that has the problem."),
+            code="missing_target",
+            field="workstation_id",
+        )
     # Another clinic's workstation or item does not exist for the caller.
     if not can_report_problem(current_user, target.room):
         raise NotFound(_("Not found."))
-    report = services.report_problem(current_user, target.room, description=json.description, now=utcnow(),
-                                     workstation=workstation, equipment=equipment)
+    report = faults.report_problem(
+        current_user,
+        target.room,
+        description=json.description,
+        now=utcnow(),
+        workstation=workstation,
+        equipment=equipment,
+    )
     return jsonify(serialise_report(report)), 201
 
 
@@ -104,14 +121,19 @@ def list_problem_reports(query: ProblemFilter):
     """Admins: a clinic's reports (default: own clinic); others: the reports they filed"""
     statuses = query.status or None
     if query.clinic_id is None and not is_admin(current_user):
-        return jsonify(items(services.problem_reports_of_reporter(current_user, statuses=statuses,
-                                                                  room_id=query.room_id), serialise_report))
+        return jsonify(
+            items(
+                faults.problem_reports_of_reporter(current_user, statuses=statuses, room_id=query.room_id),
+                serialise_report,
+            )
+        )
     clinic_id = query.clinic_id or current_user.clinic_id
     if clinic_id is None:
         raise Invalid(_("%(name)s is required.", name="clinic_id"), code="missing_parameter", field="clinic_id")
     clinic = get_administered_or_404(Clinic, clinic_id, current_user)
-    return jsonify(items(services.problem_reports_of_clinic(clinic.id, statuses=statuses, room_id=query.room_id),
-                         serialise_report))
+    return jsonify(
+        items(faults.problem_reports_of_clinic(clinic.id, statuses=statuses, room_id=query.room_id), serialise_report)
+    )
 
 
 @bp.get("/problem-reports/<int:report_id>")
@@ -126,5 +148,5 @@ def get_problem_report(report_id):
 def update_problem_report(report_id, json: ProblemChange):
     """Work a report open → in_progress → resolved (admin); the reporter is told when it is resolved"""
     report = _visible_report(report_id)
-    services.set_problem_status(current_user, report, json.status, now=utcnow(), resolution=json.resolution)
+    faults.set_problem_status(current_user, report, json.status, now=utcnow(), resolution=json.resolution)
     return jsonify(serialise_report(report))

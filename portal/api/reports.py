@@ -1,4 +1,5 @@
 """Admin: the usage report of a clinic for a month."""
+
 from flask import jsonify
 from flask_babel import gettext as _
 from flask_login import current_user

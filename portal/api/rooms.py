@@ -1,4 +1,5 @@
 """Admin: a room's details, booking policy, opening hours, closures and workstations."""
+
 import re
 from datetime import time
 from typing import Annotated, Literal
@@ -12,7 +13,7 @@ from portal.api.blueprint import bp
 from portal.api.clinics import Room, serialise_room
 from portal.api.helpers import items
 from portal.api.schema import Answer, Body, Count, Time, Timestamp, answers, api, documented, items_of, omittable
-from portal.clinics import models, services
+from portal.clinics import inventory, models, services, timetable
 from portal.clinics.models import DEFAULT_POLICY, WORKSTATION_STATUSES
 from portal.clinics.permissions import get_administered_or_404
 from portal.core.db import utcnow
@@ -85,8 +86,10 @@ class HolidayClosures(Answer):
     cancelled: list[AffectedByClosure] = Field(description="what adding the closures cancelled")
 
 
-CANCEL_AFFECTED = ("active bookings or scheduled sessions in the way: without it 409 bookings_affected lists them "
-                   "in error.affected; with true they are cancelled and each doctor and trainer told")
+CANCEL_AFFECTED = (
+    "active bookings or scheduled sessions in the way: without it 409 bookings_affected lists them "
+    "in error.affected; with true they are cancelled and each doctor and trainer told"
+)
 
 
 class NewClosure(Body):
@@ -113,9 +116,13 @@ class _KnownSettingsOnly(Body):
 
 # Settings not sent keep their values; the service checks each (invalid_policy).
 PolicyChange = create_model(
-    "PolicyChange", __base__=_KnownSettingsOnly,
-    **{name: (Annotated[int, documented(minimum=low, maximum=high)], omittable())
-       for name, (low, high) in services.POLICY_LIMITS.items()})
+    "PolicyChange",
+    __base__=_KnownSettingsOnly,
+    **{
+        name: (Annotated[int, documented(minimum=low, maximum=high)], omittable())
+        for name, (low, high) in timetable.POLICY_LIMITS.items()
+    },
+)
 Policy = create_model("Policy", __base__=Answer, **dict.fromkeys(DEFAULT_POLICY, (int, ...)))
 
 
@@ -144,19 +151,31 @@ class WorkstationChange(Body):
 
 
 def serialise_hours(room):
-    return [{"weekday": h.weekday, "open": h.opens.strftime("%H:%M"), "close": h.closes.strftime("%H:%M")}
-            for h in room.opening_hours]
+    return [
+        {"weekday": h.weekday, "open": h.opens.strftime("%H:%M"), "close": h.closes.strftime("%H:%M")}
+        for h in room.opening_hours
+    ]
 
 
 def serialise_closure(closure):
     tz = closure.room.timezone
-    return {"id": closure.id, "room_id": closure.room_id, "start": iso(closure.start_at, tz),
-            "end": iso(closure.end_at, tz), "reason": closure.reason}
+    return {
+        "id": closure.id,
+        "room_id": closure.room_id,
+        "start": iso(closure.start_at, tz),
+        "end": iso(closure.end_at, tz),
+        "reason": closure.reason,
+    }
 
 
 def serialise_workstation(workstation):
-    return {"id": workstation.id, "room_id": workstation.room_id, "label": workstation.label,
-            "specs": workstation.specs, "status": workstation.status}
+    return {
+        "id": workstation.id,
+        "room_id": workstation.room_id,
+        "label": workstation.label,
+        "specs": workstation.specs,
+        "status": workstation.status,
+    }
 
 
 @bp.patch("/rooms/<int:room_id>")
@@ -164,9 +183,13 @@ def serialise_workstation(workstation):
 def update_room(room_id, json: RoomChange):
     """Change a room's name, location or training capacity (admin)"""
     room = get_administered_or_404(models.Room, room_id, current_user)
-    services.update_room(current_user, room, name=room.name if json.name is None else json.name,
-                         location=room.location if json.location is None else json.location,
-                         capacity=room.capacity if json.capacity is None else json.capacity)
+    services.update_room(
+        current_user,
+        room,
+        name=room.name if json.name is None else json.name,
+        location=room.location if json.location is None else json.location,
+        capacity=room.capacity if json.capacity is None else json.capacity,
+    )
     return jsonify(serialise_room(room))
 
 
@@ -175,7 +198,7 @@ def update_room(room_id, json: RoomChange):
 def update_policy(room_id, json: PolicyChange):
     """Change a room's booking policy (admin); settings not sent keep their values"""
     room = get_administered_or_404(models.Room, room_id, current_user)
-    services.update_policy(current_user, room, json.model_dump(exclude_unset=True))
+    timetable.update_policy(current_user, room, json.model_dump(exclude_unset=True))
     return jsonify(room.policy())
 
 
@@ -192,7 +215,7 @@ def get_hours(room_id):
 def put_hours(room_id, json: OpeningHoursIn):
     """Replace the weekly opening hours (admin); several intervals a weekday allowed"""
     room = get_administered_or_404(models.Room, room_id, current_user)
-    services.set_opening_hours(current_user, room, [(row.weekday, row.open, row.close) for row in json.hours])
+    timetable.set_opening_hours(current_user, room, [(row.weekday, row.open, row.close) for row in json.hours])
     return jsonify(hours=serialise_hours(room), timezone=room.timezone)
 
 
@@ -201,7 +224,7 @@ def put_hours(room_id, json: OpeningHoursIn):
 def list_closures(room_id):
     """A room's closures (admin)"""
     room = get_administered_or_404(models.Room, room_id, current_user)
-    return jsonify(items(services.closures_of_room(room), serialise_closure))
+    return jsonify(items(timetable.closures_of_room(room), serialise_closure))
 
 
 @bp.post("/rooms/<int:room_id>/closures")
@@ -213,8 +236,15 @@ def create_closure(room_id, json: NewClosure):
     cancel_affected: true the closure is created and they are cancelled, each doctor and trainer told.
     """
     room = get_administered_or_404(models.Room, room_id, current_user)
-    closure, cancelled = services.add_closure(current_user, room, start=json.start, end=json.end,
-                                              reason=json.reason, now=utcnow(), cancel_affected=json.cancel_affected)
+    closure, cancelled = timetable.add_closure(
+        current_user,
+        room,
+        start=json.start,
+        end=json.end,
+        reason=json.reason,
+        now=utcnow(),
+        cancel_affected=json.cancel_affected,
+    )
     return jsonify({**serialise_closure(closure), "cancelled": cancelled}), 201
 
 
@@ -226,8 +256,9 @@ def create_holiday_closures(room_id, json: HolidayYear):
     Bookings and sessions on those days are handled as by POST /rooms/{room_id}/closures.
     """
     room = get_administered_or_404(models.Room, room_id, current_user)
-    closures, cancelled = services.add_public_holidays(current_user, [room], year=json.year, now=utcnow(),
-                                                       cancel_affected=json.cancel_affected)
+    closures, cancelled = timetable.add_public_holidays(
+        current_user, [room], year=json.year, now=utcnow(), cancel_affected=json.cancel_affected
+    )
     return jsonify(items(closures, serialise_closure, cancelled=cancelled)), 201
 
 
@@ -236,7 +267,7 @@ def create_holiday_closures(room_id, json: HolidayYear):
 def delete_closure(closure_id):
     """Remove a closure (admin)"""
     closure = get_administered_or_404(models.Closure, closure_id, current_user)
-    services.delete_closure(current_user, closure)
+    timetable.delete_closure(current_user, closure)
     return "", 204
 
 
@@ -253,13 +284,14 @@ def list_workstations(room_id):
 def create_workstation(room_id, json: NewWorkstation):
     """Add a workstation (admin)"""
     room = get_administered_or_404(models.Room, room_id, current_user)
-    workstation = services.create_workstation(current_user, room, label=json.label, specs=json.specs)
+    workstation = inventory.create_workstation(current_user, room, label=json.label, specs=json.specs)
     return jsonify(serialise_workstation(workstation)), 201
 
 
 @bp.patch("/workstations/<int:workstation_id>")
-@api.validate(resp=answers(403, 404, 413, HTTP_200=(
-    WorkstationChanged, "The workstation, with the bookings moved and cancelled")))
+@api.validate(
+    resp=answers(403, 404, 413, HTTP_200=(WorkstationChanged, "The workstation, with the bookings moved and cancelled"))
+)
 def update_workstation(workstation_id, json: WorkstationChange):
     """Relabel a workstation or change its status (admin)
 
@@ -268,11 +300,19 @@ def update_workstation(workstation_id, json: WorkstationChange):
     """
     workstation = get_administered_or_404(models.Workstation, workstation_id, current_user)
     if json.label is not None or json.specs is not None:
-        services.update_workstation(
-            current_user, workstation, label=workstation.label if json.label is None else json.label,
-            specs=workstation.specs if json.specs is None else json.specs)
+        inventory.update_workstation(
+            current_user,
+            workstation,
+            label=workstation.label if json.label is None else json.label,
+            specs=workstation.specs if json.specs is None else json.specs,
+        )
     moved, cancelled = [], []
     if json.status is not None:
-        moved, cancelled = services.set_workstation_status(current_user, workstation, json.status, now=utcnow())
-    return jsonify({**serialise_workstation(workstation), "moved_bookings": [b.id for b in moved],
-                    "cancelled_bookings": [b.id for b in cancelled]})
+        moved, cancelled = inventory.set_workstation_status(current_user, workstation, json.status, now=utcnow())
+    return jsonify(
+        {
+            **serialise_workstation(workstation),
+            "moved_bookings": [b.id for b in moved],
+            "cancelled_bookings": [b.id for b in cancelled],
+        }
+    )

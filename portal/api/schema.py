@@ -14,6 +14,7 @@ the portal's error shape naming the field, with a translated message. The
 answers are documented by models too; with API_VALIDATE_RESPONSES (on in the
 tests) every answer a view returns is checked against them.
 """
+
 import json
 import re
 from datetime import date, datetime
@@ -42,6 +43,7 @@ MAX_JSON_DEPTH = 32
 
 
 # --- models ----------------------------------------------------------------------------------
+
 
 class _WithoutNullDefaults(GenerateJsonSchema):
     """A property that may be left out has no "default": null in the document: null is not accepted."""
@@ -95,6 +97,7 @@ def items_of(model):
 
 # --- field types -----------------------------------------------------------------------------
 
+
 def _refuse(kind):
     raise PydanticCustomError(kind, kind)
 
@@ -118,8 +121,12 @@ def _true_or_false(value):
     return {"true": True, "false": False}.get(value, value) if isinstance(value, str) else value
 
 
-_TIME_SCHEMA = {"type": "string", "format": "date-time", "pattern": TIME_PATTERN,
-                "description": "RFC 3339 with an offset of whole minutes, years 2000–2100"}
+_TIME_SCHEMA = {
+    "type": "string",
+    "format": "date-time",
+    "pattern": TIME_PATTERN,
+    "description": "RFC 3339 with an offset of whole minutes, years 2000–2100",
+}
 _DAY_SCHEMA = {"type": "string", "format": "date", "pattern": DAY_PATTERN}
 _MONTH_SCHEMA = {"type": "string", "pattern": MONTH_PATTERN, "description": "YYYY-MM"}
 
@@ -129,11 +136,11 @@ Timestamp = Annotated[datetime, BeforeValidator(_parsed(parse_iso, "invalid_time
 
 QueryId = Annotated[int, Field(ge=1, le=DATABASE_INT_MAX), BeforeValidator(_whole_number)]
 QueryBool = Annotated[bool, BeforeValidator(_true_or_false)]
-QueryTimestamp = Annotated[datetime, BeforeValidator(_parsed(parse_iso, "invalid_time", query=True)),
-                           WithJsonSchema(_TIME_SCHEMA)]
+QueryTimestamp = Annotated[
+    datetime, BeforeValidator(_parsed(parse_iso, "invalid_time", query=True)), WithJsonSchema(_TIME_SCHEMA)
+]
 QueryDay = Annotated[date, BeforeValidator(_parsed(parse_day, "invalid_date")), WithJsonSchema(_DAY_SCHEMA)]
-QueryMonth = Annotated[date, BeforeValidator(_parsed(parse_month, "invalid_month")),
-                       WithJsonSchema(_MONTH_SCHEMA)]
+QueryMonth = Annotated[date, BeforeValidator(_parsed(parse_month, "invalid_month")), WithJsonSchema(_MONTH_SCHEMA)]
 
 
 def query_int(minimum, maximum, **kwargs):
@@ -145,6 +152,7 @@ Time = Annotated[str, Field(pattern=TIME_PATTERN, json_schema_extra={"format": "
 
 
 # --- errors ----------------------------------------------------------------------------------
+
 
 class ErrorDetail(Answer):
     model_config = ConfigDict(extra="allow")
@@ -161,9 +169,12 @@ class Error(Answer):
 
 
 ERROR_MEANINGS = {
-    400: "Bad input; `error.field` names it", 401: "No valid API token or session",
-    403: "Not allowed for the caller", 404: "Not found, or not visible to the caller",
-    409: "A rule of the portal refused it; `error.code` names the rule", 413: "The request body is too large",
+    400: "Bad input; `error.field` names it",
+    401: "No valid API token or session",
+    403: "Not allowed for the caller",
+    404: "Not found, or not visible to the caller",
+    409: "A rule of the portal refused it; `error.code` names the rule",
+    413: "The request body is too large",
     429: "Too many requests; `Retry-After` says when to try again",
 }
 
@@ -187,22 +198,35 @@ def _messages(name, ctx):
         "greater_than_equal": _("%(name)s must be at least %(limit)s.", name=name, limit=ctx.get("ge")),
         "less_than_equal": _("%(name)s must be at most %(limit)s.", name=name, limit=ctx.get("le")),
         "string_too_short": _("%(name)s must not be empty.", name=name),
-        "string_too_long": _("%(name)s must have at most %(limit)s characters.", name=name,
-                             limit=ctx.get("max_length")),
+        "string_too_long": _(
+            "%(name)s must have at most %(limit)s characters.", name=name, limit=ctx.get("max_length")
+        ),
         "extra_forbidden": _("%(name)s is not a known property.", name=name),
         "literal_error": _("%(name)s must be one of: %(choices)s.", name=name, choices=ctx.get("expected")),
-        "invalid_time": _("%(name)s must be a date and time with an offset between the years 2000 and 2100, "
-                          "e.g. 2026-03-02T10:00:00+03:00.", name=name),
+        "invalid_time": _(
+            "%(name)s must be a date and time with an offset between the years 2000 and 2100, "
+            "e.g. 2026-03-02T10:00:00+03:00.",
+            name=name,
+        ),
         "invalid_clock": _("%(name)s must be a time of day like 08:00.", name=name),
         "invalid_date": _("%(name)s must be a date between the years 2000 and 2100, e.g. 2026-03-02.", name=name),
         "invalid_month": _("%(name)s must be a month between the years 2000 and 2100, e.g. 2026-03.", name=name),
     }
 
 
-_SAME_MESSAGE = {"int_parsing": "int_type", "int_from_float": "int_type", "float_parsing": "float_type",
-                 "bool_parsing": "bool_type", "dict_type": "model_type", "model_attributes_type": "model_type",
-                 "greater_than": "greater_than_equal", "less_than": "less_than_equal", "enum": "literal_error",
-                 "too_short": "list_type", "too_long": "list_type"}
+_SAME_MESSAGE = {
+    "int_parsing": "int_type",
+    "int_from_float": "int_type",
+    "float_parsing": "float_type",
+    "bool_parsing": "bool_type",
+    "dict_type": "model_type",
+    "model_attributes_type": "model_type",
+    "greater_than": "greater_than_equal",
+    "less_than": "less_than_equal",
+    "enum": "literal_error",
+    "too_short": "list_type",
+    "too_long": "list_type",
+}
 
 
 def refusal(error, *, query):
@@ -223,6 +247,7 @@ def refusal(error, *, query):
 
 
 # --- reading requests ------------------------------------------------------------------------
+
 
 def _check_json_tree(document):
     """Refuse text no database can store, and nesting deeper than any request needs."""
@@ -249,8 +274,9 @@ def json_body(*, optional=False):
     if optional and not raw:
         return {}
     if not request.is_json:
-        raise Invalid(_("Send a JSON object in the request body (Content-Type: application/json)."),
-                      code="invalid_json")
+        raise Invalid(
+            _("Send a JSON object in the request body (Content-Type: application/json)."), code="invalid_json"
+        )
     try:
         document = json.loads(raw)
     except ValueError:
@@ -274,15 +300,21 @@ class PortalPlugin(FlaskPlugin):
         request.context = Context(
             validated(query, get_multidict_items(request.args, query), is_query=True) if query else None,
             validated(json, json_body(optional=request.method == "DELETE"), is_query=False) if json else None,
-            None, None, None)
+            None,
+            None,
+            None,
+        )
 
     def validate_response(self, resp, resp_model, skip_validation, force_resp_serialize):
         check = current_app.config["API_VALIDATE_RESPONSES"] and resp_model is not None
-        response, error = super().validate_response(resp, resp_model, skip_validation or not check,
-                                                    force_resp_serialize)
+        response, error = super().validate_response(
+            resp, resp_model, skip_validation or not check, force_resp_serialize
+        )
         if check and (error is not None or not _documented(resp_model, response.status_code)):
-            raise UndocumentedAnswer(f"{request.method} {request.path} answered {response.status_code} "
-                                     f"outside its documented schema: {error}")
+            raise UndocumentedAnswer(
+                f"{request.method} {request.path} answered {response.status_code} "
+                f"outside its documented schema: {error}"
+            )
         return response, error
 
     def get_func_operation_id(self, func, path, method):
@@ -310,7 +342,7 @@ api = SpecTree(
     title="Growth Room Portal API",
     version="1.0.0",
     description='Errors always look like {"error": {"code", "message", "field"?}}. Times are RFC 3339 with an '
-                "offset; dates lie in the years 2000–2100. Request bodies are JSON objects (1 MB at most by default).",
+    "offset; dates lie in the years 2000–2100. Request bodies are JSON objects (1 MB at most by default).",
     servers=[Server(url=bp.url_prefix)],
     security_schemes=[
         SecurityScheme(name="bearer", data=SecuritySchemeData(type="http", scheme="bearer")),

@@ -4,6 +4,7 @@ A failing source never fails the request: the answer is 200 with that
 source's error in ``sources``, even when every source failed (the client
 sees each source's own reason, which a single 502 would hide).
 """
+
 from typing import Annotated, Literal
 
 from flask import jsonify
@@ -20,8 +21,16 @@ from portal.search.providers.base import AGE_GROUPS, EARLIEST_YEAR, LATEST_YEAR
 from portal.search.ratelimit import search_rate_limit
 
 SourceName = Literal[SOURCE_NAMES]
-SOURCE_ERRORS = ("timeout", "rate_limited", "upstream_unavailable", "upstream_error", "bad_response", "too_large",
-                 "unsupported_filter", "internal_error")
+SOURCE_ERRORS = (
+    "timeout",
+    "rate_limited",
+    "upstream_unavailable",
+    "upstream_error",
+    "bad_response",
+    "too_large",
+    "unsupported_filter",
+    "internal_error",
+)
 
 
 class SourceError(Answer):
@@ -79,8 +88,9 @@ class SearchRecord(Answer):
     guideline: Guideline | None = Field(None, description="a clinical guideline's own fields")
     sources: list[SourceName] = Field(description="every source that found this work (merged by DOI/PMID)")
     ids: dict[str, str]
-    links: dict[str, str] = Field(description="doi (through the clinic's library proxy when set), pubmed, "
-                                              "full_text (open access only)")
+    links: dict[str, str] = Field(
+        description="doi (through the clinic's library proxy when set), pubmed, full_text (open access only)"
+    )
 
 
 class Search(Answer):
@@ -94,19 +104,29 @@ class Search(Answer):
 
 
 class SearchQuery(Query):
-    q: Annotated[str, documented(minLength=1, maxLength=MAX_QUERY_LENGTH, description=(
-        f"the query (1–{MAX_QUERY_LENGTH} characters after trimming; else 400 invalid_query)"))]
-    sources: str = omittable(description=f"comma-separated source names among the clinic's linked ones "
-                                         f"({', '.join(SOURCE_NAMES)}); default all linked; any other is 400 "
-                                         f"unknown_source")
+    q: Annotated[
+        str,
+        documented(
+            minLength=1,
+            maxLength=MAX_QUERY_LENGTH,
+            description=(f"the query (1–{MAX_QUERY_LENGTH} characters after trimming; else 400 invalid_query)"),
+        ),
+    ]
+    sources: str = omittable(
+        description=f"comma-separated source names among the clinic's linked ones "
+        f"({', '.join(SOURCE_NAMES)}); default all linked; any other is 400 "
+        f"unknown_source"
+    )
     page: query_int(1, DATABASE_INT_MAX) = Field(1)
     year_from: query_int(EARLIEST_YEAR, LATEST_YEAR) = omittable()
     year_to: query_int(EARLIEST_YEAR, LATEST_YEAR) = omittable()
     open_access: QueryBool = False
     age_group: Literal[AGE_GROUPS] = omittable(
-        description="clinical guidelines (minzdrav) written for this age group; other sources ignore it")
-    current_only: QueryBool = Field(False, description="only clinical guidelines (minzdrav) that apply now; "
-                                                       "other sources ignore it")
+        description="clinical guidelines (minzdrav) written for this age group; other sources ignore it"
+    )
+    current_only: QueryBool = Field(
+        False, description="only clinical guidelines (minzdrav) that apply now; other sources ignore it"
+    )
 
 
 def _in_callers_language(status):
@@ -127,14 +147,24 @@ def search(query: SearchQuery):
     Queries the clinic's linked sources in parallel (each at most 8 s, the whole search at most 10 s).
     A failing source shows as that source's error; the answer is still 200. The clinical guidelines
     (minzdrav) are searched in the portal's own copy of the rubricator, kept by a daily sync; its age shows
-    as sources.minzdrav.catalogue. Identical searches are cached; the query text is never stored. Rate-limited per user (SEARCH_RATE_LIMIT, never below 30 a minute):
-    429 beyond it.
+    as sources.minzdrav.catalogue. Identical searches are cached; the query text is never stored.
+    Rate-limited per user (SEARCH_RATE_LIMIT, never below 30 a minute): 429 beyond it.
     """
-    outcome = services.search(current_user, q=query.q, sources=query.sources, page=query.page,
-                              year_from=query.year_from, year_to=query.year_to, open_access=query.open_access,
-                              age_group=query.age_group, current_only=query.current_only, now=utcnow())
-    results = [{**record, "links": services.record_links(record, outcome.link_prefix)}
-               for record in outcome.data["results"]]
+    outcome = services.search(
+        current_user,
+        q=query.q,
+        sources=query.sources,
+        page=query.page,
+        year_from=query.year_from,
+        year_to=query.year_to,
+        open_access=query.open_access,
+        age_group=query.age_group,
+        current_only=query.current_only,
+        now=utcnow(),
+    )
+    results = [
+        {**record, "links": services.record_links(record, outcome.link_prefix)} for record in outcome.data["results"]
+    ]
     sources = {name: _in_callers_language(status) for name, status in outcome.data["sources"].items()}
     if outcome.guidelines_catalogue is not None:
         guidelines = MinzdravProvider.name

@@ -1,4 +1,5 @@
 """API tokens: created with e-mail and password (rate-limited like sign-in), revoked by their holder."""
+
 from flask import current_app, g, jsonify
 from flask_babel import gettext as _
 

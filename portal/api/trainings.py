@@ -1,4 +1,5 @@
 """Training sessions, enrolment and attendance: thin JSON views over portal.training."""
+
 from operator import attrgetter
 from typing import Literal
 
@@ -48,8 +49,10 @@ class TrainingSession(Answer):
     seats_left: int
     whole_room: bool
     status: Literal[SESSION_STATUSES]
-    academic_hours: float = Field(description="the academic hours this session gives: its length in 45-minute "
-                                              "hours, rounded down to a half, at most the course's")
+    academic_hours: float = Field(
+        description="the academic hours this session gives: its length in 45-minute "
+        "hours, rounded down to a half, at most the course's"
+    )
     trainer: Person | None
 
 
@@ -63,8 +66,9 @@ class Enrolment(Answer):
     session_id: int
     user_id: int
     status: Literal[ENROLMENT_STATUSES]
-    position: int | None = Field(ge=1, description="1-based waitlist place (1 is promoted next); null unless "
-                                                   "waitlisted")
+    position: int | None = Field(
+        ge=1, description="1-based waitlist place (1 is promoted next); null unless waitlisted"
+    )
     certificate_number: str = omittable(description="after attendance, when a certificate was issued")
 
 
@@ -92,8 +96,10 @@ class TrainingChanges(Body):
     room_id: Id = omittable(description="another room of the session's clinic")
     capacity: Count = omittable()
     trainer_id: Id = omittable(description="another trainer of the clinic")
-    move_to_waitlist: bool = Field(False, description="fewer seats than doctors enrolled: the doctors seated last "
-                                                      "go back to the head of the waitlist")
+    move_to_waitlist: bool = Field(
+        False,
+        description="fewer seats than doctors enrolled: the doctors seated last go back to the head of the waitlist",
+    )
     cancel_conflicting_bookings: bool = False
 
 
@@ -114,17 +120,29 @@ class Attendance(Body):
 
 def serialise_session(training):
     timezone = training.room.timezone
-    return {"id": training.id, "room_id": training.room_id, "course": serialise_course(training.course),
-            "start": iso(training.start_at, timezone), "end": iso(training.end_at, timezone),
-            "capacity": training.capacity, "seats_taken": training.seats_taken, "seats_left": training.seats_left,
-            "whole_room": training.whole_room, "status": training.status,
-            "academic_hours": float(training.academic_hours),
-            "trainer": {"id": training.trainer.id, "name": training.trainer.full_name} if training.trainer else None}
+    return {
+        "id": training.id,
+        "room_id": training.room_id,
+        "course": serialise_course(training.course),
+        "start": iso(training.start_at, timezone),
+        "end": iso(training.end_at, timezone),
+        "capacity": training.capacity,
+        "seats_taken": training.seats_taken,
+        "seats_left": training.seats_left,
+        "whole_room": training.whole_room,
+        "status": training.status,
+        "academic_hours": float(training.academic_hours),
+        "trainer": {"id": training.trainer.id, "name": training.trainer.full_name} if training.trainer else None,
+    }
 
 
 def serialise_enrolment(enrolment):
-    return {"session_id": enrolment.session_id, "user_id": enrolment.user_id, "status": enrolment.status,
-            "position": enrolling.waitlist_position(enrolment)}
+    return {
+        "session_id": enrolment.session_id,
+        "user_id": enrolment.user_id,
+        "status": enrolment.status,
+        "position": enrolling.waitlist_position(enrolment),
+    }
 
 
 def _actor():
@@ -142,8 +160,7 @@ def list_trainings(query: TrainingFilter):
 
     Without from/to: from now to the room's booking horizon. Without room_id: every room of the caller's clinic.
     """
-    room = (get_in_clinic_or_404(Room, query.room_id, current_user, lambda r: r.clinic_id)
-            if query.room_id else None)
+    room = get_in_clinic_or_404(Room, query.room_id, current_user, lambda r: r.clinic_id) if query.room_id else None
     sessions = queries.list_sessions(current_user, room=room, start=query.since, end=query.until, now=utcnow())
     return jsonify(items(sessions, serialise_session))
 
@@ -160,9 +177,16 @@ def create_training(json: NewTraining):
     room = get_in_clinic_or_404(Room, json.room_id, current_user, lambda r: r.clinic_id)
     now = utcnow()
     training = scheduling.schedule_session(
-        _actor(), course=_course_for(json, room, now), room=room, start=json.start, end=json.end,
-        capacity=json.capacity, whole_room=json.whole_room,
-        cancel_conflicting_bookings=json.cancel_conflicting_bookings, now=now)
+        _actor(),
+        course=_course_for(json, room, now),
+        room=room,
+        start=json.start,
+        end=json.end,
+        capacity=json.capacity,
+        whole_room=json.whole_room,
+        cancel_conflicting_bookings=json.cancel_conflicting_bookings,
+        now=now,
+    )
     return jsonify(serialise_session(training)), 201
 
 
@@ -173,8 +197,15 @@ def _course_for(request, room, now):
     if request.course_id is not None:
         return get_in_clinic_or_404(models.Course, request.course_id, current_user, lambda c: c.clinic_id)
     spec = request.course
-    return courses.create_course(_actor(), room.clinic_id, title=spec.title, academic_hours=spec.academic_hours,
-                                 nmo_id=spec.nmo_id, description=spec.description, now=now)
+    return courses.create_course(
+        _actor(),
+        room.clinic_id,
+        title=spec.title,
+        academic_hours=spec.academic_hours,
+        nmo_id=spec.nmo_id,
+        description=spec.description,
+        now=now,
+    )
 
 
 @bp.get("/trainings/<int:session_id>")
@@ -198,16 +229,25 @@ def update_training(session_id, json: TrainingChanges):
     training = _session_or_404(session_id)
     same_clinic = attrgetter("clinic_id")
     change = scheduling.update_session(
-        _actor(), training, start=json.start, end=json.end,
+        _actor(),
+        training,
+        start=json.start,
+        end=json.end,
         room=get_in_clinic_or_404(Room, json.room_id, current_user, same_clinic) if json.room_id else None,
         capacity=json.capacity,
         trainer=get_in_clinic_or_404(User, json.trainer_id, current_user, same_clinic) if json.trainer_id else None,
-        move_to_waitlist=json.move_to_waitlist, cancel_conflicting_bookings=json.cancel_conflicting_bookings,
-        now=utcnow())
-    return jsonify({**serialise_session(change.session),
-                    "moved_to_waitlist": [e.user_id for e in change.moved_to_waitlist],
-                    "promoted": [e.user_id for e in change.promoted],
-                    "cancelled_bookings": [b.id for b in change.cancelled_bookings]})
+        move_to_waitlist=json.move_to_waitlist,
+        cancel_conflicting_bookings=json.cancel_conflicting_bookings,
+        now=utcnow(),
+    )
+    return jsonify(
+        {
+            **serialise_session(change.session),
+            "moved_to_waitlist": [e.user_id for e in change.moved_to_waitlist],
+            "promoted": [e.user_id for e in change.promoted],
+            "cancelled_bookings": [b.id for b in change.cancelled_bookings],
+        }
+    )
 
 
 @bp.delete("/trainings/<int:session_id>")
@@ -220,8 +260,16 @@ def cancel_training(session_id, json: Cancellation):
 
 
 @bp.post("/trainings/<int:session_id>/enrolment")
-@api.validate(resp=answers(403, 404, 409, HTTP_201=(Enrolment, "Enrolled"), HTTP_202=(Enrolment, "Waitlisted"),
-                           HTTP_200=(Enrolment, "Already enrolled or waitlisted")))
+@api.validate(
+    resp=answers(
+        403,
+        404,
+        409,
+        HTTP_201=(Enrolment, "Enrolled"),
+        HTTP_202=(Enrolment, "Waitlisted"),
+        HTTP_200=(Enrolment, "Already enrolled or waitlisted"),
+    )
+)
 def enrol(session_id):
     """Enrol; beyond capacity join the waitlist (FIFO)
 

@@ -1,4 +1,5 @@
 """Users of a clinic (admins) or of any clinic (superadmins)."""
+
 from typing import Annotated
 
 from flask import jsonify
@@ -15,8 +16,12 @@ from portal.core.permissions import get_in_clinic_or_404
 
 # The service checks the names (invalid_role); the document lists them.
 RoleName = Annotated[str, Field(json_schema_extra={"enum": list(ROLES)})]
-Roles = Annotated[list[RoleName], BeforeValidator(lambda value: [value] if isinstance(value, str) else value,
-                                                  json_schema_input_type=RoleName | list[RoleName])]
+Roles = Annotated[
+    list[RoleName],
+    BeforeValidator(
+        lambda value: [value] if isinstance(value, str) else value, json_schema_input_type=RoleName | list[RoleName]
+    ),
+]
 
 
 class NewUser(Body):
@@ -35,6 +40,7 @@ def create_user(json: NewUser):
     if clinic_id is None and not current_user.is_superadmin:
         clinic_id = current_user.clinic_id
     clinic = get_in_clinic_or_404(Clinic, clinic_id, current_user, lambda c: c.id) if clinic_id else None
-    user = services.create_user(current_user, email=json.email, full_name=json.full_name, role=json.role,
-                                clinic=clinic, password=json.password)
+    user = services.create_user(
+        current_user, email=json.email, full_name=json.full_name, role=json.role, clinic=clinic, password=json.password
+    )
     return jsonify(serialise_user(user)), 201

@@ -1,4 +1,5 @@
 """Users, roles, sign-in, sessions and API tokens."""
+
 from flask import current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -79,5 +80,6 @@ def init_app(app):
         session["seen"] = now
         return None
 
-    add_nav_item(app, NavItem("auth.account", _l("My account"), order=1, menu=USER_MENU,
-                              section=("auth.set_password",)))
+    add_nav_item(
+        app, NavItem("auth.account", _l("My account"), order=1, menu=USER_MENU, section=("auth.set_password",))
+    )

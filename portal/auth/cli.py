@@ -1,4 +1,5 @@
 """User and token commands."""
+
 from pathlib import Path
 
 import click
@@ -24,8 +25,9 @@ def create_user_command(email, password, role, clinic_short_name, full_name):
         clinic = clinic_by_short_name(clinic_short_name)
         if clinic is None:
             fail(f"No clinic with short name {clinic_short_name!r}.")
-    user = services.create_user(None, email=email, full_name=full_name or email, role=role,
-                                clinic=clinic, password=password)
+    user = services.create_user(
+        None, email=email, full_name=full_name or email, role=role, clinic=clinic, password=password
+    )
     click.echo(f"Created {role} {user.email} (id {user.id}).")
 
 

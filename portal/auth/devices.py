@@ -13,6 +13,7 @@ to unknown browsers.
 
 The cookie holds no e-mail (digests only): room computers are shared.
 """
+
 import hashlib
 import secrets
 
@@ -38,8 +39,9 @@ def _entries(raw):
         entries = _serializer().loads(raw)
     except BadSignature:
         return []
-    return [entry for entry in entries if isinstance(entry, list) and len(entry) == 2] if isinstance(
-        entries, list) else []
+    return (
+        [entry for entry in entries if isinstance(entry, list) and len(entry) == 2] if isinstance(entries, list) else []
+    )
 
 
 def nonce_for(raw, account):

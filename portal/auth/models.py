@@ -1,4 +1,5 @@
 """Users, roles, API tokens, server-side sign-in sessions and failed sign-ins."""
+
 import hashlib
 import secrets
 from datetime import datetime
@@ -45,8 +46,7 @@ class User(UserMixin, db.Model):
     email_opt_out: Mapped[str] = mapped_column(String(400), default="", nullable=False)
 
     clinic = relationship("Clinic", lazy="joined")
-    role_rows = relationship("UserRole", lazy="selectin", cascade="all, delete-orphan",
-                             back_populates="user")
+    role_rows = relationship("UserRole", lazy="selectin", cascade="all, delete-orphan", back_populates="user")
 
     @property
     def roles(self):
@@ -58,7 +58,8 @@ class User(UserMixin, db.Model):
     def set_roles(self, roles):
         wanted = set(roles)
         self.role_rows = [row for row in self.role_rows if row.role in wanted] + [
-            UserRole(role=role) for role in sorted(wanted - {row.role for row in self.role_rows})]
+            UserRole(role=role) for role in sorted(wanted - {row.role for row in self.role_rows})
+        ]
 
     @property
     def is_superadmin(self):

@@ -8,6 +8,7 @@ signature against the provider's JWKS, `iss`, `aud`, `exp`, `iat` and the nonce.
 What the portal adds is below: the issuer must be the configured one, and the
 end-session redirect that also signs the browser out of the provider.
 """
+
 from urllib.parse import urlsplit
 
 from authlib.common.errors import AuthlibBaseError
@@ -37,8 +38,11 @@ def init_app(app):
         client_id=app.config["OIDC_CLIENT_ID"],
         client_secret=app.config["OIDC_CLIENT_SECRET"],
         server_metadata_url=issuer.rstrip("/") + "/.well-known/openid-configuration",
-        client_kwargs={"scope": app.config["OIDC_SCOPES"], "code_challenge_method": "S256",
-                       "default_timeout": app.config["OIDC_TIMEOUT_SECONDS"]},
+        client_kwargs={
+            "scope": app.config["OIDC_SCOPES"],
+            "code_challenge_method": "S256",
+            "default_timeout": app.config["OIDC_TIMEOUT_SECONDS"],
+        },
     )
 
 
@@ -72,8 +76,9 @@ def end_session_url(provider, id_token, after_url):
     try:
         if not provider.load_server_metadata().get("end_session_endpoint"):
             return None
-        return provider.create_logout_url(post_logout_redirect_uri=after_url, id_token_hint=id_token,
-                                          client_id=provider.client_id)["url"]
+        return provider.create_logout_url(
+            post_logout_redirect_uri=after_url, id_token_hint=id_token, client_id=provider.client_id
+        )["url"]
     except FLOW_ERRORS:
         current_app.logger.warning("city sign-in: the provider's end-session endpoint is unknown", exc_info=True)
         return None

@@ -1,4 +1,5 @@
 """Who may manage whom."""
+
 from flask_babel import gettext as _
 
 from portal.auth.models import User

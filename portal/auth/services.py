@@ -1,4 +1,5 @@
-"""Sign-in, sessions, users and tokens: the rules, free of request objects."""
+"""Sign-in, sessions, users and tokens: the rules, free of request objects (the city sign-in: city_accounts)."""
+
 import csv
 import io
 import re
@@ -10,18 +11,17 @@ from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import bindparam, delete, func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
-from portal.auth import signals, signin_limits
+from portal.auth import signin_limits
 from portal.auth.models import ROLES, ApiToken, SignInSession, User, UserRole, hash_secret, new_secret
-from portal.clinics.services import clinic_by_code, clinic_by_short_name
+from portal.clinics.services import clinic_by_short_name
 from portal.core import audit, transaction, versioned_cache
 from portal.core.db import utcnow
-from portal.core.errors import Conflict, Invalid, NotAllowed, RateLimited, Unauthorized
+from portal.core.errors import Invalid, NotAllowed, RateLimited, Unauthorized
 from portal.core.notifications import in_language_of, notify
 from portal.core.permissions import can_administer_clinic, is_superadmin
 from portal.core.urls import portal_url
@@ -73,14 +73,16 @@ def authenticate(email, password, attempts, *, counted_as):
     if attempts > current_app.config["SIGNIN_MAX_FAILURES_PER_ACCOUNT"]:
         _keep_refusal_audit("sign_in_refused_locked", user, account)
         minutes = current_app.config["SIGNIN_FAILURE_WINDOW_SECONDS"] // 60
-        raise RateLimited(_("Too many failed sign-in attempts for this account. "
-                            "Try again in %(minutes)d minutes.", minutes=minutes), code="too_many_attempts",
-                          retry_after=current_app.config["SIGNIN_FAILURE_WINDOW_SECONDS"])
+        raise RateLimited(
+            _("Too many failed sign-in attempts for this account. Try again in %(minutes)d minutes.", minutes=minutes),
+            code="too_many_attempts",
+            retry_after=current_app.config["SIGNIN_FAILURE_WINDOW_SECONDS"],
+        )
     password_matches = check_password_hash(user.password_hash if user else _UNKNOWN_ACCOUNT_HASH, password or "")
     if user is None or not password_matches or not user.active:
         _keep_refusal_audit("sign_in_failed", user, account)
         if user is not None and not user.active and password_matches:
-            raise _account_inactive()
+            raise account_inactive()
         raise Unauthorized(_("Wrong e-mail or password."), code="invalid_credentials")
     signin_limits.counter().clear(counted_as)
     refusal = _refusal_for_local_sign_in(user)
@@ -95,19 +97,22 @@ def _keep_refusal_audit(action, user, account, **details):
     user_id = user.id if user is not None else None
 
     def record():
-        audit.record(action, actor=db.session.get(User, user_id) if user_id else None,
-                     details={"email": account, **details})
+        audit.record(
+            action, actor=db.session.get(User, user_id) if user_id else None, details={"email": account, **details}
+        )
 
     transaction.keep_whatever_happens(record)
 
 
-def _account_inactive():
+def account_inactive():
+    """The refusal a deactivated account gets, whichever way it signs in."""
     return Unauthorized(_("This account is deactivated. Ask your clinic's administrator."), code="account_inactive")
 
 
 def _clinic_inactive():
-    return Unauthorized(_("Your polyclinic is disconnected from the portal. Ask the city administrator."),
-                        code="clinic_inactive")
+    return Unauthorized(
+        _("Your polyclinic is disconnected from the portal. Ask the city administrator."), code="clinic_inactive"
+    )
 
 
 def _refusal_for_local_sign_in(user):
@@ -119,10 +124,14 @@ def _refusal_for_local_sign_in(user):
     """
     if user.clinic is not None and not user.clinic.active:
         return _clinic_inactive()
-    if (current_app.config["LOCAL_SIGN_IN"] == "staff" and current_app.config.get("OIDC_ISSUER")
-            and user.roles == ["doctor"]):
-        return Unauthorized(_("Doctors sign in with their city account: use the button above."),
-                            code="use_city_sign_in")
+    if (
+        current_app.config["LOCAL_SIGN_IN"] == "staff"
+        and current_app.config.get("OIDC_ISSUER")
+        and user.roles == ["doctor"]
+    ):
+        return Unauthorized(
+            _("Doctors sign in with their city account: use the button above."), code="use_city_sign_in"
+        )
     return None
 
 
@@ -133,8 +142,11 @@ def open_session(user, ip=None, id_token=None):
     cookie): signing out hands it to the provider's end-session endpoint.
     """
     raw = new_secret()
-    db.session.execute(delete(SignInSession).where(
-        SignInSession.user_id == user.id, SignInSession.created_at <= _sessions_born_after(utcnow())))
+    db.session.execute(
+        delete(SignInSession).where(
+            SignInSession.user_id == user.id, SignInSession.created_at <= _sessions_born_after(utcnow())
+        )
+    )
     db.session.add(SignInSession(key_hash=hash_secret(raw), user_id=user.id, ip=ip, id_token=id_token))
     return raw
 
@@ -143,8 +155,9 @@ def close_session(raw_key):
     """End one browser session; returns its city ID token (None after a local sign-in)."""
     if not raw_key:
         return None
-    return db.session.scalar(delete(SignInSession).where(SignInSession.key_hash == hash_secret(raw_key))
-                             .returning(SignInSession.id_token))
+    return db.session.scalar(
+        delete(SignInSession).where(SignInSession.key_hash == hash_secret(raw_key)).returning(SignInSession.id_token)
+    )
 
 
 def end_all_sessions(user):
@@ -160,8 +173,12 @@ def user_for_session(user_id, raw_key):
     if not raw_key or not str(user_id).isdigit():
         return None
     key_hash = hash_secret(raw_key)
-    found = versioned_cache.get_or_compute(TOKEN_SCOPES, f"auth:session:{key_hash}",
-                                           lambda: (_session_caller(key_hash), None), lifetime=TOKEN_ENTRY_SECONDS)
+    found = versioned_cache.get_or_compute(
+        TOKEN_SCOPES,
+        f"auth:session:{key_hash}",
+        lambda: (_session_caller(key_hash), None),
+        lifetime=TOKEN_ENTRY_SECONDS,
+    )
     if found is None:
         return None
     created_at, columns, roles = found
@@ -176,8 +193,9 @@ def _sessions_born_after(now):
 
 def purge_expired_sessions(now):
     """Delete the rows of browser sessions past their absolute lifetime (a periodic job); returns how many."""
-    return db.session.execute(delete(SignInSession).where(
-        SignInSession.created_at <= _sessions_born_after(now))).rowcount
+    return db.session.execute(
+        delete(SignInSession).where(SignInSession.created_at <= _sessions_born_after(now))
+    ).rowcount
 
 
 def caller_for_token(raw):
@@ -190,8 +208,12 @@ def caller_for_token(raw):
     answer does not carry (the password hash, the clinic) loads on first use.
     """
     token_hash = hash_secret(raw)
-    found = versioned_cache.get_or_compute(TOKEN_SCOPES, f"auth:token:{token_hash}",
-                                           lambda: (_token_caller(token_hash), None), lifetime=TOKEN_ENTRY_SECONDS)
+    found = versioned_cache.get_or_compute(
+        TOKEN_SCOPES,
+        f"auth:token:{token_hash}",
+        lambda: (_token_caller(token_hash), None),
+        lifetime=TOKEN_ENTRY_SECONDS,
+    )
     if found is None:
         return None
     token_id, columns, roles = found
@@ -205,8 +227,7 @@ def _token_caller_statement():
         select(tokens.c.id, roles.c.role, *(users.c[attr.columns[0].key] for attr in CALLER_ATTRIBUTES))
         .join_from(tokens, users, tokens.c.user_id == users.c.id)
         .outerjoin(roles, roles.c.user_id == users.c.id)
-        .where(tokens.c.token_hash == bindparam("token_hash"), tokens.c.revoked_at.is_(None),
-               users.c.active.is_(True))
+        .where(tokens.c.token_hash == bindparam("token_hash"), tokens.c.revoked_at.is_(None), users.c.active.is_(True))
     )
 
 
@@ -268,8 +289,11 @@ def check_password_strength(password, field="password", *, user_inputs=()):
     """Refuse short passwords and guessable ones (zxcvbn: common words and passwords, keyboard rows,
     repeats, sequences, dates, the user's own name or e-mail), saying why."""
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise Invalid(_("The password must be at least %(n)d characters long.", n=MIN_PASSWORD_LENGTH),
-                      code="weak_password", field=field)
+        raise Invalid(
+            _("The password must be at least %(n)d characters long.", n=MIN_PASSWORD_LENGTH),
+            code="weak_password",
+            field=field,
+        )
     words = [part for text in user_inputs if text for part in re.split(r"[\s@.\-_]+", text.lower()) if part]
     verdict = zxcvbn(password, user_inputs=words)
     if verdict["score"] >= MIN_PASSWORD_SCORE:
@@ -284,8 +308,10 @@ def _password_weakness(sequence):
     if pattern == "dictionary" and match.get("dictionary_name") == "user_inputs":
         return _("The password must not contain your name or your e-mail address.")
     if pattern == "dictionary":
-        return _("This password, or a word in it, is among the most common ones: it is guessed first. "
-                 "Add a few unrelated words.")
+        return _(
+            "This password, or a word in it, is among the most common ones: it is guessed first. "
+            "Add a few unrelated words."
+        )
     if pattern == "spatial":
         return _("Rows of keys such as “qwerty” are easy to guess. Add a few unrelated words.")
     if pattern == "repeat":
@@ -313,8 +339,12 @@ def set_password(user, new_password):
 
 
 def revoke_all_tokens(user):
-    db.session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-                       .values(revoked_at=utcnow()).execution_options(synchronize_session=False))
+    db.session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _serializer():
@@ -330,8 +360,12 @@ def send_invitation(user):
     """Tell a new user (created without a password) where to set one; the link lasts three days."""
     link = portal_url("auth.set_password", token=set_password_token(user), external=True)
     with in_language_of(user):
-        notify(user, "account_created", _("Your Growth Room Portal account"),
-               _("Set your password here: %(link)s", link=link))
+        notify(
+            user,
+            "account_created",
+            _("Your Growth Room Portal account"),
+            _("Set your password here: %(link)s", link=link),
+        )
 
 
 def user_for_set_password_token(token):
@@ -380,8 +414,13 @@ def create_user(actor, *, email, full_name, role, clinic=None, password=None, po
     user.set_password(password if password is not None else secrets.token_urlsafe(24))
     db.session.add(user)
     db.session.flush()
-    audit.record("user_created", actor=actor, clinic_id=clinic.id if clinic else None, obj=user,
-                 details={"email": email, "roles": roles})
+    audit.record(
+        "user_created",
+        actor=actor,
+        clinic_id=clinic.id if clinic else None,
+        obj=user,
+        details={"email": email, "roles": roles},
+    )
     if password is None:
         send_invitation(user)
     return user
@@ -403,8 +442,7 @@ def set_active(actor, user, active):
     if not active:
         end_all_sessions(user)
         revoke_all_tokens(user)
-    audit.record("user_activated" if active else "user_deactivated", actor=actor,
-                 clinic_id=user.clinic_id, obj=user)
+    audit.record("user_activated" if active else "user_deactivated", actor=actor, clinic_id=user.clinic_id, obj=user)
 
 
 def set_roles(actor, user, roles):
@@ -422,15 +460,20 @@ def set_roles(actor, user, roles):
         if "superadmin" in roles or user.is_superadmin:
             raise NotAllowed(_("Only a city administrator can change city administrators."))
         if user.id == actor.id and "admin" not in roles:
-            raise Invalid(_("You cannot remove your own administrator role."), code="own_admin_role",
-                          field="roles")
+            raise Invalid(_("You cannot remove your own administrator role."), code="own_admin_role", field="roles")
     if user.clinic_id is None and roles != ["superadmin"]:
         raise Invalid(_("Every role but superadmin needs a clinic."), code="clinic_required", field="roles")
     before = user.roles
     user.set_roles(roles)
     db.session.flush()
-    audit.record("user_roles_changed", actor=actor, clinic_id=user.clinic_id, obj=user,
-                 details={"before": before, "after": roles})
+    audit.record(
+        "user_roles_changed",
+        actor=actor,
+        clinic_id=user.clinic_id,
+        obj=user,
+        details={"before": before, "after": roles},
+    )
+
 
 def issue_token(user, name=""):
     token, raw = ApiToken.issue(user, name)
@@ -448,102 +491,12 @@ def end_clinic_access(clinic, *, actor, now):
     """A deactivated clinic's people are signed out everywhere and their API tokens stop working."""
     people = select(User.id).where(User.clinic_id == clinic.id)
     db.session.execute(delete(SignInSession).where(SignInSession.user_id.in_(people)))
-    db.session.execute(update(ApiToken).where(ApiToken.user_id.in_(people), ApiToken.revoked_at.is_(None))
-                       .values(revoked_at=now).execution_options(synchronize_session=False))
-
-
-# --- sign-in with the city's identity provider ------------------------------------------------
-
-def _claim_text(claims, name):
-    value = claims.get(name)
-    return value.strip() if isinstance(value, str) else ""
-
-
-def _email_verified(claims):
-    return claims.get("email_verified") in (True, "true")
-
-
-def sign_in_with_city_account(claims, *, claim_names, now):
-    """The portal user for the ID-token `claims` of the city provider, created or updated; or a refusal.
-
-    `claim_names` maps "email", "name" and "clinic" to the claims that carry them.
-    A user is found by the provider's subject (`sub`). The first sign-in of a
-    subject links the local account with the same e-mail only when the provider
-    says the e-mail is verified, else creates a doctor of the clinic whose code
-    the clinic claim carries; an unknown, missing or deactivated clinic is
-    refused and nothing is created. Every sign-in updates the name and the
-    clinic from the claims: a user who moved keeps only the doctor role (other
-    roles were given by the former clinic) and `user_moved_clinic` lets the
-    booking package cancel their future bookings there. City administrators
-    belong to no clinic; their clinic claim is not needed.
-    """
-    subject = _claim_text(claims, "sub")
-    if not subject:
-        raise Unauthorized(_("The city account sent no identifier."), code="missing_subject")
-    full_name = _claim_text(claims, claim_names["name"])[:200]
-    user = db.session.scalar(select(User).where(User.oidc_subject == subject))
-    if user is None:
-        user = _linked_local_account(claims, claim_names, subject)
-    if user is not None and not user.active:
-        raise _account_inactive()
-    if user is not None and user.is_superadmin and user.clinic_id is None:
-        user.full_name = full_name or user.full_name
-        audit.record("sign_in", actor=user, details={"via": "city"})
-        return user
-    clinic = clinic_by_code(_claim_text(claims, claim_names["clinic"]))
-    if clinic is None or not clinic.active:
-        raise NotAllowed(_("Your polyclinic is not connected to the portal yet. The portal opens to its "
-                           "doctors as soon as the city connects it."), code="clinic_not_connected")
-    if user is None:
-        user = _create_city_doctor(claims, claim_names, subject, full_name, clinic)
-    else:
-        user.full_name = full_name or user.full_name
-        if user.clinic_id != clinic.id:
-            _move_to_clinic(user, clinic, now)
-    audit.record("sign_in", actor=user, details={"via": "city"})
-    return user
-
-
-def _linked_local_account(claims, claim_names, subject):
-    """The local account with the claims' e-mail, now linked to `subject`; None if there is none."""
-    email = normalise_email(_claim_text(claims, claim_names["email"]))
-    user = db.session.scalar(select(User).where(User.email == email)) if email else None
-    if user is None:
-        return None
-    if user.oidc_subject is not None:
-        raise Unauthorized(_("This e-mail belongs to another city account in the portal. Ask your administrator."),
-                           code="email_taken")
-    if not _email_verified(claims):
-        raise Unauthorized(_("A portal account with this e-mail already exists, and the city service has not "
-                             "confirmed that the e-mail is yours, so they cannot be joined. Ask your "
-                             "administrator."), code="email_not_verified")
-    user.oidc_subject = subject
-    audit.record("city_account_linked", actor=user, obj=user)
-    return user
-
-
-def _create_city_doctor(claims, claim_names, subject, full_name, clinic):
-    email = _claim_text(claims, claim_names["email"])
-    try:
-        # Two first sign-ins of one person at once: the unique e-mail and subject let one of them in.
-        with db.session.begin_nested():
-            user = create_user(None, email=email, full_name=full_name or email, role="doctor", clinic=clinic)
-            user.oidc_subject = subject
-            db.session.flush()
-    except IntegrityError:
-        raise Conflict(_("Your account is being created right now. Please sign in again."),
-                       code="sign_in_in_progress") from None
-    return user
-
-
-def _move_to_clinic(user, clinic, now):
-    previous_clinic_id, roles_before = user.clinic_id, user.roles
-    user.clinic = clinic
-    user.set_roles(["doctor"])
-    db.session.flush()
-    audit.record("user_moved_clinic", actor=user, clinic_id=clinic.id, obj=user,
-                 details={"from_clinic_id": previous_clinic_id, "roles_before": roles_before})
-    signals.user_moved_clinic.send(user, previous_clinic_id=previous_clinic_id, now=now)
+    db.session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id.in_(people), ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 IMPORT_COLUMNS = ("email", "full_name", "role", "clinic")
@@ -571,9 +524,16 @@ def import_users(text):
             continue
         try:
             with db.session.begin_nested():
-                created.append(create_user(
-                    None, email=email, full_name=row.get("full_name"), role=(row.get("role") or "").strip(),
-                    clinic=clinic, password=(row.get("password") or None)))
+                created.append(
+                    create_user(
+                        None,
+                        email=email,
+                        full_name=row.get("full_name"),
+                        role=(row.get("role") or "").strip(),
+                        clinic=clinic,
+                        password=(row.get("password") or None),
+                    )
+                )
         except (Invalid, NotAllowed) as error:
             problems.append(_("row %(n)d: %(why)s", n=number, why=error.message))
     if problems:
@@ -596,5 +556,6 @@ def users_of_clinic(clinic_id, *, search=None, role=None, active=None):
 
 
 def clinic_admins(clinic_id):
-    return db.session.scalars(select(User).join(UserRole).where(
-        User.clinic_id == clinic_id, UserRole.role == "admin", User.active.is_(True))).all()
+    return db.session.scalars(
+        select(User).join(UserRole).where(User.clinic_id == clinic_id, UserRole.role == "admin", User.active.is_(True))
+    ).all()

@@ -2,6 +2,7 @@
 
 Receivers run inside the caller's transaction and only flush.
 """
+
 from blinker import Namespace
 
 _signals = Namespace()

@@ -8,6 +8,7 @@ request is the usual single transaction (portal.core.transaction).
 Attempts are counted per account for unknown browsers and API clients, and
 per browser for one where the account signed in before (portal.auth.devices).
 """
+
 from portal.auth import devices, services
 from portal.core import transaction
 

@@ -8,6 +8,7 @@ checked and the count read back, so concurrent attempts on several workers
 cannot all slip under the limit. A successful sign-in clears the count. Keys
 are stored as digests: no e-mail address is kept with the failures.
 """
+
 import hashlib
 from datetime import timedelta
 
@@ -32,8 +33,10 @@ class DatabaseCounter:
         db.session.add(FailedSignIn(account=digest, at=now))
         db.session.flush()
         return db.session.scalar(
-            select(func.count()).select_from(FailedSignIn).where(
-                FailedSignIn.account == digest, FailedSignIn.at >= now - self.window))
+            select(func.count())
+            .select_from(FailedSignIn)
+            .where(FailedSignIn.account == digest, FailedSignIn.at >= now - self.window)
+        )
 
     def clear(self, key):
         db.session.execute(delete(FailedSignIn).where(FailedSignIn.account == _digest(key)))

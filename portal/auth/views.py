@@ -1,4 +1,5 @@
 """Sign-in (local and with the city account), sign-out, the user's own account page and the set-password link."""
+
 from flask import (
     Blueprint,
     abort,
@@ -14,7 +15,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from portal.auth import devices, oidc, services
+from portal.auth import city_accounts, devices, oidc, services
 from portal.auth.forms import ChangePasswordForm, SetPasswordForm, SignInForm
 from portal.auth.signin import attempt_sign_in
 from portal.core import audit, transaction
@@ -60,14 +61,24 @@ def sign_in():
         else:
             start_browser_session(user)
             response = redirect(safe_next(request.args.get("next")) or url_for("core.dashboard"))
-            response.set_cookie(config["DEVICE_COOKIE_NAME"], devices.remembered(device_cookie, user.email),
-                                max_age=config["DEVICE_COOKIE_DAYS"] * 24 * 3600,
-                                secure=config["SESSION_COOKIE_SECURE"], httponly=True, samesite="Lax", path="/")
+            response.set_cookie(
+                config["DEVICE_COOKIE_NAME"],
+                devices.remembered(device_cookie, user.email),
+                max_age=config["DEVICE_COOKIE_DAYS"] * 24 * 3600,
+                secure=config["SESSION_COOKIE_SECURE"],
+                httponly=True,
+                samesite="Lax",
+                path="/",
+            )
             return response
     elif request.method == "POST":
         status = 400
-    response = make_response(render_template("auth/sign_in.html", form=form, city_sign_in=oidc.enabled(),
-                                              local_form_folded=_local_form_folded(form)), status)
+    response = make_response(
+        render_template(
+            "auth/sign_in.html", form=form, city_sign_in=oidc.enabled(), local_form_folded=_local_form_folded(form)
+        ),
+        status,
+    )
     if retry_after:
         response.headers["Retry-After"] = str(retry_after)
     return response
@@ -130,8 +141,9 @@ def oidc_start():
         return provider.authorize_redirect(portal_url("auth.oidc_callback", external=True))
     except oidc.FLOW_ERRORS:
         current_app.logger.warning("city sign-in: the provider cannot be reached", exc_info=True)
-        return _city_sign_in_failed(_("The city sign-in service cannot be reached right now. Please try again "
-                                      "in a few minutes."), 502)
+        return _city_sign_in_failed(
+            _("The city sign-in service cannot be reached right now. Please try again in a few minutes."), 502
+        )
 
 
 @bp.get("/sign-in/oidc/callback")
@@ -145,13 +157,17 @@ def oidc_callback():
         current_app.logger.warning("city sign-in refused: %s", error)
         details = {"via": "city", "reason": type(error).__name__}
         transaction.keep_whatever_happens(lambda: audit.record("sign_in_failed", details=details))
-        return _city_sign_in_failed(_("The sign-in with the city account could not be completed. Please try "
-                                      "again."), 400)
+        return _city_sign_in_failed(
+            _("The sign-in with the city account could not be completed. Please try again."), 400
+        )
     config = current_app.config
-    names = {"email": config["OIDC_CLAIM_EMAIL"], "name": config["OIDC_CLAIM_NAME"],
-             "clinic": config["OIDC_CLAIM_CLINIC"]}
+    names = {
+        "email": config["OIDC_CLAIM_EMAIL"],
+        "name": config["OIDC_CLAIM_NAME"],
+        "clinic": config["OIDC_CLAIM_CLINIC"],
+    }
     try:
-        user = services.sign_in_with_city_account(claims, claim_names=names, now=utcnow())
+        user = city_accounts.sign_in_with_city_account(claims, claim_names=names, now=utcnow())
     except DomainError as error:
         details = {"via": "city", "code": error.code}
         transaction.keep_whatever_happens(lambda: audit.record("sign_in_refused", details=details))
@@ -186,8 +202,11 @@ def account():
 def set_password(token):
     user = services.user_for_set_password_token(token)
     if user is None:
-        return render_template("core/error.html", status=404,
-                               message=_("This link is no longer valid. Ask your administrator for a new one.")), 404
+        return render_template(
+            "core/error.html",
+            status=404,
+            message=_("This link is no longer valid. Ask your administrator for a new one."),
+        ), 404
     form = SetPasswordForm()
     if form.validate_on_submit():
         services.set_password(user, form.password.data)

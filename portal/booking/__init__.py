@@ -1,4 +1,5 @@
 """Workstation booking: availability, booking, check-in, no-shows, calendar feeds, the door display."""
+
 from flask_babel import lazy_gettext as _l
 
 
@@ -20,10 +21,24 @@ def init_app(app):
     # The check-in grace ends on the minute; a reminder goes 55–60 minutes ahead.
     register_job(app, "release-no-shows", every=timedelta(minutes=1), run=cli.release_no_shows)
     register_job(app, "send-reminders", every=timedelta(minutes=5), run=cli.send_reminders)
-    add_nav_item(app, NavItem("booking.rooms", _l("Workstation booking"),
-                              visible=lambda user: user.clinic_id is not None, order=10,
-                              section=("booking.schedule", "booking.book", "booking.book_now")))
-    add_nav_item(app, NavItem("booking.my_bookings", _l("My bookings"),
-                              visible=lambda user: user.has_role("doctor", "trainer"), order=11,
-                              section=("booking.booking_detail", "booking.calendar_page")))
+    add_nav_item(
+        app,
+        NavItem(
+            "booking.rooms",
+            _l("Workstation booking"),
+            visible=lambda user: user.clinic_id is not None,
+            order=10,
+            section=("booking.schedule", "booking.book", "booking.book_now"),
+        ),
+    )
+    add_nav_item(
+        app,
+        NavItem(
+            "booking.my_bookings",
+            _l("My bookings"),
+            visible=lambda user: user.has_role("doctor", "trainer"),
+            order=11,
+            section=("booking.booking_detail", "booking.calendar_page"),
+        ),
+    )
     add_dashboard_panel(app, views.dashboard_panel, order=10)

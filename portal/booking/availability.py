@@ -5,6 +5,7 @@ schedule grid, checks a new booking against opening hours, closures and
 trainings, and finds alternatives when a booking is refused — one source of
 truth for "free".
 """
+
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -49,11 +50,11 @@ class RoomState:
     room: object
     start: datetime
     end: datetime
-    windows: list = field(default_factory=list)      # merged opening intervals, clipped to the range
-    closures: list = field(default_factory=list)     # (start, end, reason)
-    sessions: list = field(default_factory=list)     # dicts, every session of the room not cancelled
+    windows: list = field(default_factory=list)  # merged opening intervals, clipped to the range
+    closures: list = field(default_factory=list)  # (start, end, reason)
+    sessions: list = field(default_factory=list)  # dicts, every session of the room not cancelled
     workstations: list = field(default_factory=list)  # (id, label, status), by label
-    bookings: list = field(default_factory=list)     # BusyBooking, active only
+    bookings: list = field(default_factory=list)  # BusyBooking, active only
 
     @property
     def whole_room_sessions(self):
@@ -86,8 +87,9 @@ class RoomState:
         entries = [(start, end, "closed") for start, end in closed]
         entries += [(max(s, self.start), min(e, self.end), "closure") for s, e, _reason in self.closures]
         entries += [(max(s, self.start), min(e, self.end), "training") for s, e in self.whole_room_sessions]
-        entries += [(max(b.start, self.start), min(b.end, self.end), "booking")
-                    for b in self.bookings_of(workstation_id)]
+        entries += [
+            (max(b.start, self.start), min(b.end, self.end), "booking") for b in self.bookings_of(workstation_id)
+        ]
         return sorted(entries)
 
     def in_opening_hours(self, start, end):
@@ -98,28 +100,41 @@ def load_room_state(room, start, end):
     """Read everything that decides availability in [start, end) — five small indexed queries."""
     first_day = to_local(start, room.timezone).date()
     last_day = to_local(end - timedelta(microseconds=1), room.timezone).date()
-    windows = merge([(max(s, start), min(e, end)) for s, e in weekly_intervals(room, first_day, last_day)
-                     if e > start and s < end])
+    windows = merge(
+        [(max(s, start), min(e, end)) for s, e in weekly_intervals(room, first_day, last_day) if e > start and s < end]
+    )
     closures = db.session.execute(
         select(Closure.start_at, Closure.end_at, Closure.reason)
         .where(Closure.room_id == room.id, Closure.start_at < end, Closure.end_at > start)
-        .order_by(Closure.start_at)).all()
+        .order_by(Closure.start_at)
+    ).all()
     sessions = current_app.extensions.get(SESSIONS_SOURCE, _no_sessions)(room.id, start, end)
     workstations = db.session.execute(
         select(Workstation.id, Workstation.label, Workstation.status)
-        .where(Workstation.room_id == room.id).order_by(Workstation.label)).all()
+        .where(Workstation.room_id == room.id)
+        .order_by(Workstation.label)
+    ).all()
     # Served by the partial index on active bookings (room_id, end_at): history does not slow this down.
     bookings = db.session.execute(
-        select(Booking.id, Booking.workstation_id, Booking.user_id, Booking.start_at, Booking.end_at,
-               Booking.status)
-        .where(Booking.room_id == room.id, Booking.status.in_(ACTIVE_STATUSES),
-               Booking.end_at > start, Booking.start_at < end)
-        .order_by(Booking.start_at)).all()
+        select(Booking.id, Booking.workstation_id, Booking.user_id, Booking.start_at, Booking.end_at, Booking.status)
+        .where(
+            Booking.room_id == room.id,
+            Booking.status.in_(ACTIVE_STATUSES),
+            Booking.end_at > start,
+            Booking.start_at < end,
+        )
+        .order_by(Booking.start_at)
+    ).all()
     return RoomState(
-        room=room, start=start, end=end, windows=windows,
-        closures=[tuple(row) for row in closures], sessions=list(sessions),
+        room=room,
+        start=start,
+        end=end,
+        windows=windows,
+        closures=[tuple(row) for row in closures],
+        sessions=list(sessions),
         workstations=[tuple(row) for row in workstations],
-        bookings=[BusyBooking(*row) for row in bookings])
+        bookings=[BusyBooking(*row) for row in bookings],
+    )
 
 
 def merge(intervals):
@@ -138,6 +153,7 @@ def overlaps(start, end, intervals):
 
 
 # --- the slot grid, counted from local midnight in the clinic's zone --------------------------
+
 
 def _grid(value, room, rounding):
     local = to_local(value, room.timezone).replace(tzinfo=None)
@@ -167,6 +183,7 @@ def local_day_range(room, day, days=1):
 
 # --- the API document ----------------------------------------------------------------------
 
+
 def availability_document(state, now):
     """The spec's availability shape (times ISO 8601 in the clinic's zone)."""
     room, tz = state.room, state.room.timezone
@@ -177,19 +194,35 @@ def availability_document(state, now):
     workstations = []
     for workstation_id, label, status in state.workstations:
         free = state.free(workstation_id, now) if status == "active" else []
-        workstations.append({
-            "id": workstation_id, "label": label, "status": status,
-            "busy": [span(start, end, kind=kind) for start, end, kind in state.busy(workstation_id)],
-            "free": [span(start, end) for start, end in free],
-        })
+        workstations.append(
+            {
+                "id": workstation_id,
+                "label": label,
+                "status": status,
+                "busy": [span(start, end, kind=kind) for start, end, kind in state.busy(workstation_id)],
+                "free": [span(start, end) for start, end in free],
+            }
+        )
     return {
         "room": {"id": room.id, "name": room.name, "timezone": tz, "clinic_id": room.clinic_id},
-        "from": iso(state.start, tz), "to": iso(state.end, tz),
-        "slot_minutes": room.slot_minutes, "min_minutes": room.min_minutes, "max_minutes": room.max_minutes,
+        "from": iso(state.start, tz),
+        "to": iso(state.end, tz),
+        "slot_minutes": room.slot_minutes,
+        "min_minutes": room.min_minutes,
+        "max_minutes": room.max_minutes,
         "opening_hours": [span(start, end) for start, end in state.windows],
         "closures": [span(start, end, reason=reason) for start, end, reason in state.closures],
         "workstations": workstations,
-        "sessions": [span(s["start_at"], s["end_at"], id=s["id"], title=s["title"], whole_room=s["whole_room"],
-                          capacity=s["capacity"], seats_left=max(s["capacity"] - s["seats_taken"], 0))
-                     for s in state.sessions],
+        "sessions": [
+            span(
+                s["start_at"],
+                s["end_at"],
+                id=s["id"],
+                title=s["title"],
+                whole_room=s["whole_room"],
+                capacity=s["capacity"],
+                seats_left=max(s["capacity"] - s["seats_taken"], 0),
+            )
+            for s in state.sessions
+        ],
     }

@@ -9,6 +9,7 @@ as the last statement of the same transaction. A process reads the version
 and then in Redis (portal.core.versioned_cache.get_or_compute_at): whichever
 process or machine made a change, the next answer anywhere shows it.
 """
+
 import secrets
 
 from sqlalchemy import bindparam, event, select, text
@@ -23,8 +24,10 @@ ROOM_SCOPE_PREFIX = "availability:room:"
 # Free times move with the clock: entries also end at the next grid line (see the callers).
 ENTRY_SECONDS = 300
 
-_RAISE = ("INSERT INTO room_versions (room_id, version) SELECT id, :start FROM rooms WHERE {rooms} ORDER BY id "
-          "ON CONFLICT (room_id) DO UPDATE SET version = room_versions.version + 1")
+_RAISE = (
+    "INSERT INTO room_versions (room_id, version) SELECT id, :start FROM rooms WHERE {rooms} ORDER BY id "
+    "ON CONFLICT (room_id) DO UPDATE SET version = room_versions.version + 1"
+)
 RAISE_ROOMS = text(_RAISE.format(rooms="id IN :room_ids")).bindparams(bindparam("room_ids", expanding=True))
 # SQLite needs the WHERE before ON CONFLICT of an INSERT … SELECT.
 RAISE_ALL_ROOMS = text(_RAISE.format(rooms="1 = 1"))
@@ -55,8 +58,9 @@ def get_or_compute(room_id, variant, compute):
 
     `compute()` returns (value, valid_until_timestamp).
     """
-    return versioned_cache.get_or_compute_at(room_version(room_id), f"room:{room_id}:{variant}", compute,
-                                             lifetime=ENTRY_SECONDS)
+    return versioned_cache.get_or_compute_at(
+        room_version(room_id), f"room:{room_id}:{variant}", compute, lifetime=ENTRY_SECONDS
+    )
 
 
 def _raise_room_versions(session):
@@ -73,8 +77,9 @@ def _raise_room_versions(session):
     if ALL_ROOMS in scopes:
         session.execute(RAISE_ALL_ROOMS, {"start": start})
         return
-    room_ids = sorted(int(room_id) for room_id in (scope.removeprefix(ROOM_SCOPE_PREFIX) for scope in scopes)
-                      if room_id.isdigit())
+    room_ids = sorted(
+        int(room_id) for room_id in (scope.removeprefix(ROOM_SCOPE_PREFIX) for scope in scopes) if room_id.isdigit()
+    )
     session.execute(RAISE_ROOMS, {"start": start, "room_ids": room_ids})
 
 

@@ -2,6 +2,7 @@
 
 Text values are written on one line: calendar programs show a title or a place with a line
 break in it as two, and the names come from what admins and trainers typed."""
+
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,8 +19,13 @@ from portal.extensions import db
 PRODID = "-//Growth Room Portal//Bookings//RU"
 CALENDAR_SOURCES = "portal_calendar_sources"
 FEED_HISTORY = timedelta(days=90)
-ICAL_STATUS = {"booked": "CONFIRMED", "checked_in": "CONFIRMED", "completed": "CONFIRMED",
-               "cancelled": "CANCELLED", "no_show": "CANCELLED"}
+ICAL_STATUS = {
+    "booked": "CONFIRMED",
+    "checked_in": "CONFIRMED",
+    "completed": "CONFIRMED",
+    "cancelled": "CANCELLED",
+    "no_show": "CANCELLED",
+}
 
 
 def _calendar(name):
@@ -42,10 +48,13 @@ def _booking_event(booking, now):
     event.add("dtstamp", now)
     event.add("dtstart", booking.start_at)
     event.add("dtend", booking.end_at)
-    event.add("summary", one_line(_("Workstation %(label)s — %(room)s", label=booking.workstation.label,
-                                    room=booking.room.name)))
-    event.add("location", one_line(", ".join(part for part in (booking.room.clinic.name, booking.room.location)
-                                             if part)))
+    event.add(
+        "summary",
+        one_line(_("Workstation %(label)s — %(room)s", label=booking.workstation.label, room=booking.room.name)),
+    )
+    event.add(
+        "location", one_line(", ".join(part for part in (booking.room.clinic.name, booking.room.location) if part))
+    )
     event.add("status", ICAL_STATUS[booking.status])
     event.add("url", portal_url("booking.booking_detail", booking_id=booking.id, external=True))
     return event
@@ -79,8 +88,9 @@ def feed_ics(user, now):
     """The user's bookings and trainings from 90 days back on (cancelled ones marked so, for syncing clients)."""
     calendar = _calendar(_("Growth Room: %(name)s", name=user.full_name))
     since = now - FEED_HISTORY
-    bookings = db.session.scalars(select(Booking).where(Booking.user_id == user.id, Booking.start_at >= since)
-                                  .order_by(Booking.start_at)).all()
+    bookings = db.session.scalars(
+        select(Booking).where(Booking.user_id == user.id, Booking.start_at >= since).order_by(Booking.start_at)
+    ).all()
     for booking in bookings:
         calendar.add_component(_booking_event(booking, now))
     for entry in current_app.extensions.get(CALENDAR_SOURCES, ()):
@@ -98,6 +108,8 @@ def feed_ics(user, now):
 
 
 def calendar_response_headers(filename):
-    return {"Content-Type": "text/calendar; charset=utf-8",
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "private, no-store"}
+    return {
+        "Content-Type": "text/calendar; charset=utf-8",
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Cache-Control": "private, no-store",
+    }

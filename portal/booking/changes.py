@@ -1,4 +1,5 @@
 """Changing a booking: cancel, check in (rule 7) and moving off a workstation that left service (rule 8)."""
+
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -27,16 +28,20 @@ def _transition(booking, from_statuses, **values):
     no-op (False) instead of overwriting its decision.
     """
     result = db.session.execute(
-        update(Booking).where(Booking.id == booking.id, Booking.status.in_(from_statuses)).values(**values)
-        .execution_options(**cache.rooms_option({booking.room_id})))
+        update(Booking)
+        .where(Booking.id == booking.id, Booking.status.in_(from_statuses))
+        .values(**values)
+        .execution_options(**cache.rooms_option({booking.room_id}))
+    )
     if result.rowcount != 1:
         db.session.refresh(booking)
         return False
     return True
 
 
-def cancel_booking(actor: User | None, booking: Booking, *, now: datetime, reason: str | None = None,
-                   notify_owner: bool = True) -> Booking:
+def cancel_booking(
+    actor: User | None, booking: Booking, *, now: datetime, reason: str | None = None, notify_owner: bool = True
+) -> Booking:
     """Cancel an active booking: its owner until it starts; an admin of its clinic until it ends.
 
     `actor` None is the system (command line). Records who and why, audits,
@@ -69,11 +74,22 @@ def cancel_for_room(actor, bookings, *, now, reason):
 
 def _cancel(actor, booking, *, now, reason):
     reason = (str(reason or "")).strip()[:300] or None
-    if not _transition(booking, ACTIVE_STATUSES, status="cancelled", cancelled_at=now,
-                       cancelled_by_id=getattr(actor, "id", None), cancel_reason=reason):
+    if not _transition(
+        booking,
+        ACTIVE_STATUSES,
+        status="cancelled",
+        cancelled_at=now,
+        cancelled_by_id=getattr(actor, "id", None),
+        cancel_reason=reason,
+    ):
         raise Conflict(_("This booking is no longer active."), code="not_active")
-    audit.record("booking_cancelled", actor=actor, clinic_id=booking.room.clinic_id, obj=booking,
-                 details={"reason": reason, "user_id": booking.user_id})
+    audit.record(
+        "booking_cancelled",
+        actor=actor,
+        clinic_id=booking.room.clinic_id,
+        obj=booking,
+        details={"reason": reason, "user_id": booking.user_id},
+    )
 
 
 def check_in(actor: User, booking: Booking, *, now: datetime) -> Booking:
@@ -115,12 +131,18 @@ def relocate_or_cancel_future_bookings(workstation: Workstation, *, actor: User 
     `actor` None is the system (command line). Connected to
     portal.clinics.signals.workstation_left_service.
     """
-    bookings = db.session.scalars(select(Booking).where(
-        Booking.workstation_id == workstation.id, Booking.status.in_(ACTIVE_STATUSES), Booking.end_at > now)
-        .order_by(Booking.start_at)).all()
-    candidates = db.session.scalars(select(Workstation).where(
-        Workstation.room_id == workstation.room_id, Workstation.status == "active",
-        Workstation.id != workstation.id).order_by(Workstation.label)).all()
+    bookings = db.session.scalars(
+        select(Booking)
+        .where(Booking.workstation_id == workstation.id, Booking.status.in_(ACTIVE_STATUSES), Booking.end_at > now)
+        .order_by(Booking.start_at)
+    ).all()
+    candidates = db.session.scalars(
+        select(Workstation)
+        .where(
+            Workstation.room_id == workstation.room_id, Workstation.status == "active", Workstation.id != workstation.id
+        )
+        .order_by(Workstation.label)
+    ).all()
     moved, cancelled = [], []
     for booking in bookings:
         if _move_to_first_free(booking, candidates):
@@ -130,8 +152,13 @@ def relocate_or_cancel_future_bookings(workstation: Workstation, *, actor: User 
             cancelled.append(booking)
     # Notices go out after every savepoint: a rolled-back savepoint must not drop queued e-mail.
     for booking in moved:
-        audit.record("booking_moved", actor=actor, clinic_id=workstation.room.clinic_id, obj=booking,
-                     details={"from_workstation_id": workstation.id, "to_workstation_id": booking.workstation_id})
+        audit.record(
+            "booking_moved",
+            actor=actor,
+            clinic_id=workstation.room.clinic_id,
+            obj=booking,
+            details={"from_workstation_id": workstation.id, "to_workstation_id": booking.workstation_id},
+        )
         notices.booking_moved(booking, workstation)
     for booking in cancelled:
         notices.booking_cancelled_out_of_service(booking, workstation)
@@ -145,8 +172,11 @@ def cancel_future_bookings(actor, which, *, now, reason, notice):
     each doctor gets `notice(booking)`. A booking another request ended first
     is left as it is. Returns the cancelled bookings.
     """
-    bookings = db.session.scalars(select(Booking).where(
-        which, Booking.status.in_(ACTIVE_STATUSES), Booking.start_at > now).order_by(Booking.start_at)).all()
+    bookings = db.session.scalars(
+        select(Booking)
+        .where(which, Booking.status.in_(ACTIVE_STATUSES), Booking.start_at > now)
+        .order_by(Booking.start_at)
+    ).all()
     cancelled = []
     for booking in bookings:
         try:
@@ -160,9 +190,16 @@ def cancel_future_bookings(actor, which, *, now, reason, notice):
 
 def _move_to_first_free(booking, candidates):
     for candidate in candidates:
-        busy = db.session.scalar(select(func.count()).select_from(Booking).where(
-            Booking.workstation_id == candidate.id, Booking.status.in_(ACTIVE_STATUSES),
-            Booking.end_at > booking.start_at, Booking.start_at < booking.end_at))
+        busy = db.session.scalar(
+            select(func.count())
+            .select_from(Booking)
+            .where(
+                Booking.workstation_id == candidate.id,
+                Booking.status.in_(ACTIVE_STATUSES),
+                Booking.end_at > booking.start_at,
+                Booking.start_at < booking.end_at,
+            )
+        )
         if busy:
             continue
         try:

@@ -1,4 +1,5 @@
 """The periodic booking jobs: run by `portal worker`, or one at a time from cron (safe on several machines)."""
+
 import click
 
 from portal.booking import jobs
@@ -21,8 +22,13 @@ def release_no_shows_command():
 
 
 @portal_cli.command("send-reminders")
-@click.option("--minutes", default=60, show_default=True, type=click.IntRange(1, 24 * 60),
-              help="Remind of bookings starting within this many minutes.")
+@click.option(
+    "--minutes",
+    default=60,
+    show_default=True,
+    type=click.IntRange(1, 24 * 60),
+    help="Remind of bookings starting within this many minutes.",
+)
 def send_reminders_command(minutes):
     """Remind doctors of their bookings that start soon (each booking once)."""
     click.echo(send_reminders(utcnow(), minutes))

@@ -1,4 +1,5 @@
 """What a room's closure does to its bookings (connected to portal.clinics.signals.closure_planned)."""
+
 from flask_babel import gettext as _
 
 from portal.booking.changes import cancel_for_room

@@ -11,6 +11,7 @@ Exactness under concurrency, in layers:
 SQLite has one writer at a time (every transaction begins IMMEDIATE), which
 gives the same guarantees there; the row locks are PostgreSQL-only.
 """
+
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
@@ -35,8 +36,9 @@ DAILY_QUOTA_STATUSES = ("booked", "checked_in", "completed")
 ALTERNATIVES_LIMIT = 4
 
 
-def create_booking(actor: User, *, workstation: Workstation, start: datetime, end: datetime, now: datetime,
-                   user: User | None = None) -> Booking:
+def create_booking(
+    actor: User, *, workstation: Workstation, start: datetime, end: datetime, now: datetime, user: User | None = None
+) -> Booking:
     """Book `workstation` for [start, end) for `user` (default: the actor) or refuse with the rule broken.
 
     Refusals: 403 not_your_clinic / not_a_doctor (rule 1); 409 off_grid,
@@ -49,8 +51,7 @@ def create_booking(actor: User, *, workstation: Workstation, start: datetime, en
     try:
         return _create_booking(actor, workstation, start, end, now, user or actor)
     except (NotAllowed, Conflict) as error:
-        _keep_refusal(actor, error, room_id=workstation.room_id, workstation_id=workstation.id, start=start,
-                      end=end)
+        _keep_refusal(actor, error, room_id=workstation.room_id, workstation_id=workstation.id, start=start, end=end)
         raise
 
 
@@ -60,8 +61,11 @@ def _create_booking(actor, workstation, start, end, now, owner):
     if not room.is_active:
         raise Conflict(_("This room no longer takes bookings."), code="room_withdrawn", field="workstation_id")
     if not workstation.is_active:
-        raise Conflict(_("This workstation is out of service. Please choose another one."),
-                       code="workstation_unavailable", field="workstation_id")
+        raise Conflict(
+            _("This workstation is out of service. Please choose another one."),
+            code="workstation_unavailable",
+            field="workstation_id",
+        )
     _check_times(room, start, end, now)
 
     lock_user(owner.id)
@@ -70,20 +74,38 @@ def _create_booking(actor, workstation, start, end, now, owner):
     if not state.in_opening_hours(start, end):
         raise Conflict(_("The room is not open for the whole of this time."), code="outside_hours", field="start")
     if overlaps(start, end, [(s, e) for s, e, _reason in state.closures]):
-        raise _with_alternatives(Conflict(_("The room is closed at this time."), code="closed", field="start"),
-                                 owner, workstation, start, end, now)
+        raise _with_alternatives(
+            Conflict(_("The room is closed at this time."), code="closed", field="start"),
+            owner,
+            workstation,
+            start,
+            end,
+            now,
+        )
     if overlaps(start, end, state.whole_room_sessions):
         raise _with_alternatives(
             Conflict(_("A training takes the whole room at this time."), code="training_in_room", field="start"),
-            owner, workstation, start, end, now)
+            owner,
+            workstation,
+            start,
+            end,
+            now,
+        )
     if overlaps(start, end, own_active_bookings(owner.id, start, end)):
         raise _overlaps_own_error()
     if overlaps(start, end, [(b.start, b.end) for b in state.bookings_of(workstation.id)]):
         raise _with_alternatives(_slot_taken_error(), owner, workstation, start, end, now)
     _check_quotas(owner, workstation, start, end, now)
 
-    booking = Booking(user_id=owner.id, workstation_id=workstation.id, room_id=room.id, start_at=start,
-                      end_at=end, status="booked", created_by_id=actor.id)
+    booking = Booking(
+        user_id=owner.id,
+        workstation_id=workstation.id,
+        room_id=room.id,
+        start_at=start,
+        end_at=end,
+        status="booked",
+        created_by_id=actor.id,
+    )
     try:
         with db.session.begin_nested():
             db.session.add(booking)
@@ -92,15 +114,19 @@ def _create_booking(actor, workstation, start, end, now, owner):
         if violated_overlap_rule(error) == "overlaps_own_booking":
             raise _overlaps_own_error() from None
         raise _with_alternatives(_slot_taken_error(), owner, workstation, start, end, now) from None
-    audit.record("booking_created", actor=actor, clinic_id=room.clinic_id, obj=booking,
-                 details={"user_id": owner.id, "workstation_id": workstation.id,
-                          "start": iso(start), "end": iso(end)})
+    audit.record(
+        "booking_created",
+        actor=actor,
+        clinic_id=room.clinic_id,
+        obj=booking,
+        details={"user_id": owner.id, "workstation_id": workstation.id, "start": iso(start), "end": iso(end)},
+    )
     notices.booking_confirmed(booking)
     return booking
 
 
 def book_now(actor: User, room: Room, *, minutes: int, now: datetime) -> Booking:
-    """"Book now": the first workstation free from the next grid line for `minutes`, by label.
+    """ "Book now": the first workstation free from the next grid line for `minutes`, by label.
 
     Someone quicker may take a free workstation between the look and the
     insert; the next one is tried. Refuses with `no_free_workstation` when none is left,
@@ -113,13 +139,16 @@ def book_now(actor: User, room: Room, *, minutes: int, now: datetime) -> Booking
     end = start + timedelta(minutes=minutes)
     for workstation_id in next_free_workstations(actor, room, start, end, now):
         try:
-            return create_booking(actor, workstation=db.session.get(Workstation, workstation_id), start=start,
-                                  end=end, now=now)
+            return create_booking(
+                actor, workstation=db.session.get(Workstation, workstation_id), start=start, end=end, now=now
+            )
         except Conflict as error:
             if error.code != "slot_taken":
                 raise
-    refusal = Conflict(_("No workstation is free for the next %(n)d minutes. Pick a later time in the schedule.",
-                         n=minutes), code="no_free_workstation")
+    refusal = Conflict(
+        _("No workstation is free for the next %(n)d minutes. Pick a later time in the schedule.", n=minutes),
+        code="no_free_workstation",
+    )
     # The city's view counts it: a doctor who wanted a computer and found none.
     _keep_refusal(actor, refusal, room_id=room.id, workstation_id=None, start=start, end=end)
     raise refusal
@@ -132,61 +161,84 @@ def _check_who(actor, owner, room):
     if not owner.has_role("doctor", "trainer"):
         raise NotAllowed(_("Only doctors can book workstations."), code="not_a_doctor")
     if not can_book_for(actor, owner, room):
-        raise NotAllowed(_("Only an administrator of this clinic can book for someone else."),
-                         code="not_your_clinic")
+        raise NotAllowed(_("Only an administrator of this clinic can book for someone else."), code="not_your_clinic")
 
 
 def _check_times(room, start, end, now):
     """Rule 2 without the database: grid, length, past and horizon."""
     if not (on_grid(start, room) and on_grid(end, room)):
-        raise Conflict(_("Bookings start and end on the %(n)d-minute grid (e.g. 10:00, 10:%(n)02d).",
-                         n=room.slot_minutes), code="off_grid", field="start")
+        raise Conflict(
+            _("Bookings start and end on the %(n)d-minute grid (e.g. 10:00, 10:%(n)02d).", n=room.slot_minutes),
+            code="off_grid",
+            field="start",
+        )
     minutes = (end - start).total_seconds() / 60
     if minutes < room.min_minutes:
-        raise Conflict(_("A booking lasts at least %(n)d minutes.", n=room.min_minutes),
-                       code="too_short", field="end")
+        raise Conflict(_("A booking lasts at least %(n)d minutes.", n=room.min_minutes), code="too_short", field="end")
     if minutes > room.max_minutes:
-        raise Conflict(_("A booking lasts at most %(n)d minutes.", n=room.max_minutes),
-                       code="too_long", field="end")
+        raise Conflict(_("A booking lasts at most %(n)d minutes.", n=room.max_minutes), code="too_long", field="end")
     if start < now:
         raise Conflict(_("This time has already begun or passed."), code="in_past", field="start")
     if end > now + timedelta(days=room.horizon_days):
-        raise Conflict(_("You can book at most %(n)d days ahead.", n=room.horizon_days),
-                       code="beyond_horizon", field="start")
+        raise Conflict(
+            _("You can book at most %(n)d days ahead.", n=room.horizon_days), code="beyond_horizon", field="start"
+        )
 
 
 def own_active_bookings(user_id, start, end):
     """(start, end) of the user's active bookings overlapping [start, end)."""
     query = select(Booking.start_at, Booking.end_at).where(
-        Booking.user_id == user_id, Booking.status.in_(ACTIVE_STATUSES),
-        Booking.end_at > start, Booking.start_at < end)
+        Booking.user_id == user_id, Booking.status.in_(ACTIVE_STATUSES), Booking.end_at > start, Booking.start_at < end
+    )
     return [tuple(row) for row in db.session.execute(query)]
 
 
 def _check_quotas(owner, workstation, start, end, now):
     """Rule 5, counted under the owner's row lock: active future bookings, and minutes per local day."""
     room = workstation.room
-    active = db.session.scalar(select(func.count()).select_from(Booking).where(
-        Booking.user_id == owner.id, Booking.status.in_(ACTIVE_STATUSES), Booking.end_at > now))
+    active = db.session.scalar(
+        select(func.count())
+        .select_from(Booking)
+        .where(Booking.user_id == owner.id, Booking.status.in_(ACTIVE_STATUSES), Booking.end_at > now)
+    )
     if active >= room.max_active:
-        raise Conflict(_("You already have %(n)d upcoming bookings, the most allowed. "
-                         "Cancel one to book another.", n=room.max_active),
-                       code="quota_exceeded", details={"quota": "max_active", "alternatives": []})
+        raise Conflict(
+            _(
+                "You already have %(n)d upcoming bookings, the most allowed. Cancel one to book another.",
+                n=room.max_active,
+            ),
+            code="quota_exceeded",
+            details={"quota": "max_active", "alternatives": []},
+        )
     day_start, day_end = local_day_range(room, to_local(start, room.timezone).date())
-    used = sum((e - s).total_seconds() / 60 for s, e in db.session.execute(
-        select(Booking.start_at, Booking.end_at).where(
-            Booking.user_id == owner.id, Booking.status.in_(DAILY_QUOTA_STATUSES),
-            Booking.start_at >= day_start, Booking.start_at < day_end)))
+    used = sum(
+        (e - s).total_seconds() / 60
+        for s, e in db.session.execute(
+            select(Booking.start_at, Booking.end_at).where(
+                Booking.user_id == owner.id,
+                Booking.status.in_(DAILY_QUOTA_STATUSES),
+                Booking.start_at >= day_start,
+                Booking.start_at < day_end,
+            )
+        )
+    )
     wanted = (end - start).total_seconds() / 60
     if used + wanted > room.max_daily_minutes:
         left = int(room.max_daily_minutes - used) // room.slot_minutes * room.slot_minutes
         alternatives = []
         if left >= room.min_minutes:
-            alternatives.append(alternative(workstation.id, workstation.label, start,
-                                            start + timedelta(minutes=left), room.timezone))
-        raise Conflict(_("You can book at most %(n)d minutes a day; %(left)d are left for this day.",
-                         n=room.max_daily_minutes, left=max(left, 0)),
-                       code="quota_exceeded", details={"quota": "max_daily_minutes", "alternatives": alternatives})
+            alternatives.append(
+                alternative(workstation.id, workstation.label, start, start + timedelta(minutes=left), room.timezone)
+            )
+        raise Conflict(
+            _(
+                "You can book at most %(n)d minutes a day; %(left)d are left for this day.",
+                n=room.max_daily_minutes,
+                left=max(left, 0),
+            ),
+            code="quota_exceeded",
+            details={"quota": "max_daily_minutes", "alternatives": alternatives},
+        )
 
 
 def violated_overlap_rule(error):
@@ -201,8 +253,9 @@ def violated_overlap_rule(error):
 
 
 def _slot_taken_error():
-    return Conflict(_("This workstation is already booked for part of this time."),
-                    code="slot_taken", field="workstation_id")
+    return Conflict(
+        _("This workstation is already booked for part of this time."), code="slot_taken", field="workstation_id"
+    )
 
 
 def _overlaps_own_error():
@@ -215,18 +268,21 @@ def _keep_refusal(actor, error: DomainError, *, room_id, workstation_id, start, 
 
     def record():
         room = db.session.get(Room, room_id)
-        audit.record("booking_refused", actor=db.session.get(User, actor_id), clinic_id=room.clinic_id,
-                     details={"code": error.code, "workstation_id": workstation_id,
-                              "start": iso(start), "end": iso(end)})
+        audit.record(
+            "booking_refused",
+            actor=db.session.get(User, actor_id),
+            clinic_id=room.clinic_id,
+            details={"code": error.code, "workstation_id": workstation_id, "start": iso(start), "end": iso(end)},
+        )
 
     transaction.keep_whatever_happens(record)
 
 
 # --- alternatives -------------------------------------------------------------------------
 
+
 def alternative(workstation_id, label, start, end, tz):
-    return {"workstation_id": workstation_id, "workstation_label": label,
-            "start": iso(start, tz), "end": iso(end, tz)}
+    return {"workstation_id": workstation_id, "workstation_label": label, "start": iso(start, tz), "end": iso(end, tz)}
 
 
 def _with_alternatives(error, owner, workstation, start, end, now):
@@ -250,14 +306,16 @@ def suggest_alternatives(owner, workstation, start, end, now, limit=ALTERNATIVES
     found = []
     if not overlaps(start, end, own):
         for workstation_id, label, status in state.workstations:
-            if workstation_id != workstation.id and status == "active" and any(
-                    s <= start and end <= e for s, e in state.free(workstation_id, now)):
+            if (
+                workstation_id != workstation.id
+                and status == "active"
+                and any(s <= start and end <= e for s, e in state.free(workstation_id, now))
+            ):
                 found.append(alternative(workstation_id, label, start, end, room.timezone))
     if workstation.is_active:
         next_start = _next_fit(state.free(workstation.id, now, extra_blocks=own), start, length)
         if next_start is not None:
-            found.append(alternative(workstation.id, workstation.label, next_start, next_start + length,
-                                     room.timezone))
+            found.append(alternative(workstation.id, workstation.label, next_start, next_start + length, room.timezone))
     return found[:limit]
 
 
@@ -274,5 +332,8 @@ def next_free_workstations(owner, room, start, end, now):
     state = load_room_state(room, start, end)
     if overlaps(start, end, own_active_bookings(owner.id, start, end)):
         return []
-    return [workstation_id for workstation_id, _label, status in state.workstations
-            if status == "active" and any(s <= start and end <= e for s, e in state.free(workstation_id, now))]
+    return [
+        workstation_id
+        for workstation_id, _label, status in state.workstations
+        if status == "active" and any(s <= start and end <= e for s, e in state.free(workstation_id, now))
+    ]

@@ -1,4 +1,5 @@
 """Demo bookings: a few upcoming bookings for the demo doctors (skipped when they already have some)."""
+
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, select
@@ -30,9 +31,15 @@ def _next_weekday(room, now):
 def seed_demo(context):
     now = utcnow()
     users = context["users"]
-    already_booked = {email for email in {entry[0] for entry in DEMO_BOOKINGS} if db.session.scalar(
-        select(func.count()).select_from(Booking).where(
-            Booking.user_id == users[email].id, Booking.status.in_(ACTIVE_STATUSES), Booking.end_at > now))}
+    already_booked = {
+        email
+        for email in {entry[0] for entry in DEMO_BOOKINGS}
+        if db.session.scalar(
+            select(func.count())
+            .select_from(Booking)
+            .where(Booking.user_id == users[email].id, Booking.status.in_(ACTIVE_STATUSES), Booking.end_at > now)
+        )
+    }
     for email, index, opens, closes in DEMO_BOOKINGS:
         user = users[email]
         room = next(room for room in context["rooms"] if room.clinic_id == user.clinic_id)
@@ -42,8 +49,11 @@ def seed_demo(context):
         try:
             with db.session.begin_nested():
                 creating.create_booking(
-                    user, workstation=room.workstations[index], now=now,
+                    user,
+                    workstation=room.workstations[index],
+                    now=now,
                     start=local_to_utc(datetime.combine(day, opens), room.timezone),
-                    end=local_to_utc(datetime.combine(day, closes), room.timezone))
+                    end=local_to_utc(datetime.combine(day, closes), room.timezone),
+                )
         except DomainError:
             continue  # demo data must never stop the seeding; the rules decide

@@ -1,4 +1,5 @@
 """Booking forms (shape only; the rules live in services.py)."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, SubmitField, TimeField
@@ -16,7 +17,9 @@ class BookingForm(FlaskForm):
 
 
 class BookNowForm(FlaskForm):
-    minutes = SelectField(_l("For"), coerce=int, choices=[SelectChoice(30, _l("30 minutes")), SelectChoice(60, _l("60 minutes"))])
+    minutes = SelectField(
+        _l("For"), coerce=int, choices=[SelectChoice(30, _l("30 minutes")), SelectChoice(60, _l("60 minutes"))]
+    )
 
 
 class CancelForm(FlaskForm):

@@ -1,5 +1,6 @@
 """The room schedule as a grid: workstations as rows, the slot grid (or hours, for a week) as columns;
 and, for small screens, each workstation's free times as one-tap slots."""
+
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -13,8 +14,8 @@ class Column:
 
     start: object
     end: object
-    label: str        # "10:00"
-    end_label: str    # "11:00"
+    label: str  # "10:00"
+    end_label: str  # "11:00"
     local_start: str  # "2026-03-02T10:00", for booking links
     local_end: str
 
@@ -26,22 +27,21 @@ LINKED_STATES = ("own", "free", "partial")
 class Cell:
     column: Column
     state: str
-    booking_id: int | None = None     # the viewer's own booking in this cell
-    who: str | None = None            # who booked (admins and trainers only)
-    free_start: str | None = None     # the bookable part (local ISO), for the booking link
+    booking_id: int | None = None  # the viewer's own booking in this cell
+    who: str | None = None  # who booked (admins and trainers only)
+    free_start: str | None = None  # the bookable part (local ISO), for the booking link
     free_end: str | None = None
-    span: int = 1                     # columns taken: neighbours nobody can act on are drawn as one cell
+    span: int = 1  # columns taken: neighbours nobody can act on are drawn as one cell
 
     def joins(self, other):
         """`other` continues this cell: the same state, nothing to link to, the same people."""
-        return (self.state == other.state and self.state not in LINKED_STATES
-                and self.who == other.who)
+        return self.state == other.state and self.state not in LINKED_STATES and self.who == other.who
 
 
 @dataclass
 class Day:
     date: object
-    columns: list = field(default_factory=list)   # Column per cell
+    columns: list = field(default_factory=list)  # Column per cell
 
 
 @dataclass
@@ -49,7 +49,7 @@ class Row:
     workstation_id: int
     label: str
     status: str
-    cells: list = field(default_factory=list)     # one list of Cells per Day
+    cells: list = field(default_factory=list)  # one list of Cells per Day
 
 
 def build_grid(state, days, cell_minutes, now, viewer_id, names=None):
@@ -64,9 +64,25 @@ def build_grid(state, days, cell_minutes, now, viewer_id, names=None):
         bookings = state.bookings_of(workstation_id)
         row = Row(workstation_id, label, status)
         for day in day_columns:
-            row.cells.append(_joined([_cell(column, status, free, bookings, blocks_training, blocks_closure,
-                                            state.windows, viewer_id, names, room.timezone)
-                                      for column in day.columns]))
+            row.cells.append(
+                _joined(
+                    [
+                        _cell(
+                            column,
+                            status,
+                            free,
+                            bookings,
+                            blocks_training,
+                            blocks_closure,
+                            state.windows,
+                            viewer_id,
+                            names,
+                            room.timezone,
+                        )
+                        for column in day.columns
+                    ]
+                )
+            )
         rows.append(row)
     return {"days": day_columns, "rows": rows, "tz": room.timezone}
 
@@ -83,8 +99,10 @@ def _joined(cells):
 
 def free_per_day(grid):
     """How many workstations have free time, per shown day (the week as a list on small screens)."""
-    return [sum(any(cell.state in ("free", "partial") for cell in row.cells[index]) for row in grid["rows"])
-            for index in range(len(grid["days"]))]
+    return [
+        sum(any(cell.state in ("free", "partial") for cell in row.cells[index]) for row in grid["rows"])
+        for index in range(len(grid["days"]))
+    ]
 
 
 @dataclass
@@ -94,7 +112,7 @@ class PhoneRow:
     workstation_id: int
     label: str
     status: str
-    own: list = field(default_factory=list)    # BusyBooking
+    own: list = field(default_factory=list)  # BusyBooking
     slots: list = field(default_factory=list)  # (start, end) UTC
 
 
@@ -104,9 +122,10 @@ def phone_rows(state, now, viewer_id, slot_minutes):
     room, step = state.room, timedelta(minutes=slot_minutes)
     rows = []
     for workstation_id, label, status in state.workstations:
-        row = PhoneRow(workstation_id, label, status,
-                       own=[b for b in state.bookings_of(workstation_id) if b.user_id == viewer_id])
-        for start, end in (state.free(workstation_id, now) if status == "active" else []):
+        row = PhoneRow(
+            workstation_id, label, status, own=[b for b in state.bookings_of(workstation_id) if b.user_id == viewer_id]
+        )
+        for start, end in state.free(workstation_id, now) if status == "active" else []:
             while end - start >= timedelta(minutes=room.min_minutes):
                 row.slots.append((start, min(start + step, end)))
                 start += step
@@ -122,8 +141,16 @@ def _columns(state, day, cell_minutes):
     columns, cursor = [], day_start + first
     while cursor < day_start + last:
         start, end = to_local(cursor, state.room.timezone), to_local(cursor + step, state.room.timezone)
-        columns.append(Column(cursor, cursor + step, f"{start:%H:%M}", f"{end:%H:%M}", f"{start:%Y-%m-%dT%H:%M}",
-                              f"{end:%Y-%m-%dT%H:%M}"))
+        columns.append(
+            Column(
+                cursor,
+                cursor + step,
+                f"{start:%H:%M}",
+                f"{end:%H:%M}",
+                f"{start:%Y-%m-%dT%H:%M}",
+                f"{end:%Y-%m-%dT%H:%M}",
+            )
+        )
         cursor += step
     return columns
 

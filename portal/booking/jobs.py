@@ -1,4 +1,5 @@
 """The periodic booking jobs: releasing no-shows (rule 7) and reminders, safe on several machines at once."""
+
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -23,20 +24,33 @@ def release_no_shows(*, now: datetime) -> list[Booking]:
     for grace in graces:
         rooms_with_grace = select(Room.id).where(Room.checkin_grace_minutes == grace)
         rows = db.session.execute(
-            update(Booking).where(Booking.status == "booked", Booking.start_at <= now - timedelta(minutes=grace),
-                                  Booking.room_id.in_(rooms_with_grace))
-            .values(status="no_show").returning(Booking.id, Booking.room_id)
-            .execution_options(synchronize_session=False, **cache.rooms_option(()))).all()
+            update(Booking)
+            .where(
+                Booking.status == "booked",
+                Booking.start_at <= now - timedelta(minutes=grace),
+                Booking.room_id.in_(rooms_with_grace),
+            )
+            .values(status="no_show")
+            .returning(Booking.id, Booking.room_id)
+            .execution_options(synchronize_session=False, **cache.rooms_option(()))
+        ).all()
         released_ids += [row.id for row in rows]
         cache.mark_rooms_changed(db.session, {row.room_id for row in rows})
     db.session.execute(
-        update(Booking).where(Booking.status == "checked_in", Booking.end_at <= now).values(status="completed")
-        .execution_options(synchronize_session=False, **cache.rooms_option(())))
-    released = db.session.scalars(select(Booking).where(Booking.id.in_(released_ids))
-                                  .order_by(Booking.start_at)).all() if released_ids else []
+        update(Booking)
+        .where(Booking.status == "checked_in", Booking.end_at <= now)
+        .values(status="completed")
+        .execution_options(synchronize_session=False, **cache.rooms_option(()))
+    )
+    released = (
+        db.session.scalars(select(Booking).where(Booking.id.in_(released_ids)).order_by(Booking.start_at)).all()
+        if released_ids
+        else []
+    )
     for booking in released:
-        audit.record("booking_no_show", clinic_id=booking.room.clinic_id, obj=booking,
-                     details={"user_id": booking.user_id})
+        audit.record(
+            "booking_no_show", clinic_id=booking.room.clinic_id, obj=booking, details={"user_id": booking.user_id}
+        )
         notices.no_show_released(booking)
     return released
 
@@ -44,12 +58,24 @@ def release_no_shows(*, now: datetime) -> list[Booking]:
 def send_reminders(*, now: datetime, lead_minutes: int = 60) -> list[Booking]:
     """Remind doctors of bookings starting within `lead_minutes`, each booking once (guarded UPDATE)."""
     rows = db.session.execute(
-        update(Booking).where(Booking.status == "booked", Booking.reminder_sent_at.is_(None),
-                              Booking.start_at > now, Booking.start_at <= now + timedelta(minutes=lead_minutes))
-        .values(reminder_sent_at=now).returning(Booking.id)
-        .execution_options(synchronize_session=False, **cache.rooms_option(()))).all()
-    reminded = db.session.scalars(select(Booking).where(Booking.id.in_([row.id for row in rows]))
-                                  .order_by(Booking.start_at)).all() if rows else []
+        update(Booking)
+        .where(
+            Booking.status == "booked",
+            Booking.reminder_sent_at.is_(None),
+            Booking.start_at > now,
+            Booking.start_at <= now + timedelta(minutes=lead_minutes),
+        )
+        .values(reminder_sent_at=now)
+        .returning(Booking.id)
+        .execution_options(synchronize_session=False, **cache.rooms_option(()))
+    ).all()
+    reminded = (
+        db.session.scalars(
+            select(Booking).where(Booking.id.in_([row.id for row in rows])).order_by(Booking.start_at)
+        ).all()
+        if rows
+        else []
+    )
     for booking in reminded:
         notices.reminder(booking)
     return reminded

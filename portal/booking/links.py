@@ -1,4 +1,5 @@
 """Secret links: a doctor's private calendar feed and a room's door display."""
+
 from flask_babel import gettext as _
 from sqlalchemy import select
 

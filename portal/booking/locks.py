@@ -5,6 +5,7 @@ so a booking and a training can never slip past each other; a doctor's own
 booking attempts queue on their user row, so counting towards a quota and
 inserting are atomic.
 """
+
 from sqlalchemy import select
 
 from portal.auth.models import User

@@ -10,6 +10,7 @@ writer and the portal takes the write lock at BEGIN, so the check and the
 insert cannot interleave with another writer. Either way the losing request
 gets an IntegrityError naming the rule, which the service turns into a 409.
 """
+
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
@@ -40,12 +41,26 @@ class Booking(db.Model):
         Index("ix_bookings_user_start", "user_id", "start_at"),
         # Partial indexes over the few *active* rows: schedules, quotas and the periodic jobs
         # stay as fast with years of history as on the first day.
-        Index("ix_bookings_room_active_end", "room_id", "end_at",
-              postgresql_where=text(ACTIVE_SQL), sqlite_where=text(ACTIVE_SQL)),
-        Index("ix_bookings_user_active_end", "user_id", "end_at",
-              postgresql_where=text(ACTIVE_SQL), sqlite_where=text(ACTIVE_SQL)),
-        Index("ix_bookings_booked_start", "start_at",
-              postgresql_where=text("status = 'booked'"), sqlite_where=text("status = 'booked'")),
+        Index(
+            "ix_bookings_room_active_end",
+            "room_id",
+            "end_at",
+            postgresql_where=text(ACTIVE_SQL),
+            sqlite_where=text(ACTIVE_SQL),
+        ),
+        Index(
+            "ix_bookings_user_active_end",
+            "user_id",
+            "end_at",
+            postgresql_where=text(ACTIVE_SQL),
+            sqlite_where=text(ACTIVE_SQL),
+        ),
+        Index(
+            "ix_bookings_booked_start",
+            "start_at",
+            postgresql_where=text("status = 'booked'"),
+            sqlite_where=text("status = 'booked'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,12 +1,18 @@
 """Who may do what with bookings (used by services, views, the API and templates)."""
+
 from portal.core.permissions import can_administer_clinic, can_see_clinic, can_train_in_clinic
 
 
 def can_book_in_room(user, room):
     """Rule 1: doctors of the room's clinic book there (admins of the clinic may book for them)."""
-    return user.is_authenticated and room.is_active and (
-        (user.clinic_id == room.clinic_id and user.has_role("doctor", "trainer"))
-        or can_administer_clinic(user, room.clinic_id))
+    return (
+        user.is_authenticated
+        and room.is_active
+        and (
+            (user.clinic_id == room.clinic_id and user.has_role("doctor", "trainer"))
+            or can_administer_clinic(user, room.clinic_id)
+        )
+    )
 
 
 def can_book_for(actor, owner, room):
@@ -20,8 +26,7 @@ def can_view_room_schedule(user, room):
 
 def can_manage_booking(user, booking):
     """Cancel or check in: the booking's owner, or an administrator of its clinic."""
-    return user.is_authenticated and (
-        booking.user_id == user.id or can_administer_clinic(user, booking.room.clinic_id))
+    return user.is_authenticated and (booking.user_id == user.id or can_administer_clinic(user, booking.room.clinic_id))
 
 
 def can_see_who_booked(user, room):

@@ -1,4 +1,5 @@
 """QR codes as inline SVG (no image library needed, allowed by the page's CSP)."""
+
 import qrcode
 import qrcode.image.svg
 

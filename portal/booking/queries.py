@@ -1,4 +1,5 @@
 """What the booking pages and the API read: one loader per object with its permission check, and lists."""
+
 from datetime import datetime
 
 from flask_babel import gettext as _
@@ -40,24 +41,37 @@ def visible_workstation(viewer: User, workstation_id: int) -> Workstation:
 
 def upcoming_bookings(user: User, now: datetime, limit: int | None = None) -> list[Booking]:
     """The user's active bookings that have not ended, soonest first."""
-    query = select(Booking).where(Booking.user_id == user.id, Booking.status.in_(ACTIVE_STATUSES),
-                                  Booking.end_at > now).order_by(Booking.start_at)
+    query = (
+        select(Booking)
+        .where(Booking.user_id == user.id, Booking.status.in_(ACTIVE_STATUSES), Booking.end_at > now)
+        .order_by(Booking.start_at)
+    )
     return db.session.scalars(query.limit(limit) if limit else query).all()
 
 
 def past_bookings(user: User, now: datetime, limit: int = 50) -> list[Booking]:
     """The user's other bookings (ended, cancelled, no-shows), latest first."""
-    return db.session.scalars(select(Booking).where(
-        Booking.user_id == user.id, ~(Booking.status.in_(ACTIVE_STATUSES) & (Booking.end_at > now)))
-        .order_by(Booking.start_at.desc()).limit(limit)).all()
+    return db.session.scalars(
+        select(Booking)
+        .where(Booking.user_id == user.id, ~(Booking.status.in_(ACTIVE_STATUSES) & (Booking.end_at > now)))
+        .order_by(Booking.start_at.desc())
+        .limit(limit)
+    ).all()
 
 
 def booking_to_check_in(user: User, workstation: Workstation, now: datetime) -> Booking | None:
     """The user's booking on `workstation` whose check-in window is open or about to open."""
-    return db.session.scalar(select(Booking).where(
-        Booking.workstation_id == workstation.id, Booking.user_id == user.id,
-        Booking.status.in_(ACTIVE_STATUSES), Booking.end_at > now,
-        Booking.start_at <= now + CHECKIN_OPENS_BEFORE).order_by(Booking.start_at))
+    return db.session.scalar(
+        select(Booking)
+        .where(
+            Booking.workstation_id == workstation.id,
+            Booking.user_id == user.id,
+            Booking.status.in_(ACTIVE_STATUSES),
+            Booking.end_at > now,
+            Booking.start_at <= now + CHECKIN_OPENS_BEFORE,
+        )
+        .order_by(Booking.start_at)
+    )
 
 
 def room_bookings_with_no_shows(room: Room, start: datetime, end: datetime) -> list[tuple[Booking, int]]:
@@ -67,11 +81,15 @@ def room_bookings_with_no_shows(room: Room, start: datetime, end: datetime) -> l
     return [(booking, no_shows.get(booking.user_id, 0)) for booking in bookings]
 
 
-def bookings_for_api(viewer: User, *, room: Room | None, since: datetime | None, until: datetime | None,
-                     status: str | None, limit: int) -> list[Booking]:
+def bookings_for_api(
+    viewer: User, *, room: Room | None, since: datetime | None, until: datetime | None, status: str | None, limit: int
+) -> list[Booking]:
     """The viewer's own bookings, or every booking of `room` (the caller checked that the viewer administers it)."""
-    query = select(Booking).where(Booking.room_id == room.id) if room is not None else select(Booking).where(
-        Booking.user_id == viewer.id)
+    query = (
+        select(Booking).where(Booking.room_id == room.id)
+        if room is not None
+        else select(Booking).where(Booking.user_id == viewer.id)
+    )
     if since is not None:
         query = query.where(Booking.end_at > since)
     if until is not None:
@@ -88,24 +106,39 @@ def no_show_counts(user_ids) -> dict[int, int]:
     if not user_ids:
         return {}
     rows = db.session.execute(
-        select(Booking.user_id, func.count()).where(Booking.user_id.in_(user_ids), Booking.status == "no_show")
-        .group_by(Booking.user_id))
+        select(Booking.user_id, func.count())
+        .where(Booking.user_id.in_(user_ids), Booking.status == "no_show")
+        .group_by(Booking.user_id)
+    )
     return dict(rows.all())
 
 
 def active_bookings_overlapping(room_id: int, start: datetime, end: datetime) -> list[Booking]:
     """Active bookings of a room that overlap [start, end), by start (e.g. under a whole-room training)."""
-    return db.session.scalars(select(Booking).where(
-        Booking.room_id == room_id, Booking.status.in_(ACTIVE_STATUSES),
-        Booking.end_at > start, Booking.start_at < end).order_by(Booking.start_at, Booking.id)).all()
+    return db.session.scalars(
+        select(Booking)
+        .where(
+            Booking.room_id == room_id,
+            Booking.status.in_(ACTIVE_STATUSES),
+            Booking.end_at > start,
+            Booking.start_at < end,
+        )
+        .order_by(Booking.start_at, Booking.id)
+    ).all()
 
 
 def describe_booking(booking: Booking) -> dict:
     """A booking in someone's way, as the clinic's admins and trainers see it (they may see who booked)."""
     timezone = booking.room.timezone
-    return {"kind": "booking", "id": booking.id, "workstation_id": booking.workstation_id,
-            "workstation": booking.workstation.label, "start": iso(booking.start_at, timezone),
-            "end": iso(booking.end_at, timezone), "user": booking.user.full_name if booking.user else None}
+    return {
+        "kind": "booking",
+        "id": booking.id,
+        "workstation_id": booking.workstation_id,
+        "workstation": booking.workstation.label,
+        "start": iso(booking.start_at, timezone),
+        "end": iso(booking.end_at, timezone),
+        "user": booking.user.full_name if booking.user else None,
+    }
 
 
 def names_of(user_ids) -> dict[int, str]:

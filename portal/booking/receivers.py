@@ -1,4 +1,5 @@
 """How bookings follow what the clinics and auth packages announce (see their signals modules)."""
+
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -8,16 +9,24 @@ from portal.clinics.models import Room
 
 
 def cancel_bookings_in_withdrawn_room(room, *, actor, now):
-    changes.cancel_future_bookings(actor, Booking.room_id == room.id, now=now,
-                                    reason=_("The room no longer takes bookings."),
-                                    notice=notices.booking_cancelled_room_withdrawn)
+    changes.cancel_future_bookings(
+        actor,
+        Booking.room_id == room.id,
+        now=now,
+        reason=_("The room no longer takes bookings."),
+        notice=notices.booking_cancelled_room_withdrawn,
+    )
 
 
 def cancel_bookings_in_former_clinic(user, *, previous_clinic_id, now):
     former_rooms = select(Room.id).where(Room.clinic_id == previous_clinic_id)
-    changes.cancel_future_bookings(None, (Booking.user_id == user.id) & Booking.room_id.in_(former_rooms),
-                                    now=now, reason=_("The doctor moved to another polyclinic."),
-                                    notice=notices.booking_cancelled_moved_clinic)
+    changes.cancel_future_bookings(
+        None,
+        (Booking.user_id == user.id) & Booking.room_id.in_(former_rooms),
+        now=now,
+        reason=_("The doctor moved to another polyclinic."),
+        notice=notices.booking_cancelled_moved_clinic,
+    )
 
 
 def connect():

@@ -1,5 +1,6 @@
 """Booking pages: room schedule (day and week), booking form, book now, my bookings, check-in,
 calendar feed, door display, e-mail preferences and the one-click cancel link."""
+
 import contextlib
 from datetime import datetime, timedelta
 
@@ -32,8 +33,9 @@ from portal.core.time import format_local_span, local_to_utc, parse_day, parse_l
 from portal.core.urls import portal_url, safe_next
 from portal.extensions import db
 
-bp = Blueprint("booking", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/static/booking")
+bp = Blueprint(
+    "booking", __name__, template_folder="templates", static_folder="static", static_url_path="/static/booking"
+)
 
 WEEK_CELL_MINUTES = 60
 
@@ -54,6 +56,7 @@ def _local(room, day, moment):
 
 
 # --- rooms and the schedule ----------------------------------------------------------------
+
 
 @bp.get("/booking")
 @login_required
@@ -89,11 +92,21 @@ def schedule(room_id):
     if can_administer_room(current_user, room):
         admin_bookings = queries.room_bookings_with_no_shows(room, *local_day_range(room, day, step.days))
     return render_template(
-        "booking/schedule.html", room=room, view=view, day=day, last_day=day + step - timedelta(days=1),
+        "booking/schedule.html",
+        room=room,
+        view=view,
+        day=day,
+        last_day=day + step - timedelta(days=1),
         schedule_grid=Markup(cache.get_or_compute(room.id, variant, draw)),
-        previous_day=day - step, next_day=day + step, today=today,
-        can_book=can_book, book_now_form=BookNowForm(),
-        admin_bookings=admin_bookings, cancel_form=CancelForm(), action_form=ActionForm())
+        previous_day=day - step,
+        next_day=day + step,
+        today=today,
+        can_book=can_book,
+        book_now_form=BookNowForm(),
+        admin_bookings=admin_bookings,
+        cancel_form=CancelForm(),
+        action_form=ActionForm(),
+    )
 
 
 def _schedule_grid(room, view, day, now, today, viewer_id, can_book, sees_who):
@@ -107,9 +120,17 @@ def _schedule_grid(room, view, day, now, today, viewer_id, can_book, sees_who):
     names = queries.names_of({b.user_id for b in state.bookings}) if sees_who else None
     grid = build_grid(state, days, cell_minutes, now, viewer_id, names)
     html = render_template(
-        "booking/_schedule_grid.html", room=room, grid=grid, view=view, day=day, state=state, today=today,
-        can_book=can_book, free_per_day=free_per_day(grid) if view == "week" else None,
-        phone=phone_rows(state, now, viewer_id, max(WEEK_CELL_MINUTES, room.slot_minutes)) if view == "day" else None)
+        "booking/_schedule_grid.html",
+        room=room,
+        grid=grid,
+        view=view,
+        day=day,
+        state=state,
+        today=today,
+        can_book=can_book,
+        free_per_day=free_per_day(grid) if view == "week" else None,
+        phone=phone_rows(state, now, viewer_id, max(WEEK_CELL_MINUTES, room.slot_minutes)) if view == "day" else None,
+    )
     next_line = grid_ceil(now, room)
     if next_line == now:
         next_line += timedelta(minutes=room.slot_minutes)
@@ -125,15 +146,20 @@ def book_slot(room_id):
     return run_action(
         lambda: creating.create_booking(current_user, workstation=workstation, start=start, end=end, now=utcnow()),
         success_message=lambda booking: _("Booked: %(what)s", what=notices.describe(booking)),
-        redirect_to=url_for("booking.schedule", room_id=room.id, view="day",
-                            date=to_local(start, room.timezone).date().isoformat()))
+        redirect_to=url_for(
+            "booking.schedule", room_id=room.id, view="day", date=to_local(start, room.timezone).date().isoformat()
+        ),
+    )
 
 
 def _slot(room, raw):
     workstation_id, _sep, times = raw.partition(" ")
     start_text, _sep, end_text = times.partition(" ")
-    workstation = (db.session.get(Workstation, int(workstation_id))
-                   if workstation_id.isdigit() and len(workstation_id) < 10 else None)
+    workstation = (
+        db.session.get(Workstation, int(workstation_id))
+        if workstation_id.isdigit() and len(workstation_id) < 10
+        else None
+    )
     start, end = parse_local_time(start_text), parse_local_time(end_text)
     if workstation is None or workstation.room_id != room.id or start is None or end is None:
         raise Invalid(_("Choose a free time."), code="invalid_slot", field="slot")
@@ -141,6 +167,7 @@ def _slot(room, raw):
 
 
 # --- booking --------------------------------------------------------------------------------
+
 
 def _booking_form(room):
     form = BookingForm()
@@ -168,8 +195,9 @@ def book(room_id):
             form.end.errors.append(_("The end must be after the start."))
         else:
             try:
-                booking = creating.create_booking(current_user, workstation=workstation, start=start, end=end,
-                                                  now=utcnow())
+                booking = creating.create_booking(
+                    current_user, workstation=workstation, start=start, end=end, now=utcnow()
+                )
             except DomainError as error:
                 field = getattr(form, error.field, None) if error.field else None
                 (field.errors if field is not None else form.form_errors).append(error.message)
@@ -177,8 +205,14 @@ def book(room_id):
                 status = error.status
             else:
                 flash(_("Booked: %(what)s", what=notices.describe(booking)), "success")
-                return redirect(url_for("booking.schedule", room_id=room.id, view=request.args.get("view", "week"),
-                                        date=form.day.data.isoformat()))
+                return redirect(
+                    url_for(
+                        "booking.schedule",
+                        room_id=room.id,
+                        view=request.args.get("view", "week"),
+                        date=form.day.data.isoformat(),
+                    )
+                )
     if form.errors and status == 200:
         status = 400
     return render_template("booking/book.html", room=room, form=form, alternatives=alternatives), status
@@ -200,9 +234,14 @@ def _prefill(form, room):
 def _alternative_choice(room, alternative):
     start = datetime.fromisoformat(alternative["start"])
     end = datetime.fromisoformat(alternative["end"])
-    return {"workstation_id": alternative["workstation_id"], "label": alternative["workstation_label"],
-            "day": start.date().isoformat(), "start": start.strftime("%H:%M"), "end": end.strftime("%H:%M"),
-            "when": format_local_span(start, end, room.timezone)}
+    return {
+        "workstation_id": alternative["workstation_id"],
+        "label": alternative["workstation_label"],
+        "day": start.date().isoformat(),
+        "start": start.strftime("%H:%M"),
+        "end": end.strftime("%H:%M"),
+        "when": format_local_span(start, end, room.timezone),
+    }
 
 
 @bp.post("/rooms/<int:room_id>/book-now")
@@ -212,20 +251,29 @@ def book_now(room_id):
     room = queries.visible_room(current_user, room_id)
     form = BookNowForm()
     return run_action(
-        lambda: creating.book_now(current_user, room, minutes=form.minutes.data, now=utcnow()), form=form,
+        lambda: creating.book_now(current_user, room, minutes=form.minutes.data, now=utcnow()),
+        form=form,
         success_message=lambda booking: _("Booked: %(what)s", what=notices.describe(booking)),
-        redirect_to=url_for("booking.schedule", room_id=room.id, view="day"))
+        redirect_to=url_for("booking.schedule", room_id=room.id, view="day"),
+    )
 
 
 # --- my bookings, one booking ---------------------------------------------------------------
+
 
 @bp.get("/bookings")
 @login_required
 def my_bookings():
     now = utcnow()
-    return render_template("booking/my_bookings.html", upcoming=queries.upcoming_bookings(current_user, now),
-                           past=queries.past_bookings(current_user, now), now=now,
-                           can_check_in=changes.can_check_in_now, can_cancel=can_cancel, action_form=ActionForm())
+    return render_template(
+        "booking/my_bookings.html",
+        upcoming=queries.upcoming_bookings(current_user, now),
+        past=queries.past_bookings(current_user, now),
+        now=now,
+        can_check_in=changes.can_check_in_now,
+        can_cancel=can_cancel,
+        action_form=ActionForm(),
+    )
 
 
 @bp.get("/bookings/<int:booking_id>")
@@ -233,11 +281,16 @@ def my_bookings():
 def booking_detail(booking_id):
     booking = queries.visible_booking(current_user, booking_id)
     now = utcnow()
-    return render_template("booking/booking.html", booking=booking, now=now,
-                           can_manage=can_manage_booking(current_user, booking),
-                           can_cancel=can_cancel(current_user, booking, now),
-                           can_check_in=changes.can_check_in_now(booking, now),
-                           sees_who=booking.user_id != current_user.id, action_form=ActionForm())
+    return render_template(
+        "booking/booking.html",
+        booking=booking,
+        now=now,
+        can_manage=can_manage_booking(current_user, booking),
+        can_cancel=can_cancel(current_user, booking, now),
+        can_check_in=changes.can_check_in_now(booking, now),
+        sees_who=booking.user_id != current_user.id,
+        action_form=ActionForm(),
+    )
 
 
 def _back(default):
@@ -255,31 +308,40 @@ def cancel(booking_id):
         if request.method == "GET":
             form.next.data = safe_next(request.args.get("next"))
         now = utcnow()
-        return render_template("booking/cancel_confirm.html", booking=booking, form=form,
-                               can_cancel=can_cancel(current_user, booking, now),
-                               sees_who=booking.user_id != current_user.id,
-                               back=safe_next(form.next.data) or url_for("booking.booking_detail",
-                                                                         booking_id=booking.id))
-    return run_action(lambda: changes.cancel_booking(current_user, booking, now=utcnow(), reason=form.reason.data),
-                      form=form, success_message=_("The booking is cancelled."),
-                      redirect_to=_back(url_for("booking.my_bookings")))
+        return render_template(
+            "booking/cancel_confirm.html",
+            booking=booking,
+            form=form,
+            can_cancel=can_cancel(current_user, booking, now),
+            sees_who=booking.user_id != current_user.id,
+            back=safe_next(form.next.data) or url_for("booking.booking_detail", booking_id=booking.id),
+        )
+    return run_action(
+        lambda: changes.cancel_booking(current_user, booking, now=utcnow(), reason=form.reason.data),
+        form=form,
+        success_message=_("The booking is cancelled."),
+        redirect_to=_back(url_for("booking.my_bookings")),
+    )
 
 
 @bp.post("/bookings/<int:booking_id>/check-in")
 @login_required
 def check_in(booking_id):
     booking = queries.visible_booking(current_user, booking_id)
-    return run_action(lambda: changes.check_in(current_user, booking, now=utcnow()),
-                      success_message=_("You are checked in. Have a good session!"),
-                      redirect_to=_back(url_for("booking.my_bookings")))
+    return run_action(
+        lambda: changes.check_in(current_user, booking, now=utcnow()),
+        success_message=_("You are checked in. Have a good session!"),
+        redirect_to=_back(url_for("booking.my_bookings")),
+    )
 
 
 @bp.get("/bookings/<int:booking_id>.ics")
 @login_required
 def booking_ics(booking_id):
     booking = queries.visible_booking(current_user, booking_id)
-    return Response(calendar.booking_ics(booking, utcnow()),
-                    headers=calendar.calendar_response_headers(f"booking-{booking.id}.ics"))
+    return Response(
+        calendar.booking_ics(booking, utcnow()), headers=calendar.calendar_response_headers(f"booking-{booking.id}.ics")
+    )
 
 
 @bp.get("/workstations/<int:workstation_id>/check-in")
@@ -289,12 +351,17 @@ def workstation_check_in(workstation_id):
     workstation = queries.visible_workstation(current_user, workstation_id)
     now = utcnow()
     booking = queries.booking_to_check_in(current_user, workstation, now)
-    return render_template("booking/workstation_check_in.html", workstation=workstation, booking=booking,
-                           can_check_in=booking is not None and changes.can_check_in_now(booking, now),
-                           action_form=ActionForm())
+    return render_template(
+        "booking/workstation_check_in.html",
+        workstation=workstation,
+        booking=booking,
+        can_check_in=booking is not None and changes.can_check_in_now(booking, now),
+        action_form=ActionForm(),
+    )
 
 
 # --- door display -----------------------------------------------------------------------------
+
 
 @bp.post("/rooms/<int:room_id>/display-link")
 @login_required
@@ -303,9 +370,12 @@ def new_display_link(room_id):
     if not ActionForm().validate_on_submit():
         abort(400)
     raw = links.issue_display_token(current_user, room)
-    return render_template("booking/secret_link.html", title=_("Door display link"),
-                           link=portal_url("booking.display", token=raw, external=True),
-                           back=url_for("booking.schedule", room_id=room.id))
+    return render_template(
+        "booking/secret_link.html",
+        title=_("Door display link"),
+        link=portal_url("booking.display", token=raw, external=True),
+        back=url_for("booking.schedule", room_id=room.id),
+    )
 
 
 @bp.get("/display/<token>")
@@ -319,14 +389,21 @@ def display(token):
     rows = []
     for workstation_id, label, status in state.workstations:
         # No check-in on a computer out of service: its bookings have been moved or cancelled.
-        check_in_qr = Markup(qr.svg(portal_url("booking.workstation_check_in", workstation_id=workstation_id, external=True))) if status == "active" else None
-        rows.append({"label": label, "status": status, **_now_and_next(state, workstation_id, now),
-                     "qr": check_in_qr})
+        check_in_qr = (
+            Markup(qr.svg(portal_url("booking.workstation_check_in", workstation_id=workstation_id, external=True)))
+            if status == "active"
+            else None
+        )
+        rows.append({"label": label, "status": status, **_now_and_next(state, workstation_id, now), "qr": check_in_qr})
     opens_at = next_opening(room, now)
     return render_template(
-        "booking/display.html", room=room, rows=rows, now=now,
+        "booking/display.html",
+        room=room,
+        rows=rows,
+        now=now,
         closed_message=notices.room_closed_message(room, opens_at, now) if opens_at != now else None,
-        report_qr=Markup(qr.svg(portal_url("clinics.report_problem", room_id=room.id, external=True))))
+        report_qr=Markup(qr.svg(portal_url("clinics.report_problem", room_id=room.id, external=True))),
+    )
 
 
 def _now_and_next(state, workstation_id, now):
@@ -338,11 +415,13 @@ def _now_and_next(state, workstation_id, now):
 
 # --- calendar feed ----------------------------------------------------------------------------
 
+
 @bp.get("/calendar")
 @login_required
 def calendar_page():
-    return render_template("booking/calendar.html", has_feed=bool(current_user.calendar_token_hash),
-                           action_form=ActionForm())
+    return render_template(
+        "booking/calendar.html", has_feed=bool(current_user.calendar_token_hash), action_form=ActionForm()
+    )
 
 
 @bp.post("/calendar")
@@ -351,17 +430,22 @@ def new_calendar_link():
     if not ActionForm().validate_on_submit():
         abort(400)
     raw = links.issue_calendar_token(current_user._get_current_object())
-    return render_template("booking/secret_link.html", title=_("Your calendar feed"),
-                           link=portal_url("booking.calendar_feed", token=raw, external=True),
-                           back=url_for("booking.calendar_page"))
+    return render_template(
+        "booking/secret_link.html",
+        title=_("Your calendar feed"),
+        link=portal_url("booking.calendar_feed", token=raw, external=True),
+        back=url_for("booking.calendar_page"),
+    )
 
 
 @bp.post("/calendar/revoke")
 @login_required
 def revoke_calendar_link():
-    return run_action(lambda: links.revoke_calendar_token(current_user._get_current_object()),
-                      success_message=_("The calendar link no longer works."),
-                      redirect_to=url_for("booking.calendar_page"))
+    return run_action(
+        lambda: links.revoke_calendar_token(current_user._get_current_object()),
+        success_message=_("The calendar link no longer works."),
+        redirect_to=url_for("booking.calendar_page"),
+    )
 
 
 @bp.get("/calendar/<token>.ics")
@@ -374,6 +458,7 @@ def calendar_feed(token):
 
 # --- the reminder's cancel link ---------------------------------------------------------------
 
+
 @bp.route("/bookings/cancel-link/<token>", methods=["GET", "POST"])
 def cancel_by_link(token):
     """The reminder's link: a page with one button (a GET must not cancel: mail scanners open links)."""
@@ -383,19 +468,33 @@ def cancel_by_link(token):
         raise NotFound(_("This link is not valid."))
     if request.method == "POST":
         return run_action(
-            lambda: changes.cancel_booking(booking.user, booking, now=utcnow(),
-                                           reason=_("Cancelled from the reminder.")),
+            lambda: changes.cancel_booking(
+                booking.user, booking, now=utcnow(), reason=_("Cancelled from the reminder.")
+            ),
             success_message=_("The booking is cancelled. Thank you for freeing the workstation."),
-            redirect_to=url_for("booking.cancel_by_link", token=token))
-    return render_template("booking/cancel_link.html", booking=booking, form=ActionForm(),
-                           active=booking.is_active and booking.start_at > utcnow())
+            redirect_to=url_for("booking.cancel_by_link", token=token),
+        )
+    return render_template(
+        "booking/cancel_link.html",
+        booking=booking,
+        form=ActionForm(),
+        active=booking.is_active and booking.start_at > utcnow(),
+    )
 
 
 # --- dashboard ---------------------------------------------------------------------------------
+
 
 def dashboard_panel(user):
     if not user.has_role("doctor", "trainer"):
         return None
     now = utcnow()
-    return Markup(render_template("booking/_dashboard_panel.html", upcoming=queries.upcoming_bookings(user, now, 3),
-                                  now=now, can_check_in=changes.can_check_in_now, action_form=ActionForm()))
+    return Markup(
+        render_template(
+            "booking/_dashboard_panel.html",
+            upcoming=queries.upcoming_bookings(user, now, 3),
+            now=now,
+            can_check_in=changes.can_check_in_now,
+            action_form=ActionForm(),
+        )
+    )

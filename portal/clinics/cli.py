@@ -1,9 +1,10 @@
 """`portal add-holidays` (Russian public holidays as closures) and `portal import-clinics` (onboarding)."""
+
 from pathlib import Path
 
 import click
 
-from portal.clinics import onboarding, services
+from portal.clinics import onboarding, services, timetable
 from portal.core import transaction
 from portal.core.cli import fail, portal_cli
 from portal.core.db import utcnow
@@ -13,8 +14,11 @@ from portal.core.errors import Conflict
 @portal_cli.command("add-holidays")
 @click.option("--clinic", "clinic_short_name", required=True, help="Clinic short name.")
 @click.option("--year", type=int, required=True)
-@click.option("--cancel-affected", is_flag=True,
-              help="Cancel the bookings and training sessions on those days (their people are told).")
+@click.option(
+    "--cancel-affected",
+    is_flag=True,
+    help="Cancel the bookings and training sessions on those days (their people are told).",
+)
 def add_holidays_command(clinic_short_name, year, cancel_affected):
     """Close every room of a clinic on the federal non-working days of YEAR (safe to repeat).
 
@@ -24,17 +28,28 @@ def add_holidays_command(clinic_short_name, year, cancel_affected):
     if clinic is None:
         fail(f"No clinic with short name {clinic_short_name!r}.")
     try:
-        created, cancelled = services.add_public_holidays(None, clinic.rooms, year=year, now=utcnow(),
-                                                          cancel_affected=cancel_affected)
+        created, cancelled = timetable.add_public_holidays(
+            None, clinic.rooms, year=year, now=utcnow(), cancel_affected=cancel_affected
+        )
     except Conflict as error:
         if error.code != "bookings_affected":
             raise
-        fail("\n".join(["Bookings or training sessions fall on these holidays; nothing was added. Run again with "
-                        "--cancel-affected to cancel them.",
-                        *(f"  {item['kind']} {item['id']}: {item['start']} – {item['end']}"
-                          for item in error.details["affected"])]))
-    click.echo(f"Added {len(created)} closure(s) to {len(clinic.rooms)} room(s); cancelled {len(cancelled)} "
-               "booking(s) and session(s).")
+        fail(
+            "\n".join(
+                [
+                    "Bookings or training sessions fall on these holidays; nothing was added. Run again with "
+                    "--cancel-affected to cancel them.",
+                    *(
+                        f"  {item['kind']} {item['id']}: {item['start']} – {item['end']}"
+                        for item in error.details["affected"]
+                    ),
+                ]
+            )
+        )
+    click.echo(
+        f"Added {len(created)} closure(s) to {len(clinic.rooms)} room(s); cancelled {len(cancelled)} "
+        "booking(s) and session(s)."
+    )
 
 
 @portal_cli.command("import-clinics")

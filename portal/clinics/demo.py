@@ -1,7 +1,8 @@
 """Demo equipment and one open problem report per clinic (idempotent)."""
+
 from sqlalchemy import func, select
 
-from portal.clinics import services
+from portal.clinics import faults, inventory
 from portal.clinics.models import EquipmentItem, ProblemReport
 from portal.core.db import utcnow
 from portal.extensions import db
@@ -21,12 +22,18 @@ def seed_demo(context):
     room = context["rooms"][0]
     already = db.session.scalar(select(func.count()).select_from(ProblemReport).where(ProblemReport.room_id == room.id))
     if doctor is not None and not already and room.workstations:
-        services.report_problem(doctor, room, description="Не работает мышь, курсор не двигается.", now=utcnow(),
-                                workstation=room.workstations[0])
+        faults.report_problem(
+            doctor,
+            room,
+            description="Не работает мышь, курсор не двигается.",
+            now=utcnow(),
+            workstation=room.workstations[0],
+        )
 
 
 def _item(room, kind, inventory_number, workstation=None):
-    exists = db.session.scalar(select(func.count()).select_from(EquipmentItem).where(
-        EquipmentItem.inventory_number == inventory_number))
+    exists = db.session.scalar(
+        select(func.count()).select_from(EquipmentItem).where(EquipmentItem.inventory_number == inventory_number)
+    )
     if not exists:
-        services.create_equipment(None, room, kind=kind, inventory_number=inventory_number, workstation=workstation)
+        inventory.create_equipment(None, room, kind=kind, inventory_number=inventory_number, workstation=workstation)

@@ -1,4 +1,5 @@
 """Human names of the clinics package's statuses and equipment kinds, in the request's language."""
+
 from flask_babel import lazy_gettext as _l
 
 STATUS_LABELS = {

@@ -1,4 +1,5 @@
 """Clinics, rooms with their schedule and booking policy, workstations, equipment and problem reports."""
+
 from datetime import datetime, time
 
 from sqlalchemy import (
@@ -71,8 +72,7 @@ class Room(db.Model):
     __table_args__ = (
         UniqueConstraint("clinic_id", "name"),
         CheckConstraint("capacity >= 0", name="capacity_not_negative"),
-        CheckConstraint("slot_minutes > 0 AND min_minutes > 0 AND max_minutes >= min_minutes",
-                        name="policy_lengths"),
+        CheckConstraint("slot_minutes > 0 AND min_minutes > 0 AND max_minutes >= min_minutes", name="policy_lengths"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -91,13 +91,19 @@ class Room(db.Model):
     horizon_days: Mapped[int] = mapped_column(SmallInteger, default=DEFAULT_POLICY["horizon_days"], nullable=False)
     max_active: Mapped[int] = mapped_column(SmallInteger, default=DEFAULT_POLICY["max_active"], nullable=False)
     max_daily_minutes: Mapped[int] = mapped_column(
-        SmallInteger, default=DEFAULT_POLICY["max_daily_minutes"], nullable=False)
+        SmallInteger, default=DEFAULT_POLICY["max_daily_minutes"], nullable=False
+    )
     checkin_grace_minutes: Mapped[int] = mapped_column(
-        SmallInteger, default=DEFAULT_POLICY["checkin_grace_minutes"], nullable=False)
+        SmallInteger, default=DEFAULT_POLICY["checkin_grace_minutes"], nullable=False
+    )
 
     clinic = relationship("Clinic", back_populates="rooms", lazy="joined")
-    opening_hours = relationship("OpeningHours", order_by="(OpeningHours.weekday, OpeningHours.opens)",
-                                 cascade="all, delete-orphan", back_populates="room")
+    opening_hours = relationship(
+        "OpeningHours",
+        order_by="(OpeningHours.weekday, OpeningHours.opens)",
+        cascade="all, delete-orphan",
+        back_populates="room",
+    )
     workstations = relationship("Workstation", order_by="Workstation.label", back_populates="room")
 
     @property
@@ -171,8 +177,21 @@ class Workstation(db.Model):
 
 EQUIPMENT_STATUSES = ("in_service", "broken", "in_repair", "retired")
 # Suggestions offered in forms; any short kind is accepted.
-EQUIPMENT_KINDS = ("computer", "monitor", "projector", "screen", "printer", "scanner", "webcam", "headset",
-                   "speakers", "microphone", "interactive_whiteboard", "router", "other")
+EQUIPMENT_KINDS = (
+    "computer",
+    "monitor",
+    "projector",
+    "screen",
+    "printer",
+    "scanner",
+    "webcam",
+    "headset",
+    "speakers",
+    "microphone",
+    "interactive_whiteboard",
+    "router",
+    "other",
+)
 PROBLEM_STATUSES = ("open", "in_progress", "resolved")
 
 
@@ -187,8 +206,7 @@ class EquipmentItem(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id"), nullable=False)
-    workstation_id: Mapped[int | None] = mapped_column(ForeignKey("workstations.id", ondelete="SET NULL"),
-                                                       index=True)
+    workstation_id: Mapped[int | None] = mapped_column(ForeignKey("workstations.id", ondelete="SET NULL"), index=True)
     kind: Mapped[str] = mapped_column(String(40), nullable=False)
     # Unique across the city: the accounting department's number, printed on the sticker.
     inventory_number: Mapped[str] = mapped_column(String(60), unique=True, nullable=False)
@@ -198,8 +216,12 @@ class EquipmentItem(db.Model):
 
     room = relationship("Room")
     workstation = relationship("Workstation")
-    history = relationship("EquipmentEvent", order_by="(EquipmentEvent.at, EquipmentEvent.id)",
-                           back_populates="item", cascade="all, delete-orphan")
+    history = relationship(
+        "EquipmentEvent",
+        order_by="(EquipmentEvent.at, EquipmentEvent.id)",
+        back_populates="item",
+        cascade="all, delete-orphan",
+    )
 
 
 class EquipmentEvent(db.Model):

@@ -8,6 +8,7 @@ for something new). Every row goes through the same services as the web pages;
 the caller commits only when no row was refused (all rows or none) and rolls
 back after a dry run.
 """
+
 import csv
 import io
 from dataclasses import dataclass, field
@@ -15,15 +16,29 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from portal.clinics import services
+from portal.clinics import inventory, services
 from portal.clinics.models import Room, Workstation
 from portal.core.errors import DomainError, Invalid
 from portal.extensions import db
 
-COLUMNS = ("clinic_code", "clinic_name", "clinic_short_name", "address", "timezone",
-           "room", "room_location", "room_capacity", "workstation", "workstation_specs")
-CLINIC_COLUMNS = {"clinic_name": "name", "clinic_short_name": "short_name", "address": "address",
-                  "timezone": "timezone"}
+COLUMNS = (
+    "clinic_code",
+    "clinic_name",
+    "clinic_short_name",
+    "address",
+    "timezone",
+    "room",
+    "room_location",
+    "room_capacity",
+    "workstation",
+    "workstation_specs",
+)
+CLINIC_COLUMNS = {
+    "clinic_name": "name",
+    "clinic_short_name": "short_name",
+    "address": "address",
+    "timezone": "timezone",
+}
 ROOM_COLUMNS = {"room_location": "location", "room_capacity": "capacity"}
 
 
@@ -40,10 +55,10 @@ class Change:
         names = {"clinic": _("clinic"), "room": _("room"), "workstation": _("workstation")}
         if self.action == "create":
             return _("create %(kind)s %(label)s", kind=names[self.kind], label=self.label)
-        details = "; ".join(f"{name}: {before or '—'} → {after or '—'}" for name, (before, after) in
-                            self.fields.items())
-        return _("change %(kind)s %(label)s (%(details)s)", kind=names[self.kind], label=self.label,
-                 details=details)
+        details = "; ".join(
+            f"{name}: {before or '—'} → {after or '—'}" for name, (before, after) in self.fields.items()
+        )
+        return _("change %(kind)s %(label)s (%(details)s)", kind=names[self.kind], label=self.label, details=details)
 
 
 @dataclass
@@ -129,7 +144,8 @@ class _Importer:
         self._agrees(("room", clinic.code, cells["room"]), number, values)
         label = f"{clinic.short_name} / {cells['room']}"
         room = self.rooms.get((clinic.code, cells["room"])) or db.session.scalar(
-            select(Room).where(Room.clinic_id == clinic.id, Room.name == cells["room"]))
+            select(Room).where(Room.clinic_id == clinic.id, Room.name == cells["room"])
+        )
         if room is None:
             room = services.create_room(self.actor, clinic, name=cells["room"], **values)
             self.changes.append(Change("create", "room", label))
@@ -143,13 +159,15 @@ class _Importer:
 
     def _workstation(self, cells, room):
         label = f"{room.clinic.short_name} / {room.name} / {cells['workstation']}"
-        workstation = db.session.scalar(select(Workstation).where(
-            Workstation.room_id == room.id, Workstation.label == cells["workstation"]))
+        workstation = db.session.scalar(
+            select(Workstation).where(Workstation.room_id == room.id, Workstation.label == cells["workstation"])
+        )
         if workstation is None:
-            services.create_workstation(self.actor, room, label=cells["workstation"], specs=cells["workstation_specs"])
+            inventory.create_workstation(self.actor, room, label=cells["workstation"], specs=cells["workstation_specs"])
             self.changes.append(Change("create", "workstation", label))
         elif cells["workstation_specs"] and cells["workstation_specs"] != workstation.specs:
             before = workstation.specs
-            services.update_workstation(self.actor, workstation, label=workstation.label,
-                                        specs=cells["workstation_specs"])
+            inventory.update_workstation(
+                self.actor, workstation, label=workstation.label, specs=cells["workstation_specs"]
+            )
             self.changes.append(Change("update", "workstation", label, {"specs": (before, workstation.specs)}))

@@ -3,9 +3,11 @@
 Objects of another clinic are "not found" (404), so their existence does not
 leak; objects of one's own clinic that one may not manage are "forbidden" (403).
 """
+
 from flask_babel import gettext as _
 
 from portal.clinics.models import Clinic, Closure, EquipmentItem, ProblemReport, Room, Workstation
+from portal.core.errors import NotAllowed
 from portal.core.permissions import can_administer_clinic, can_see_clinic, get_in_clinic_or_404, require
 
 # How to find the clinic an object belongs to.
@@ -52,3 +54,9 @@ def can_see_problem_report(user, report):
 
 def is_admin(user):
     return bool(user.is_authenticated) and (user.is_superadmin or user.has_role("admin"))
+
+
+def require_clinic_admin(actor, clinic_id):
+    """The rules' own check: the command line (no actor) is trusted, anyone else administers the clinic."""
+    if actor is not None and not can_administer_clinic(actor, clinic_id):
+        raise NotAllowed(_("You can only manage rooms of your own clinic."))

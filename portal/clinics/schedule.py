@@ -1,4 +1,5 @@
 """When a room is open: weekly opening hours in local time, minus closures, as UTC intervals."""
+
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -24,16 +25,22 @@ def weekly_intervals(room, first_day, last_day):
     day = first_day
     while day <= last_day:
         for hours in by_weekday.get(day.weekday(), ()):
-            intervals.append((local_to_utc(datetime.combine(day, hours.opens), room.timezone),
-                              local_to_utc(datetime.combine(day, hours.closes), room.timezone)))
+            intervals.append(
+                (
+                    local_to_utc(datetime.combine(day, hours.opens), room.timezone),
+                    local_to_utc(datetime.combine(day, hours.closes), room.timezone),
+                )
+            )
         day += timedelta(days=1)
     return sorted(intervals)
 
 
 def closures_between(room, start, end):
-    return db.session.scalars(select(Closure).where(
-        Closure.room_id == room.id, Closure.start_at < end, Closure.end_at > start)
-        .order_by(Closure.start_at)).all()
+    return db.session.scalars(
+        select(Closure)
+        .where(Closure.room_id == room.id, Closure.start_at < end, Closure.end_at > start)
+        .order_by(Closure.start_at)
+    ).all()
 
 
 def subtract(intervals, holes):
@@ -42,9 +49,12 @@ def subtract(intervals, holes):
     for start, end in intervals:
         pieces = [(start, end)]
         for hole_start, hole_end in holes:
-            pieces = [piece for piece_start, piece_end in pieces for piece in (
-                (piece_start, min(piece_end, hole_start)), (max(piece_start, hole_end), piece_end))
-                if piece[1] > piece[0]]
+            pieces = [
+                piece
+                for piece_start, piece_end in pieces
+                for piece in ((piece_start, min(piece_end, hole_start)), (max(piece_start, hole_end), piece_end))
+                if piece[1] > piece[0]
+            ]
         result.extend(pieces)
     return result
 
@@ -63,5 +73,6 @@ def minutes(intervals):
 def next_opening(room, now, *, days=31):
     """When the room is next open: `now` itself if it is open now; None if it stays closed for `days` days."""
     today = to_local(now, room.timezone).date()
-    return next((max(start, now) for start, end in open_intervals(room, today, today + timedelta(days=days))
-                 if end > now), None)
+    return next(
+        (max(start, now) for start, end in open_intervals(room, today, today + timedelta(days=days)) if end > now), None
+    )

@@ -4,6 +4,7 @@ The clinics package knows nothing of bookings, trainings or sign-in sessions;
 the packages that keep them connect receivers in their own init_app.
 Receivers run inside the caller's transaction and only flush.
 """
+
 from blinker import Namespace
 
 _signals = Namespace()

@@ -1,9 +1,10 @@
 """The doctor's side of the clinics package: reporting a fault in a room."""
+
 from flask import Blueprint, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from portal.clinics import services
+from portal.clinics import faults, inventory
 from portal.clinics.forms import ProblemReportForm
 from portal.clinics.models import EquipmentItem, Room, Workstation
 from portal.clinics.permissions import get_visible_or_404
@@ -30,18 +31,25 @@ def _target(room, value):
 def report_problem(room_id):
     room = get_visible_or_404(Room, room_id, current_user)
     form = ProblemReportForm()
-    form.set_choices(room, services.equipment_of_clinic(room.clinic_id, room_id=room.id))
+    form.set_choices(room, inventory.equipment_of_clinic(room.clinic_id, room_id=room.id))
     if request.method == "GET" and request.args.get("target"):
         form.target.data = request.args["target"]
 
     def report():
         kind, target = _target(room, form.target.data)
-        services.report_problem(current_user, room, description=form.description.data, now=utcnow(),
-                                workstation=target if kind == "workstation" else None,
-                                equipment=target if kind == "equipment" else None)
+        faults.report_problem(
+            current_user,
+            room,
+            description=form.description.data,
+            now=utcnow(),
+            workstation=target if kind == "workstation" else None,
+            equipment=target if kind == "equipment" else None,
+        )
 
     return submit(
-        form, report, on_error=_show_error,
+        form,
+        report,
+        on_error=_show_error,
         success_message=_("Thank you: the administrators have been told and will fix it."),
         redirect_to=safe_next(request.args.get("next")) or url_for("core.dashboard"),
     ) or (render_template("clinics/report_problem.html", room=room, form=form), 400 if form.errors else 200)

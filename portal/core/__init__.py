@@ -1,4 +1,5 @@
 """Shared building blocks: database helpers, errors, audit, notifications and mail, CLI and worker, base UI."""
+
 from flask import g
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user

@@ -5,6 +5,7 @@ content: a changed file gets a new URL, so the old one may be cached forever.
 A request with a `v` that is not the file's current digest (a page from before
 a deployment) still gets the file, only not for long.
 """
+
 import hashlib
 from functools import lru_cache
 from pathlib import Path

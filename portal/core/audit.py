@@ -1,4 +1,5 @@
 """The audit log: every admin action, booking change and sign-in leaves a row."""
+
 from flask import has_request_context, request
 
 from portal.core.models import AuditEntry

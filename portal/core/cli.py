@@ -4,6 +4,7 @@ Every command is one unit of work (portal.core.transaction): what it wrote
 is committed when it succeeds and rolled back when it fails, and a domain
 error ends it with its message and a non-zero exit status.
 """
+
 import functools
 
 import click

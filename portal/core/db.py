@@ -1,4 +1,5 @@
 """Database helpers shared by every feature: UTC timestamps and engine set-up."""
+
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, event
@@ -90,8 +91,11 @@ def engine_options(config):
         "connect_args": {
             "connect_timeout": config["DB_CONNECT_TIMEOUT_SECONDS"],
             "options": f"-c statement_timeout={statement_ms} -c lock_timeout={statement_ms} "
-                       "-c idle_in_transaction_session_timeout=60000",
-            "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 2,
+            "-c idle_in_transaction_session_timeout=60000",
+            "keepalives": 1,
+            "keepalives_idle": 5,
+            "keepalives_interval": 2,
+            "keepalives_count": 2,
             "tcp_user_timeout": statement_ms,
         },
     }

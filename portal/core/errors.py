@@ -4,6 +4,7 @@ Services raise these with a stable snake_case code and a human message; the
 HTML views show the message (next to the field when one is named) and the
 API answers {"error": {"code", "message"}} with the matching status.
 """
+
 from flask import g, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
@@ -74,16 +75,24 @@ class UpstreamFailure(DomainError):
 
 
 HTTP_CODES = {
-    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-    405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
-    429: "rate_limited", 500: "internal_error", 502: "upstream_error", 503: "unavailable",
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+    500: "internal_error",
+    502: "upstream_error",
+    503: "unavailable",
     504: "upstream_timeout",
 }
 
 
 def wants_json():
-    return request.path.startswith("/api/") or (
-        request.accept_mimetypes.best == "application/json")
+    return request.path.startswith("/api/") or (request.accept_mimetypes.best == "application/json")
 
 
 def error_response(status, code, message, extra=None):
@@ -120,8 +129,9 @@ def register_error_handlers(app):
     def handle_domain_error(error):
         transaction.roll_back()
         extra = {k: v for k, v in error.to_dict().items() if k not in ("code", "message")}
-        return _with_retry_after(error_response(error.status, error.code, error.message, extra),
-                                 getattr(error, "retry_after", None))
+        return _with_retry_after(
+            error_response(error.status, error.code, error.message, extra), getattr(error, "retry_after", None)
+        )
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error):
@@ -156,8 +166,12 @@ def register_error_handlers(app):
     def handle_database_unavailable(error):
         transaction.abandon()
         app.logger.error("the database is not answering: %s", error)
-        return _with_retry_after(error_response(503, "unavailable", _(
-            "The portal cannot reach its database right now. Please try again in a minute.")), 30)
+        return _with_retry_after(
+            error_response(
+                503, "unavailable", _("The portal cannot reach its database right now. Please try again in a minute.")
+            ),
+            30,
+        )
 
     @app.errorhandler(Exception)
     def handle_unexpected(error):

@@ -9,6 +9,7 @@ Two kinds of injection are closed here, once for every export:
   return as a formula (CSV injection, OWASP): such a cell gets a leading single quote, which
   the spreadsheet shows as text and does not run.
 """
+
 import csv
 import io
 
@@ -39,5 +40,8 @@ def csv_response(rows, filename):
     out = io.StringIO()
     csv.writer(out).writerows([csv_cell(value) for value in row] for row in rows)
     # A byte-order mark lets spreadsheet programs read the Cyrillic text as UTF-8.
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        "\ufeff" + out.getvalue(),
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

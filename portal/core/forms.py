@@ -4,6 +4,7 @@ Both end a failed action the same way: the request's changes are rolled back
 (portal.core.transaction) and the rule's message is shown; a successful one
 is committed once when the request ends.
 """
+
 from flask import abort, flash, redirect
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm

@@ -1,4 +1,5 @@
 """GET /healthz for load balancers: no session, one trivial query."""
+
 from flask import Blueprint, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError

@@ -5,6 +5,7 @@ already loaded. Error pages ask for them after the request's transaction was
 rolled back (which expires every loaded row) and perhaps while the database
 is unreachable, so they must not query it again.
 """
+
 from flask import current_app, g, has_request_context, request, session
 from sqlalchemy import inspect
 from sqlalchemy.orm.base import NO_VALUE

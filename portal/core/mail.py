@@ -20,6 +20,7 @@ messages with `deliver_due`:
 
 Without MAIL_SERVER a message is written to the log instead (development).
 """
+
 import logging
 import smtplib
 from dataclasses import dataclass
@@ -110,38 +111,59 @@ def deliver_due(config, *, now, limit=None, should_stop=lambda: False):
 def forget_finished(now):
     """Delete sent and given-up messages older than KEEP_FINISHED (a periodic job)."""
     deleted = db.session.execute(
-        delete(OutboxMessage).where(OutboxMessage.status.in_(("sent", "failed")),
-                                    OutboxMessage.created_at < now - KEEP_FINISHED)
-        .execution_options(synchronize_session=False)).rowcount
+        delete(OutboxMessage)
+        .where(OutboxMessage.status.in_(("sent", "failed")), OutboxMessage.created_at < now - KEEP_FINISHED)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     return f"deleted {deleted} finished message(s)"
 
 
 def _claim_next(now):
     due = (OutboxMessage.status.in_(("pending", "sending")), OutboxMessage.next_attempt_at <= now)
-    oldest_due = (select(OutboxMessage.id).where(*due)
-                  .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(1)
-                  .with_for_update(skip_locked=True).scalar_subquery())
+    oldest_due = (
+        select(OutboxMessage.id)
+        .where(*due)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
     with transaction.unit_of_work():
         row = db.session.execute(
-            update(OutboxMessage).where(OutboxMessage.id == oldest_due, *due)
+            update(OutboxMessage)
+            .where(OutboxMessage.id == oldest_due, *due)
             .values(status="sending", attempts=OutboxMessage.attempts + 1, next_attempt_at=now + LEASE)
-            .returning(OutboxMessage.id, OutboxMessage.recipient, OutboxMessage.subject, OutboxMessage.body,
-                       OutboxMessage.attempts, OutboxMessage.created_at)
-            .execution_options(synchronize_session=False)).one_or_none()
+            .returning(
+                OutboxMessage.id,
+                OutboxMessage.recipient,
+                OutboxMessage.subject,
+                OutboxMessage.body,
+                OutboxMessage.attempts,
+                OutboxMessage.created_at,
+            )
+            .execution_options(synchronize_session=False)
+        ).one_or_none()
     return _Claimed(*row) if row is not None else None
 
 
 def _record_failure(claimed, error, now, delivery):
     reason = f"{type(error).__name__}: {error}"[:1000]
     if now - claimed.created_at >= GIVE_UP_AFTER:
-        log.error("mail %s to %s given up after %d attempts: %s", claimed.id, claimed.recipient,
-                  claimed.attempts, reason)
+        log.error(
+            "mail %s to %s given up after %d attempts: %s", claimed.id, claimed.recipient, claimed.attempts, reason
+        )
         _settle(claimed, status="failed", next_attempt_at=None, last_error=reason)
         delivery.given_up += 1
         return
     wait = min(FIRST_RETRY * 2 ** min(claimed.attempts - 1, 10), LONGEST_RETRY)
-    log.warning("mail %s to %s failed (attempt %d), next attempt in %s: %s", claimed.id, claimed.recipient,
-                claimed.attempts, wait, reason)
+    log.warning(
+        "mail %s to %s failed (attempt %d), next attempt in %s: %s",
+        claimed.id,
+        claimed.recipient,
+        claimed.attempts,
+        wait,
+        reason,
+    )
     _settle(claimed, status="pending", next_attempt_at=now + wait, last_error=reason)
     delivery.retrying += 1
 
@@ -150,9 +172,15 @@ def _settle(claimed, **values):
     """Record how the attempt ended, unless another worker has taken the message since (our lease ended)."""
     with transaction.unit_of_work():
         settled = db.session.execute(
-            update(OutboxMessage).where(OutboxMessage.id == claimed.id, OutboxMessage.status == "sending",
-                                        OutboxMessage.attempts == claimed.attempts)
-            .values(**values).execution_options(synchronize_session=False)).rowcount
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == claimed.id,
+                OutboxMessage.status == "sending",
+                OutboxMessage.attempts == claimed.attempts,
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        ).rowcount
     if not settled:
         log.warning("mail %s was taken over by another worker after this one's lease ended", claimed.id)
 
@@ -183,8 +211,7 @@ class _Sender:
         message["Subject"] = claimed.subject
         message.set_content(claimed.body)
         if not config.get("MAIL_SERVER"):
-            log.info("mail (no MAIL_SERVER set) to=%s subject=%s\n%s", claimed.recipient, claimed.subject,
-                     claimed.body)
+            log.info("mail (no MAIL_SERVER set) to=%s subject=%s\n%s", claimed.recipient, claimed.subject, claimed.body)
             return
         if self.smtp is None:
             self.smtp = self._connect()

@@ -1,4 +1,5 @@
 """Shared tables: the audit log, in-app notifications, the mail outbox and the worker's job schedule."""
+
 from datetime import datetime
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, text
@@ -14,8 +15,13 @@ class AuditEntry(db.Model):
         Index("ix_audit_log_clinic_at", "clinic_id", "at"),
         Index("ix_audit_log_actor_at", "actor_id", "at"),
         # Refused bookings of a month, per clinic, for the usage report and the city's view.
-        Index("ix_audit_log_refusals_clinic_at", "clinic_id", "at",
-              postgresql_where=text("action = 'booking_refused'"), sqlite_where=text("action = 'booking_refused'")),
+        Index(
+            "ix_audit_log_refusals_clinic_at",
+            "clinic_id",
+            "at",
+            postgresql_where=text("action = 'booking_refused'"),
+            sqlite_where=text("action = 'booking_refused'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -4,6 +4,7 @@ The navbar shows the top-level links, then the menus (each a group of links unde
 label, shown only when one of its links is visible to the user), and at the end the user's
 own menu (`USER_MENU`): their account, their records, notifications and signing out.
 """
+
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
@@ -38,6 +39,7 @@ MENUS = {ADMIN_MENU: NavMenu(ADMIN_MENU, _l("Manage"), order=700)}
 @dataclass
 class NavEntry:
     """What the layout renders: a link (`item`), or a menu (`menu`) with its `links`."""
+
     order: int
     item: NavItem | None = None
     menu: NavMenu | None = None
@@ -59,8 +61,9 @@ def current_item(items, endpoint):
     if not endpoint:
         return None
     exact = next((item for item in items if item.endpoint == endpoint), None)
-    return exact or next((item for item in items
-                          if any(fnmatchcase(endpoint, pattern) for pattern in item.section)), None)
+    return exact or next(
+        (item for item in items if any(fnmatchcase(endpoint, pattern) for pattern in item.section)), None
+    )
 
 
 def navigation(app, user, endpoint):

@@ -4,6 +4,7 @@ Both are written in the caller's transaction: the in-app row, and the e-mail
 into the durable outbox (portal.core.mail) that the worker delivers. Nobody is
 told about a booking that was rolled back, and no request waits for SMTP.
 """
+
 from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy import func, select, update
@@ -64,18 +65,24 @@ def set_email_choices(user, wanted, known):
 
 def unread_count(user):
     return db.session.scalar(
-        select(func.count()).select_from(Notification).where(
-            Notification.user_id == user.id, Notification.read_at.is_(None)))
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    )
 
 
 def recent(user, limit=50):
     return db.session.scalars(
-        select(Notification).where(Notification.user_id == user.id)
-        .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)).all()
+        select(Notification)
+        .where(Notification.user_id == user.id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+        .limit(limit)
+    ).all()
 
 
 def mark_all_read(user):
     db.session.execute(
-        update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
-        .values(read_at=utcnow()))
-
+        update(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )

@@ -4,6 +4,7 @@ A user acts only inside their own clinic, unless they are a superadmin.
 Objects of another clinic answer 404, never 403, so their existence does
 not leak.
 """
+
 from portal.core.errors import NotAllowed, NotFound
 from portal.extensions import db
 
@@ -17,13 +18,13 @@ def can_see_clinic(user, clinic_id):
 
 
 def can_administer_clinic(user, clinic_id):
-    return is_superadmin(user) or (
-        user.is_authenticated and user.clinic_id == clinic_id and user.has_role("admin"))
+    return is_superadmin(user) or (user.is_authenticated and user.clinic_id == clinic_id and user.has_role("admin"))
 
 
 def can_train_in_clinic(user, clinic_id):
     return can_administer_clinic(user, clinic_id) or (
-        user.is_authenticated and user.clinic_id == clinic_id and user.has_role("trainer"))
+        user.is_authenticated and user.clinic_id == clinic_id and user.has_role("trainer")
+    )
 
 
 # Ids are database integers: a larger number names nothing (and must not reach the database).

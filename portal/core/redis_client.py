@@ -11,6 +11,7 @@ commit (portal.core.versioned_cache). A bump lost while Redis was unreachable
 would leave old entries looking current once it answers again, so a process
 that lost one first moves the shared epoch, which every cache key includes.
 """
+
 import logging
 import threading
 import time
@@ -42,8 +43,9 @@ def _connection():
         return None
     connection = current_app.extensions.get(EXTENSION_KEY)
     if connection is None:
-        client = redis.Redis.from_url(url, socket_connect_timeout=TIMEOUT_SECONDS, socket_timeout=TIMEOUT_SECONDS,
-                                      retry=None)
+        client = redis.Redis.from_url(
+            url, socket_connect_timeout=TIMEOUT_SECONDS, socket_timeout=TIMEOUT_SECONDS, retry=None
+        )
         connection = current_app.extensions[EXTENSION_KEY] = _Connection(client)
     return connection
 
@@ -81,8 +83,7 @@ def redis_failed(error, *, lost_invalidation=False):
         if should_log:
             connection.logged_at = now
     if should_log:
-        log.error("Redis is unreachable (%s): caches bypassed, limits counted per process and in the database",
-                  error)
+        log.error("Redis is unreachable (%s): caches bypassed, limits counted per process and in the database", error)
 
 
 def shared_store_usable():

@@ -5,6 +5,7 @@ A path id beyond the database's integers (SQLite cannot even bind one above
 surrogate pair) are the client's mistakes: a 400 naming the parameter, never
 a database error. The API checks its JSON bodies the same way (portal.api.schema).
 """
+
 import re
 
 from flask import request

@@ -1,4 +1,5 @@
 """One structured (JSON) log line per request, for log collectors at city scale."""
+
 import json
 import logging
 import time
@@ -33,13 +34,17 @@ def init_app(app):
     def log_request(response):
         started = g.get("request_started")
         user = g.get("_login_user")
-        log.info(json.dumps({
-            "method": request.method,
-            # The path only: query strings may hold search terms or secrets.
-            "path": request.path,
-            "status": response.status_code,
-            "ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
-            "user": _user_id(user),
-            "ip": request.remote_addr,
-        }))
+        log.info(
+            json.dumps(
+                {
+                    "method": request.method,
+                    # The path only: query strings may hold search terms or secrets.
+                    "path": request.path,
+                    "status": response.status_code,
+                    "ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
+                    "user": _user_id(user),
+                    "ip": request.remote_addr,
+                }
+            )
+        )
         return response

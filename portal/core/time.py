@@ -1,4 +1,5 @@
 """Time helpers: the portal stores UTC and shows the clinic's local time."""
+
 import re
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -50,8 +51,9 @@ _DAY = _YEAR + "-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
 MONTH_PATTERN = "^" + _YEAR + "-(0[1-9]|1[0-2])$"
 DAY_PATTERN = "^" + _DAY + "$"
 # RFC 3339 with an offset of whole minutes (no "+02:30:17", no naive times).
-TIME_PATTERN = ("^" + _DAY + "T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]+)?"
-                "(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$")
+TIME_PATTERN = (
+    "^" + _DAY + "T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]+)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+)
 # A wall-clock time as browsers send it from <input type="datetime-local">.
 LOCAL_TIME_PATTERN = "^" + _DAY + "T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
 
@@ -95,12 +97,26 @@ def iso(value, tz_name=None):
 # One way to write dates and times per language, everywhere the portal shows them (pages, notifications,
 # e-mails): Babel patterns, so the names of months and weekdays come from the language's own data.
 DISPLAY_FORMATS = {
-    "ru": {"date": "dd.MM.yyyy", "time": "HH:mm", "datetime": "dd.MM.yyyy, HH:mm",
-           "weekday_date": "EEE, dd.MM", "day_month": "dd.MM",
-           "day_month_name": "d MMMM", "long_day": "EEEE, d MMMM", "long_day_year": "EEEE, d MMMM yyyy"},
-    "en": {"date": "d MMM yyyy", "time": "HH:mm", "datetime": "d MMM yyyy, HH:mm",
-           "weekday_date": "EEE, d MMM", "day_month": "d MMM",
-           "day_month_name": "d MMMM", "long_day": "EEEE, d MMMM", "long_day_year": "EEEE, d MMMM yyyy"},
+    "ru": {
+        "date": "dd.MM.yyyy",
+        "time": "HH:mm",
+        "datetime": "dd.MM.yyyy, HH:mm",
+        "weekday_date": "EEE, dd.MM",
+        "day_month": "dd.MM",
+        "day_month_name": "d MMMM",
+        "long_day": "EEEE, d MMMM",
+        "long_day_year": "EEEE, d MMMM yyyy",
+    },
+    "en": {
+        "date": "d MMM yyyy",
+        "time": "HH:mm",
+        "datetime": "d MMM yyyy, HH:mm",
+        "weekday_date": "EEE, d MMM",
+        "day_month": "d MMM",
+        "day_month_name": "d MMMM",
+        "long_day": "EEEE, d MMMM",
+        "long_day_year": "EEEE, d MMMM yyyy",
+    },
 }
 DISPLAY_LANGUAGE_FALLBACK = "ru"
 

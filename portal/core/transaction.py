@@ -15,6 +15,7 @@ end of an idle session. Code declares them with `keep_whatever_happens`; they
 are written in the request's transaction when it commits, or in a
 transaction of their own after its rollback.
 """
+
 import logging
 from contextlib import contextmanager
 

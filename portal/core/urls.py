@@ -4,6 +4,7 @@ Links that leave the portal (e-mails, calendar feeds, QR codes) are built on
 PORTAL_BASE_URL: never on a request's Host header, which a client controls,
 and the same from the command line, where there is no request at all.
 """
+
 from urllib.parse import urlsplit
 
 from flask import current_app

@@ -24,6 +24,7 @@ process's memory, then in Redis when there is one. Such an entry can never be
 stale, since a change and its new version are committed together; Redis is
 only a second level shared by the processes.
 """
+
 import pickle
 import time
 from dataclasses import dataclass
@@ -153,8 +154,11 @@ def get_or_compute(scopes, entry, compute, *, lifetime):
         seconds = lifetime if valid_until is None else min(lifetime, int(valid_until - time.time()))
         # Versions only grow: an entry stored late under old versions is simply never used.
         try:
-            client.set(entry_key, pickle.dumps((stamp, valid_until, value), protocol=pickle.HIGHEST_PROTOCOL),
-                       ex=max(1, seconds))
+            client.set(
+                entry_key,
+                pickle.dumps((stamp, valid_until, value), protocol=pickle.HIGHEST_PROTOCOL),
+                ex=max(1, seconds),
+            )
         except redis.RedisError as error:
             redis_failed(error)
     return value

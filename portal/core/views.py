@@ -1,4 +1,5 @@
 """The pages every user sees: home, dashboard, notifications, language switch."""
+
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -8,8 +9,7 @@ from portal.core.forms import email_preferences_form
 from portal.core.nav import dashboard_panels
 from portal.core.urls import safe_next
 
-bp = Blueprint("core", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/static/core")
+bp = Blueprint("core", __name__, template_folder="templates", static_folder="static", static_url_path="/static/core")
 
 
 @bp.get("/")
@@ -66,17 +66,26 @@ def set_language():
 def inject_layout():
     from portal.core.nav import navigation
 
-    layout = {"idle_timeout_minutes": current_app.config["IDLE_TIMEOUT_MINUTES"],
-              "current_language": _current_language(), "nav_entries": [], "user_menu_links": [],
-              "current_nav_item": None, "unread_notifications": 0,
-              "answering_error": g.get("answering_error", False)}
+    layout = {
+        "idle_timeout_minutes": current_app.config["IDLE_TIMEOUT_MINUTES"],
+        "current_language": _current_language(),
+        "nav_entries": [],
+        "user_menu_links": [],
+        "current_nav_item": None,
+        "unread_notifications": 0,
+        "answering_error": g.get("answering_error", False),
+    }
     if layout["answering_error"]:
         return layout  # an error page reads nothing more from the database (see core.errors)
     user = current_user
     if user.is_authenticated:
         entries, user_links, current = navigation(current_app, user, request.endpoint)
-        layout.update(nav_entries=entries, user_menu_links=user_links, current_nav_item=current,
-                      unread_notifications=notifications.unread_count(user))
+        layout.update(
+            nav_entries=entries,
+            user_menu_links=user_links,
+            current_nav_item=current,
+            unread_notifications=notifications.unread_count(user),
+        )
     return layout
 
 
@@ -84,5 +93,3 @@ def _current_language():
     from flask_babel import get_locale
 
     return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
-
-

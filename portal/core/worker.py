@@ -15,6 +15,7 @@ are guarded updates themselves, so even overlapping runs would not repeat an
 effect. A failed run is logged and tried again after at most RETRY_FAILED.
 SIGTERM or SIGINT stops the worker once the current message or job is done.
 """
+
 import logging
 import signal
 import threading
@@ -68,8 +69,11 @@ def run_due_jobs(app, *, now, should_stop=lambda: False):
         missing = [job.name for job in jobs if job.name not in next_runs]
         if missing:
             insert = INSERT_IGNORING_DUPLICATES[db.engine.dialect.name]
-            db.session.execute(insert(WorkerJob).values([{"name": name, "next_run_at": now} for name in missing])
-                               .on_conflict_do_nothing())
+            db.session.execute(
+                insert(WorkerJob)
+                .values([{"name": name, "next_run_at": now} for name in missing])
+                .on_conflict_do_nothing()
+            )
     outcomes = {}
     for job in jobs:
         if should_stop():
@@ -81,10 +85,15 @@ def run_due_jobs(app, *, now, should_stop=lambda: False):
 
 def _claim(job, now):
     with transaction.unit_of_work():
-        return db.session.execute(
-            update(WorkerJob).where(WorkerJob.name == job.name, WorkerJob.next_run_at <= now)
-            .values(next_run_at=now + job.every, last_started_at=now)
-            .execution_options(synchronize_session=False)).rowcount == 1
+        return (
+            db.session.execute(
+                update(WorkerJob)
+                .where(WorkerJob.name == job.name, WorkerJob.next_run_at <= now)
+                .values(next_run_at=now + job.every, last_started_at=now)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            == 1
+        )
 
 
 def _run(job, now):
@@ -96,9 +105,11 @@ def _run(job, now):
         log.exception("job %s failed after %.2f s", job.name, time.perf_counter() - started)
         with transaction.unit_of_work():
             db.session.execute(
-                update(WorkerJob).where(WorkerJob.name == job.name, WorkerJob.last_started_at == now)
+                update(WorkerJob)
+                .where(WorkerJob.name == job.name, WorkerJob.last_started_at == now)
                 .values(next_run_at=now + min(job.every, RETRY_FAILED))
-                .execution_options(synchronize_session=False))
+                .execution_options(synchronize_session=False)
+            )
         return False
     log.info("job %s: %s (%.2f s)", job.name, summary, time.perf_counter() - started)
     return True
@@ -133,8 +144,13 @@ def run_worker(app, *, stop, once=False, poll_seconds=POLL_SECONDS):
 
 @portal_cli.command("worker", unit_of_work=False)
 @click.option("--once", is_flag=True, help="Deliver the due mail and run the due jobs once, then exit (cron).")
-@click.option("--poll-seconds", default=POLL_SECONDS, show_default=True, type=click.FloatRange(0.1, 3600),
-              help="Pause between rounds when nothing is waiting.")
+@click.option(
+    "--poll-seconds",
+    default=POLL_SECONDS,
+    show_default=True,
+    type=click.FloatRange(0.1, 3600),
+    help="Pause between rounds when nothing is waiting.",
+)
 def worker_command(once, poll_seconds):
     """Deliver the mail outbox and run every periodic job on its schedule (safe on several machines)."""
     if not logging.getLogger().handlers:

@@ -1,4 +1,5 @@
 """`portal seed-demo`: idempotent demo data, built through the same services as the UI."""
+
 import importlib
 
 import click

@@ -1,4 +1,5 @@
 """The base of the demo: two clinics with rooms, workstations and people."""
+
 from datetime import time
 
 from sqlalchemy import select
@@ -12,12 +13,20 @@ from portal.extensions import db
 DEMO_PASSWORD = "demo-password-2026"
 
 CLINICS = [
-    {"short_name": "ДГП-94", "code": "0094", "name": "Детская городская поликлиника № 94",
-     "address": "Москва, ул. Примерная, 1",
-     "rooms": [("Кабинет профессионального роста", "2 этаж, каб. 214", 12, 8)]},
-    {"short_name": "ДГП-133", "code": "0133", "name": "Детская городская поликлиника № 133",
-     "address": "Москва, ул. Образцовая, 7",
-     "rooms": [("Кабинет профессионального роста", "1 этаж, каб. 105", 10, 6)]},
+    {
+        "short_name": "ДГП-94",
+        "code": "0094",
+        "name": "Детская городская поликлиника № 94",
+        "address": "Москва, ул. Примерная, 1",
+        "rooms": [("Кабинет профессионального роста", "2 этаж, каб. 214", 12, 8)],
+    },
+    {
+        "short_name": "ДГП-133",
+        "code": "0133",
+        "name": "Детская городская поликлиника № 133",
+        "address": "Москва, ул. Образцовая, 7",
+        "rooms": [("Кабинет профессионального роста", "1 этаж, каб. 105", 10, 6)],
+    },
 ]
 
 PEOPLE = [
@@ -34,7 +43,8 @@ PEOPLE = [
 def _clinic(spec):
     clinic = db.session.scalar(select(Clinic).where(Clinic.short_name == spec["short_name"]))
     return clinic or clinic_services.create_clinic(
-        None, name=spec["name"], short_name=spec["short_name"], address=spec["address"], code=spec["code"])
+        None, name=spec["name"], short_name=spec["short_name"], address=spec["address"], code=spec["code"]
+    )
 
 
 def _room(clinic, name, location, capacity, workstation_count):
@@ -45,7 +55,7 @@ def _room(clinic, name, location, capacity, workstation_count):
             room.opening_hours.append(OpeningHours(weekday=weekday, opens=time(8, 0), closes=time(20, 0)))
         room.opening_hours.append(OpeningHours(weekday=5, opens=time(9, 0), closes=time(15, 0)))
         for number in range(1, workstation_count + 1):
-            db.session.add(Workstation(room=room, label=f"ПК-{number}", specs="Intel i5, 16 ГБ, 24\""))
+            db.session.add(Workstation(room=room, label=f"ПК-{number}", specs='Intel i5, 16 ГБ, 24"'))
         db.session.flush()
     return room
 
@@ -58,8 +68,13 @@ def seed_base():
         user = db.session.scalar(select(User).where(User.email == email))
         if user is None:
             user = auth_services.create_user(
-                None, email=email, full_name=name, role=roles,
-                clinic=clinics[clinic_index] if clinic_index is not None else None, password=DEMO_PASSWORD)
+                None,
+                email=email,
+                full_name=name,
+                role=roles,
+                clinic=clinics[clinic_index] if clinic_index is not None else None,
+                password=DEMO_PASSWORD,
+            )
         users[email] = user
         clinic_label = clinics[clinic_index].short_name if clinic_index is not None else "all clinics"
         logins.append((email, f"{', '.join(roles)} — {clinic_label}"))

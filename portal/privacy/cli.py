@@ -17,8 +17,7 @@ def anonymise(now, older_than_days=None):
 
 
 @portal_cli.command("anonymise-history")
-@click.option("--older-than-days", type=int, default=None,
-              help="Age in days (default: PORTAL_BOOKING_RETENTION_DAYS).")
+@click.option("--older-than-days", type=int, default=None, help="Age in days (default: PORTAL_BOOKING_RETENTION_DAYS).")
 def anonymise_history_command(older_than_days):
     """Anonymise booking history older than N days (the privacy job; safe to run from cron)."""
     click.echo(anonymise(utcnow(), older_than_days))

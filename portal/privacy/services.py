@@ -1,4 +1,5 @@
 """The privacy job: old booking history and personal traces are anonymised or removed."""
+
 from datetime import timedelta
 
 from sqlalchemy import delete, update
@@ -26,16 +27,23 @@ def anonymise_history(*, older_than_days, now):
     cutoff = now - timedelta(days=older_than_days)
     result = db.session.execute(
         update(Booking)
-        .where(Booking.end_at < cutoff, Booking.status.in_(FINISHED_STATUSES),
-               (Booking.user_id.is_not(None)) | (Booking.created_by_id.is_not(None))
-               | (Booking.cancelled_by_id.is_not(None)) | (Booking.cancel_reason.is_not(None)))
+        .where(
+            Booking.end_at < cutoff,
+            Booking.status.in_(FINISHED_STATUSES),
+            (Booking.user_id.is_not(None))
+            | (Booking.created_by_id.is_not(None))
+            | (Booking.cancelled_by_id.is_not(None))
+            | (Booking.cancel_reason.is_not(None)),
+        )
         .values(user_id=None, created_by_id=None, cancelled_by_id=None, cancel_reason=None)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(delete(Notification).where(Notification.created_at < cutoff, Notification.read_at.is_not(None)))
     db.session.execute(
-        delete(Notification).where(Notification.created_at < cutoff, Notification.read_at.is_not(None)))
-    db.session.execute(
-        update(AuditEntry).where(AuditEntry.at < cutoff, AuditEntry.ip.is_not(None))
-        .values(ip=None, details={}).execution_options(synchronize_session=False))
-    audit.record("history_anonymised", details={"older_than_days": older_than_days,
-                                                "bookings": result.rowcount})
+        update(AuditEntry)
+        .where(AuditEntry.at < cutoff, AuditEntry.ip.is_not(None))
+        .values(ip=None, details={})
+        .execution_options(synchronize_session=False)
+    )
+    audit.record("history_anonymised", details={"older_than_days": older_than_days, "bookings": result.rowcount})
     return result.rowcount

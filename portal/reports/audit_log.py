@@ -1,4 +1,5 @@
 """The audit log of a clinic as its administrators search it: by person, by object, by kind and by date."""
+
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import and_, false, or_, select
@@ -42,8 +43,9 @@ def _concerns_object(text):
     rooms = select(Room.id).where(Room.name.ilike(pattern))
     # Kinds are stored as codes: a reader types their name, in their language.
     kinds = [kind for kind, label in KIND_LABELS.items() if text.lower() in (kind + " " + str(label)).lower()]
-    items = select(EquipmentItem.id).where(or_(EquipmentItem.inventory_number.ilike(pattern),
-                                               EquipmentItem.kind.in_(kinds) if kinds else false()))
+    items = select(EquipmentItem.id).where(
+        or_(EquipmentItem.inventory_number.ilike(pattern), EquipmentItem.kind.in_(kinds) if kinds else false())
+    )
     courses = select(Course.id).where(Course.title.ilike(pattern))
     sessions = select(TrainingSession.id).where(TrainingSession.course_id.in_(courses))
     return or_(
@@ -52,8 +54,12 @@ def _concerns_object(text):
         _object_in(Room, rooms),
         _object_in(Closure, select(Closure.id).where(Closure.room_id.in_(rooms))),
         _object_in(EquipmentItem, items),
-        _object_in(ProblemReport, select(ProblemReport.id).where(or_(
-            ProblemReport.workstation_id.in_(workstations), ProblemReport.equipment_id.in_(items)))),
+        _object_in(
+            ProblemReport,
+            select(ProblemReport.id).where(
+                or_(ProblemReport.workstation_id.in_(workstations), ProblemReport.equipment_id.in_(items))
+            ),
+        ),
         _object_in(Course, courses),
         _object_in(TrainingSession, sessions),
         _object_in(Enrolment, select(Enrolment.id).where(Enrolment.session_id.in_(sessions))),
@@ -63,16 +69,26 @@ def _concerns_object(text):
     )
 
 
-def search(clinic: Clinic, *, person: str | None = None, thing: str | None = None, kind: str | None = None,
-           date_from: date | None = None, date_to: date | None = None, page: int = 1, page_size: int = 100):
+def search(
+    clinic: Clinic,
+    *,
+    person: str | None = None,
+    thing: str | None = None,
+    kind: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    page: int = 1,
+    page_size: int = 100,
+):
     """One page of a clinic's entries, newest first: (entries, whether a next page exists).
 
     `person` matches a name or e-mail of whoever acted or was acted on, `thing` the name of the object
     (both as typed: ilike, since SQLite folds only ASCII case), `kind` a key of KINDS; the dates are local
     days of the clinic, both included.
     """
-    query = (select(AuditEntry).where(AuditEntry.clinic_id == clinic.id)
-             .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()))
+    query = (
+        select(AuditEntry).where(AuditEntry.clinic_id == clinic.id).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    )
     if person and person.strip():
         query = query.where(_concerns_person(f"%{person.strip()}%"))
     if thing and thing.strip():
@@ -82,7 +98,8 @@ def search(clinic: Clinic, *, person: str | None = None, thing: str | None = Non
     if date_from:
         query = query.where(AuditEntry.at >= local_to_utc(datetime.combine(date_from, time()), clinic.timezone))
     if date_to:
-        query = query.where(AuditEntry.at < local_to_utc(datetime.combine(date_to + timedelta(days=1), time()),
-                                                         clinic.timezone))
+        query = query.where(
+            AuditEntry.at < local_to_utc(datetime.combine(date_to + timedelta(days=1), time()), clinic.timezone)
+        )
     entries = db.session.scalars(query.offset((page - 1) * page_size).limit(page_size + 1)).all()
     return entries[:page_size], len(entries) > page_size

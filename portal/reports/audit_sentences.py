@@ -4,6 +4,7 @@ Rows keep codes, ids and UTC times (`portal.core.audit`); this module names the 
 rooms and courses they point to, writes times in the clinic's zone, and says it in the reader's language.
 A thing deleted since is named by what the row itself kept, or generically.
 """
+
 from datetime import datetime
 
 from flask_babel import gettext as _
@@ -22,35 +23,111 @@ from portal.search.services import SOURCE_LABELS
 from portal.training.models import Course, Enrolment, TrainingSession
 
 # The tables an entry's object lives in (AuditEntry.object_type), and what its details point to.
-MODELS = {model.__tablename__: model for model in (
-    ApiToken, Booking, Clinic, Closure, Course, Enrolment, EquipmentItem, LinkedResource, ProblemReport, Room,
-    TrainingSession, User, Workstation)}
+MODELS = {
+    model.__tablename__: model
+    for model in (
+        ApiToken,
+        Booking,
+        Clinic,
+        Closure,
+        Course,
+        Enrolment,
+        EquipmentItem,
+        LinkedResource,
+        ProblemReport,
+        Room,
+        TrainingSession,
+        User,
+        Workstation,
+    )
+}
 DETAIL_REFERENCES = {
-    "user_id": User, "workstation_id": Workstation, "from_workstation_id": Workstation,
-    "to_workstation_id": Workstation, "room_id": Room, "course_id": Course, "training_session_id": TrainingSession,
+    "user_id": User,
+    "workstation_id": Workstation,
+    "from_workstation_id": Workstation,
+    "to_workstation_id": Workstation,
+    "room_id": Room,
+    "course_id": Course,
+    "training_session_id": TrainingSession,
 }
 
 # What the audit page lets an administrator narrow the log to, and the actions each choice covers.
 KINDS = {
-    "bookings": (_l("Bookings"), ("booking_created", "booking_refused", "booking_cancelled", "booking_checked_in",
-                                 "booking_moved", "booking_no_show")),
+    "bookings": (
+        _l("Bookings"),
+        (
+            "booking_created",
+            "booking_refused",
+            "booking_cancelled",
+            "booking_checked_in",
+            "booking_moved",
+            "booking_no_show",
+        ),
+    ),
     "sign_ins": (_l("Sign-ins"), ("sign_in", "sign_in_failed", "sign_in_refused", "sign_in_refused_locked")),
-    "accounts": (_l("Accounts"), ("user_created", "user_activated", "user_deactivated", "user_roles_changed",
-                                 "user_moved_clinic", "password_changed", "api_token_created", "api_token_revoked",
-                                 "city_account_linked", "calendar_link_created", "calendar_link_revoked")),
-    "rooms": (_l("Rooms, workstations and closures"), (
-        "clinic_created", "clinic_updated", "clinic_activated", "clinic_deactivated", "room_created", "room_updated",
-        "room_activated", "room_deactivated", "room_hours_changed", "room_policy_changed", "display_link_created",
-        "closure_added", "closure_removed", "workstation_created", "workstation_updated",
-        "workstation_status_changed")),
-    "equipment": (_l("Equipment and problem reports"), ("equipment_created", "equipment_updated", "problem_reported",
-                                                        "problem_report_status_changed")),
-    "trainings": (_l("Trainings"), ("course_created", "course_updated", "course_cancelled",
-                                   "training_session_scheduled", "training_session_updated",
-                                   "training_session_cancelled", "attendance_marked")),
-    "search": (_l("Scientific databases"), ("search.sources_linked", "search.link_prefix_set",
-                                            "search.resource_added", "search.resource_deleted",
-                                            "search.guidelines_loaded")),
+    "accounts": (
+        _l("Accounts"),
+        (
+            "user_created",
+            "user_activated",
+            "user_deactivated",
+            "user_roles_changed",
+            "user_moved_clinic",
+            "password_changed",
+            "api_token_created",
+            "api_token_revoked",
+            "city_account_linked",
+            "calendar_link_created",
+            "calendar_link_revoked",
+        ),
+    ),
+    "rooms": (
+        _l("Rooms, workstations and closures"),
+        (
+            "clinic_created",
+            "clinic_updated",
+            "clinic_activated",
+            "clinic_deactivated",
+            "room_created",
+            "room_updated",
+            "room_activated",
+            "room_deactivated",
+            "room_hours_changed",
+            "room_policy_changed",
+            "display_link_created",
+            "closure_added",
+            "closure_removed",
+            "workstation_created",
+            "workstation_updated",
+            "workstation_status_changed",
+        ),
+    ),
+    "equipment": (
+        _l("Equipment and problem reports"),
+        ("equipment_created", "equipment_updated", "problem_reported", "problem_report_status_changed"),
+    ),
+    "trainings": (
+        _l("Trainings"),
+        (
+            "course_created",
+            "course_updated",
+            "course_cancelled",
+            "training_session_scheduled",
+            "training_session_updated",
+            "training_session_cancelled",
+            "attendance_marked",
+        ),
+    ),
+    "search": (
+        _l("Scientific databases"),
+        (
+            "search.sources_linked",
+            "search.link_prefix_set",
+            "search.resource_added",
+            "search.resource_deleted",
+            "search.guidelines_loaded",
+        ),
+    ),
     "privacy": (_l("Privacy"), ("history_anonymised",)),
 }
 
@@ -69,8 +146,10 @@ class Things:
                 value = (entry.details or {}).get(key)
                 if isinstance(value, int):
                     wanted.setdefault(model, set()).add(value)
-        self._rows = {model: {row.id: row for row in db.session.scalars(select(model).where(model.id.in_(ids)))}
-                      for model, ids in wanted.items()}
+        self._rows = {
+            model: {row.id: row for row in db.session.scalars(select(model).where(model.id.in_(ids)))}
+            for model, ids in wanted.items()
+        }
 
     def get(self, model, row_id):
         return self._rows.get(model, {}).get(row_id) if row_id is not None else None
@@ -88,8 +167,11 @@ class Sentence:
         self.details = entry.details or {}
         self.obj = things.object_of(entry)
         actor = things.get(User, entry.actor_id)
-        self.who = actor.full_name if actor is not None else (
-            _("The portal") if entry.actor_id is None else _("A former user"))
+        self.who = (
+            actor.full_name
+            if actor is not None
+            else (_("The portal") if entry.actor_id is None else _("A former user"))
+        )
 
     # --- names of things ------------------------------------------------------------------------
 
@@ -168,39 +250,68 @@ class Sentence:
         when = self.span(self.details.get("start"), self.details.get("end"))
         workstation = self.workstation(self.details.get("workstation_id"))
         if owner_id is not None and owner_id != self.entry.actor_id:
-            return _("%(who)s booked %(workstation)s for %(owner)s, %(when)s.", who=self.who,
-                     workstation=workstation, owner=self.person(owner_id), when=when)
+            return _(
+                "%(who)s booked %(workstation)s for %(owner)s, %(when)s.",
+                who=self.who,
+                workstation=workstation,
+                owner=self.person(owner_id),
+                when=when,
+            )
         return _("%(who)s booked %(workstation)s for %(when)s.", who=self.who, workstation=workstation, when=when)
 
     def _booking_refused(self):
-        return _("%(who)s tried to book %(workstation)s for %(when)s; the portal refused.", who=self.who,
-                 workstation=self.workstation(self.details.get("workstation_id")),
-                 when=self.span(self.details.get("start"), self.details.get("end")))
+        return _(
+            "%(who)s tried to book %(workstation)s for %(when)s; the portal refused.",
+            who=self.who,
+            workstation=self.workstation(self.details.get("workstation_id")),
+            when=self.span(self.details.get("start"), self.details.get("end")),
+        )
 
     def _booking_cancelled(self):
         owner_id = self.details.get("user_id")
         if owner_id is not None and owner_id == self.entry.actor_id:
-            text = _("%(who)s cancelled their booking of %(workstation)s for %(when)s.", who=self.who,
-                     workstation=self.workstation(), when=self.span())
+            text = _(
+                "%(who)s cancelled their booking of %(workstation)s for %(when)s.",
+                who=self.who,
+                workstation=self.workstation(),
+                when=self.span(),
+            )
         else:
-            text = _("%(who)s cancelled the booking of %(workstation)s by %(owner)s for %(when)s.", who=self.who,
-                     workstation=self.workstation(), owner=self.person(owner_id), when=self.span())
+            text = _(
+                "%(who)s cancelled the booking of %(workstation)s by %(owner)s for %(when)s.",
+                who=self.who,
+                workstation=self.workstation(),
+                owner=self.person(owner_id),
+                when=self.span(),
+            )
         return self._with_reason(text, self.details.get("reason"))
 
     def _booking_checked_in(self):
-        return _("%(who)s checked in at %(workstation)s (booking for %(when)s).", who=self.who,
-                 workstation=self.workstation(), when=self.span())
+        return _(
+            "%(who)s checked in at %(workstation)s (booking for %(when)s).",
+            who=self.who,
+            workstation=self.workstation(),
+            when=self.span(),
+        )
 
     def _booking_moved(self):
         owner = self.obj.user_id if isinstance(self.obj, Booking) else None
-        return _("%(who)s moved the booking of %(owner)s for %(when)s from %(old)s to %(new)s.", who=self.who,
-                 owner=self.person(owner), when=self.span(),
-                 old=self.workstation(self.details.get("from_workstation_id")),
-                 new=self.workstation(self.details.get("to_workstation_id")))
+        return _(
+            "%(who)s moved the booking of %(owner)s for %(when)s from %(old)s to %(new)s.",
+            who=self.who,
+            owner=self.person(owner),
+            when=self.span(),
+            old=self.workstation(self.details.get("from_workstation_id")),
+            new=self.workstation(self.details.get("to_workstation_id")),
+        )
 
     def _booking_no_show(self):
-        return _("%(owner)s did not check in at %(workstation)s for %(when)s; the booking was released.",
-                 owner=self.person(self.details.get("user_id")), workstation=self.workstation(), when=self.span())
+        return _(
+            "%(owner)s did not check in at %(workstation)s for %(when)s; the booking was released.",
+            owner=self.person(self.details.get("user_id")),
+            workstation=self.workstation(),
+            when=self.span(),
+        )
 
     # sign-ins and accounts
 
@@ -215,8 +326,10 @@ class Sentence:
     def _sign_in_failed(self):
         if self.details.get("via") == "city":
             return _("A sign-in with the city account failed.")
-        return _("A sign-in as %(account)s failed: wrong e-mail or password, or the account is switched off.",
-                 account=self._account())
+        return _(
+            "A sign-in as %(account)s failed: wrong e-mail or password, or the account is switched off.",
+            account=self._account(),
+        )
 
     def _sign_in_refused(self):
         if self.details.get("via") == "city":
@@ -236,8 +349,12 @@ class Sentence:
         return ", ".join(str(ROLE_LABELS.get(role, role)) for role in roles or ()) or "—"
 
     def _user_created(self):
-        return _("%(who)s created the account of %(user)s (%(roles)s).", who=self.who, user=self._user(),
-                 roles=self._roles(self.details.get("roles")))
+        return _(
+            "%(who)s created the account of %(user)s (%(roles)s).",
+            who=self.who,
+            user=self._user(),
+            roles=self._roles(self.details.get("roles")),
+        )
 
     def _user_activated(self):
         return _("%(who)s switched on the account of %(user)s.", who=self.who, user=self._user())
@@ -246,8 +363,13 @@ class Sentence:
         return _("%(who)s switched off the account of %(user)s.", who=self.who, user=self._user())
 
     def _user_roles_changed(self):
-        return _("%(who)s changed the roles of %(user)s: %(before)s → %(after)s.", who=self.who, user=self._user(),
-                 before=self._roles(self.details.get("before")), after=self._roles(self.details.get("after")))
+        return _(
+            "%(who)s changed the roles of %(user)s: %(before)s → %(after)s.",
+            who=self.who,
+            user=self._user(),
+            before=self._roles(self.details.get("before")),
+            after=self._roles(self.details.get("after")),
+        )
 
     def _user_moved_clinic(self):
         return _("%(who)s joined this polyclinic through the city account.", who=self.who)
@@ -306,44 +428,73 @@ class Sentence:
         return _("%(who)s created a door display link for %(room)s.", who=self.who, room=self.room())
 
     def _closure_added(self):
-        text = _("%(who)s closed %(room)s for %(when)s.", who=self.who, room=self.room(self.details.get("room_id")),
-                 when=self.span(self.details.get("start"), self.details.get("end")))
+        text = _(
+            "%(who)s closed %(room)s for %(when)s.",
+            who=self.who,
+            room=self.room(self.details.get("room_id")),
+            when=self.span(self.details.get("start"), self.details.get("end")),
+        )
         return self._with_reason(text, self.details.get("reason"))
 
     def _closure_removed(self):
-        return _("%(who)s removed the closure of %(room)s for %(when)s.", who=self.who,
-                 room=self.room(self.details.get("room_id")),
-                 when=self.span(self.details.get("start"), self.details.get("end")))
+        return _(
+            "%(who)s removed the closure of %(room)s for %(when)s.",
+            who=self.who,
+            room=self.room(self.details.get("room_id")),
+            when=self.span(self.details.get("start"), self.details.get("end")),
+        )
 
     def _workstation_created(self):
-        return _("%(who)s added the workstation %(workstation)s to %(room)s.", who=self.who,
-                 workstation=self.workstation(fallback=self.details.get("label")),
-                 room=self.room(self.details.get("room_id")))
+        return _(
+            "%(who)s added the workstation %(workstation)s to %(room)s.",
+            who=self.who,
+            workstation=self.workstation(fallback=self.details.get("label")),
+            room=self.room(self.details.get("room_id")),
+        )
 
     def _workstation_updated(self):
-        return _("%(who)s renamed a workstation to %(workstation)s.", who=self.who,
-                 workstation=self.details.get("label") or self.workstation())
+        return _(
+            "%(who)s renamed a workstation to %(workstation)s.",
+            who=self.who,
+            workstation=self.details.get("label") or self.workstation(),
+        )
 
     def _workstation_status_changed(self):
-        text = _("%(who)s set the status of %(workstation)s to “%(status)s”.", who=self.who,
-                 workstation=self.workstation(), status=status_label(self.details.get("to")))
+        text = _(
+            "%(who)s set the status of %(workstation)s to “%(status)s”.",
+            who=self.who,
+            workstation=self.workstation(),
+            status=status_label(self.details.get("to")),
+        )
         moved, cancelled = self.details.get("moved") or 0, self.details.get("cancelled") or 0
         if moved or cancelled:
-            text = _("%(text)s Bookings moved: %(moved)d, cancelled: %(cancelled)d.", text=text, moved=moved,
-                     cancelled=cancelled)
+            text = _(
+                "%(text)s Bookings moved: %(moved)d, cancelled: %(cancelled)d.",
+                text=text,
+                moved=moved,
+                cancelled=cancelled,
+            )
         return text
 
     # equipment and problem reports
 
     def _equipment_created(self):
-        return _("%(who)s added %(item)s to the inventory of %(room)s.", who=self.who, item=self.equipment(),
-                 room=self.room(self.details.get("room_id")))
+        return _(
+            "%(who)s added %(item)s to the inventory of %(room)s.",
+            who=self.who,
+            item=self.equipment(),
+            room=self.room(self.details.get("room_id")),
+        )
 
     def _equipment_updated(self):
         before, after = self.details.get("from"), self.details.get("to")
         if before != after:
-            text = _("%(who)s set the status of %(item)s to “%(status)s”.", who=self.who, item=self.equipment(),
-                     status=status_label(after))
+            text = _(
+                "%(who)s set the status of %(item)s to “%(status)s”.",
+                who=self.who,
+                item=self.equipment(),
+                status=status_label(after),
+            )
         else:
             text = _("%(who)s updated the notes on %(item)s.", who=self.who, item=self.equipment())
         note = self.details.get("note")
@@ -353,8 +504,12 @@ class Sentence:
         return _("%(who)s reported a problem with %(target)s.", who=self.who, target=self.problem_target())
 
     def _problem_report_status_changed(self):
-        return _("%(who)s set the problem report on %(target)s to “%(status)s”.", who=self.who,
-                 target=self.problem_target(), status=status_label(self.details.get("to")))
+        return _(
+            "%(who)s set the problem report on %(target)s to “%(status)s”.",
+            who=self.who,
+            target=self.problem_target(),
+            status=status_label(self.details.get("to")),
+        )
 
     # trainings
 
@@ -369,21 +524,39 @@ class Sentence:
         return self._with_reason(text, self.details.get("reason"))
 
     def _training_session_scheduled(self):
-        return _("%(who)s scheduled a session of “%(title)s” in %(room)s for %(when)s.", who=self.who,
-                 title=self.course_title(), room=self.room(), when=self.session_time())
+        return _(
+            "%(who)s scheduled a session of “%(title)s” in %(room)s for %(when)s.",
+            who=self.who,
+            title=self.course_title(),
+            room=self.room(),
+            when=self.session_time(),
+        )
 
     def _training_session_updated(self):
-        return _("%(who)s changed the session of “%(title)s”; it is now %(when)s in %(room)s.", who=self.who,
-                 title=self.course_title(), when=self.session_time(), room=self.room())
+        return _(
+            "%(who)s changed the session of “%(title)s”; it is now %(when)s in %(room)s.",
+            who=self.who,
+            title=self.course_title(),
+            when=self.session_time(),
+            room=self.room(),
+        )
 
     def _training_session_cancelled(self):
-        text = _("%(who)s cancelled the session of “%(title)s” for %(when)s.", who=self.who,
-                 title=self.course_title(), when=self.session_time())
+        text = _(
+            "%(who)s cancelled the session of “%(title)s” for %(when)s.",
+            who=self.who,
+            title=self.course_title(),
+            when=self.session_time(),
+        )
         return self._with_reason(text, self.details.get("reason"))
 
     def _attendance_marked(self):
-        values = {"who": self.who, "doctor": self.person(self.details.get("user_id")), "title": self.course_title(),
-                  "when": self.session_time()}
+        values = {
+            "who": self.who,
+            "doctor": self.person(self.details.get("user_id")),
+            "title": self.course_title(),
+            "when": self.session_time(),
+        }
         if self.details.get("attended"):
             return _("%(who)s marked %(doctor)s present at “%(title)s”, %(when)s.", **values)
         return _("%(who)s marked %(doctor)s absent from “%(title)s”, %(when)s.", **values)
@@ -407,8 +580,11 @@ class Sentence:
         return _("%(who)s updated the portal's copy of the clinical guidelines.", who=self.who)
 
     def _history_anonymised(self):
-        return _("The portal removed the names from %(count)d bookings older than %(days)d days.",
-                 count=self.details.get("bookings") or 0, days=self.details.get("older_than_days") or 0)
+        return _(
+            "The portal removed the names from %(count)d bookings older than %(days)d days.",
+            count=self.details.get("bookings") or 0,
+            days=self.details.get("older_than_days") or 0,
+        )
 
 
 def sentences(entries, timezone):

@@ -1,4 +1,5 @@
 """Charts drawn by the portal itself as inline SVG (no chart library, nothing from a CDN)."""
+
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import format_decimal
@@ -44,9 +45,11 @@ def scale_end(ratios):
 
 
 def _svg(css_class, width, height, title):
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" class="{css_class}" role="img" width="{width}" '
-            f'height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif">'
-            f'<title>{escape(title)}</title>')
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="{css_class}" role="img" width="{width}" '
+        f'height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif">'
+        f"<title>{escape(title)}</title>"
+    )
 
 
 def heatmap_svg(cells, weekday_names, title, closed_label):
@@ -61,24 +64,32 @@ def heatmap_svg(cells, weekday_names, title, closed_label):
     height = legend_top + 40
     parts = [_svg("chart-heatmap", width, height, title)]
     for column, hour in enumerate(hours):
-        parts.append(f'<text x="{HEATMAP_LEFT + column * CELL_WIDTH + CELL_WIDTH / 2}" y="{HEATMAP_TOP - 8}" '
-                     f'font-size="11" text-anchor="middle">{hour:02d}:00</text>')
+        parts.append(
+            f'<text x="{HEATMAP_LEFT + column * CELL_WIDTH + CELL_WIDTH / 2}" y="{HEATMAP_TOP - 8}" '
+            f'font-size="11" text-anchor="middle">{hour:02d}:00</text>'
+        )
     for weekday in range(7):
         y = HEATMAP_TOP + weekday * CELL_HEIGHT
-        parts.append(f'<text x="{HEATMAP_LEFT - 8}" y="{y + CELL_HEIGHT / 2 + 4}" font-size="12" '
-                     f'text-anchor="end">{escape(weekday_names[weekday])}</text>')
+        parts.append(
+            f'<text x="{HEATMAP_LEFT - 8}" y="{y + CELL_HEIGHT / 2 + 4}" font-size="12" '
+            f'text-anchor="end">{escape(weekday_names[weekday])}</text>'
+        )
         for column, hour in enumerate(hours):
             ratio = by_cell.get((weekday, hour))
             intensity = None if ratio is None else ratio / end
             x = HEATMAP_LEFT + column * CELL_WIDTH
             label = f"{weekday_names[weekday]} {hour:02d}:00 — {percent(ratio, 1)}"
-            parts.append(f'<rect x="{x}" y="{y}" width="{CELL_WIDTH - 2}" height="{CELL_HEIGHT - 2}" '
-                         f'fill="{_shade(intensity)}" data-occupancy="{"" if ratio is None else ratio}">'
-                         f'<title>{escape(label)}</title></rect>')
+            parts.append(
+                f'<rect x="{x}" y="{y}" width="{CELL_WIDTH - 2}" height="{CELL_HEIGHT - 2}" '
+                f'fill="{_shade(intensity)}" data-occupancy="{"" if ratio is None else ratio}">'
+                f"<title>{escape(label)}</title></rect>"
+            )
             if ratio is not None:
                 colour = LIGHT_TEXT if intensity > 0.55 else DARK_TEXT
-                parts.append(f'<text x="{x + CELL_WIDTH / 2 - 1}" y="{y + CELL_HEIGHT / 2 + 3}" font-size="10" '
-                             f'text-anchor="middle" fill="{colour}">{escape(percent(ratio, 1))}</text>')
+                parts.append(
+                    f'<text x="{x + CELL_WIDTH / 2 - 1}" y="{y + CELL_HEIGHT / 2 + 3}" font-size="10" '
+                    f'text-anchor="middle" fill="{colour}">{escape(percent(ratio, 1))}</text>'
+                )
     parts.append(_legend(HEATMAP_LEFT, legend_top, end, closed_label))
     parts.append("</svg>")
     return Markup("".join(parts))
@@ -89,12 +100,17 @@ def _legend(left, top, end, closed_label):
     steps = 20
     step_width = LEGEND_WIDTH / steps
     parts = [f'<g class="chart-legend" data-scale-end="{end}">']
-    parts += [f'<rect x="{left + index * step_width:.1f}" y="{top}" width="{step_width + 0.5:.1f}" height="10" '
-              f'fill="{_shade(index / (steps - 1))}"/>' for index in range(steps)]
+    parts += [
+        f'<rect x="{left + index * step_width:.1f}" y="{top}" width="{step_width + 0.5:.1f}" height="10" '
+        f'fill="{_shade(index / (steps - 1))}"/>'
+        for index in range(steps)
+    ]
     parts.append(f'<rect x="{left}" y="{top}" width="{LEGEND_WIDTH}" height="10" fill="none" stroke="#adb5bd"/>')
     for share in (0, 0.5, 1):
-        parts.append(f'<text x="{left + LEGEND_WIDTH * share}" y="{top + 24}" font-size="10" '
-                     f'text-anchor="middle">{escape(percent(end * share, 1))}</text>')
+        parts.append(
+            f'<text x="{left + LEGEND_WIDTH * share}" y="{top + 24}" font-size="10" '
+            f'text-anchor="middle">{escape(percent(end * share, 1))}</text>'
+        )
     closed_x = left + LEGEND_WIDTH + 24
     parts.append(f'<rect x="{closed_x}" y="{top}" width="14" height="10" fill="{CLOSED}" stroke="#adb5bd"/>')
     parts.append(f'<text x="{closed_x + 20}" y="{top + 9}" font-size="10">{escape(closed_label)}</text>')
@@ -116,20 +132,26 @@ def trend_svg(points, title):
         y = baseline - chart_height * share
         stroke = "#adb5bd" if share == 0 else "#e9ecef"
         parts.append(f'<line x1="{left - 4}" y1="{y}" x2="{width}" y2="{y}" stroke="{stroke}"/>')
-        parts.append(f'<text x="{left - 8}" y="{y + 4}" font-size="10" text-anchor="end">'
-                     f'{escape(percent(end * share, 1))}</text>')
+        parts.append(
+            f'<text x="{left - 8}" y="{y + 4}" font-size="10" text-anchor="end">'
+            f"{escape(percent(end * share, 1))}</text>"
+        )
     for index, point in enumerate(points):
         ratio = point["occupancy"]
         bar_height = round(chart_height * min((ratio or 0) / end, 1))
         x = left + gap / 2 + index * (bar + gap)
         y = baseline - bar_height
         figure = escape(percent(ratio, 1))
-        parts.append(f'<rect x="{x}" y="{y}" width="{bar}" height="{bar_height}" fill="#0d47a1" '
-                     f'data-occupancy="{"" if ratio is None else ratio}">'
-                     f'<title>{escape(point["label"])}: {figure}</title></rect>')
+        parts.append(
+            f'<rect x="{x}" y="{y}" width="{bar}" height="{bar_height}" fill="#0d47a1" '
+            f'data-occupancy="{"" if ratio is None else ratio}">'
+            f"<title>{escape(point['label'])}: {figure}</title></rect>"
+        )
         parts.append(f'<text x="{x + bar / 2}" y="{y - 4}" font-size="11" text-anchor="middle">{figure}</text>')
-        parts.append(f'<text x="{x + bar / 2}" y="{baseline + 16}" font-size="11" text-anchor="middle">'
-                     f'{escape(point["short_label"])}</text>')
+        parts.append(
+            f'<text x="{x + bar / 2}" y="{baseline + 16}" font-size="11" text-anchor="middle">'
+            f"{escape(point['short_label'])}</text>"
+        )
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -148,31 +170,44 @@ def demand_svg(rows, thresholds, title, x_label, y_label):
     def y_of(ratio):
         return top + size - size * min(ratio or 0, 1)
 
-    parts = [_svg("chart-demand", width, height, title),
-             f'<rect x="{left}" y="{top}" width="{size * 1.5}" height="{size}" fill="none" stroke="#adb5bd"/>']
+    parts = [
+        _svg("chart-demand", width, height, title),
+        f'<rect x="{left}" y="{top}" width="{size * 1.5}" height="{size}" fill="none" stroke="#adb5bd"/>',
+    ]
     for ratio in (0, 0.5, 1):
-        parts.append(f'<text x="{x_of(ratio)}" y="{top + size + 16}" font-size="10" text-anchor="middle">'
-                     f'{percent(ratio)}</text>')
-        parts.append(f'<text x="{left - 6}" y="{y_of(ratio) + 4}" font-size="10" text-anchor="end">'
-                     f'{percent(ratio)}</text>')
-    parts.append(f'<line x1="{x_of(thresholds["occupancy"])}" y1="{top}" x2="{x_of(thresholds["occupancy"])}" '
-                 f'y2="{top + size}" stroke="#c62828" stroke-dasharray="4 3"/>')
-    parts.append(f'<line x1="{left}" y1="{y_of(thresholds["fill_rate"])}" x2="{left + size * 1.5}" '
-                 f'y2="{y_of(thresholds["fill_rate"])}" stroke="#ef6c00" stroke-dasharray="4 3"/>')
-    parts.append(f'<text x="{left + size * 0.75}" y="{height - 6}" font-size="11" text-anchor="middle">'
-                 f'{escape(x_label)}</text>')
-    parts.append(f'<text x="12" y="{top + size / 2}" font-size="11" text-anchor="middle" '
-                 f'transform="rotate(-90 12 {top + size / 2})">{escape(y_label)}</text>')
+        parts.append(
+            f'<text x="{x_of(ratio)}" y="{top + size + 16}" font-size="10" text-anchor="middle">{percent(ratio)}</text>'
+        )
+        parts.append(
+            f'<text x="{left - 6}" y="{y_of(ratio) + 4}" font-size="10" text-anchor="end">{percent(ratio)}</text>'
+        )
+    parts.append(
+        f'<line x1="{x_of(thresholds["occupancy"])}" y1="{top}" x2="{x_of(thresholds["occupancy"])}" '
+        f'y2="{top + size}" stroke="#c62828" stroke-dasharray="4 3"/>'
+    )
+    parts.append(
+        f'<line x1="{left}" y1="{y_of(thresholds["fill_rate"])}" x2="{left + size * 1.5}" '
+        f'y2="{y_of(thresholds["fill_rate"])}" stroke="#ef6c00" stroke-dasharray="4 3"/>'
+    )
+    parts.append(
+        f'<text x="{left + size * 0.75}" y="{height - 6}" font-size="11" text-anchor="middle">{escape(x_label)}</text>'
+    )
+    parts.append(
+        f'<text x="12" y="{top + size / 2}" font-size="11" text-anchor="middle" '
+        f'transform="rotate(-90 12 {top + size / 2})">{escape(y_label)}</text>'
+    )
     for row in rows:
         x, y = x_of(row["occupancy"]), y_of(row["fill_rate"])
         fill = "#c62828" if row["needs"] else "#0d47a1"
         style = f'fill="none" stroke="{fill}"' if row["fill_rate"] is None else f'fill="{fill}"'
-        label = (f'{row["clinic"]["name"]}: {x_label} {percent(row["occupancy"])}, '
-                 f'{y_label} {percent(row["fill_rate"])}')
-        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" {style} data-clinic="{row["clinic"]["id"]}">'
-                     f'<title>{escape(label)}</title></circle>')
+        label = f"{row['clinic']['name']}: {x_label} {percent(row['occupancy'])}, {y_label} {percent(row['fill_rate'])}"
+        parts.append(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" {style} data-clinic="{row["clinic"]["id"]}">'
+            f"<title>{escape(label)}</title></circle>"
+        )
         if row["needs"]:  # named on the chart; the others say who they are on hover, to keep 65 points legible
-            parts.append(f'<text x="{x + 7:.1f}" y="{y - 6:.1f}" font-size="9">'
-                         f'{escape(row["clinic"]["short_name"])}</text>')
+            parts.append(
+                f'<text x="{x + 7:.1f}" y="{y - 6:.1f}" font-size="9">{escape(row["clinic"]["short_name"])}</text>'
+            )
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -12,6 +12,7 @@ A clinic "needs more computers" when its rooms are mostly booked or more doctors
 went away without a computer than it has computers; it "needs more trainings"
 when its sessions are nearly full and doctors wait for seats.
 """
+
 from collections import defaultdict
 from datetime import timedelta
 
@@ -39,9 +40,22 @@ LONGEST_BOOKING = timedelta(days=1)
 BUSY_OCCUPANCY = 0.8
 FULL_TRAININGS = 0.9
 
-METRICS = ("occupancy", "workstations", "bookings", "refused", "alternatives_taken", "went_away",
-           "no_show_rate", "sessions", "seats", "seats_taken", "fill_rate", "waitlisted", "searches",
-           "search_errors")
+METRICS = (
+    "occupancy",
+    "workstations",
+    "bookings",
+    "refused",
+    "alternatives_taken",
+    "went_away",
+    "no_show_rate",
+    "sessions",
+    "seats",
+    "seats_taken",
+    "fill_rate",
+    "waitlisted",
+    "searches",
+    "search_errors",
+)
 
 
 def city_report(first_day, *, include_inactive=False):
@@ -64,31 +78,60 @@ def city_report(first_day, *, include_inactive=False):
         _add_trainings(rows, clinic_ids, start, end)
         for clinic_id, (searches, errors) in searches_by_clinic(clinic_ids, since=start, until=end).items():
             rows[clinic_id]["searches"], rows[clinic_id]["search_errors"] = searches, errors
-    return {"month": first_day.strftime("%Y-%m"), "clinics": [_finish(row) for row in rows.values()],
-            "thresholds": {"occupancy": BUSY_OCCUPANCY, "fill_rate": FULL_TRAININGS}}
+    return {
+        "month": first_day.strftime("%Y-%m"),
+        "clinics": [_finish(row) for row in rows.values()],
+        "thresholds": {"occupancy": BUSY_OCCUPANCY, "fill_rate": FULL_TRAININGS},
+    }
 
 
 def _empty_row(clinic):
-    return {"clinic": {"id": clinic.id, "name": clinic.name, "short_name": clinic.short_name, "code": clinic.code,
-                       "active": clinic.active},
-            "open_minutes": 0.0, "booked_minutes": 0.0, "workstations": 0, "bookings": 0, "due": 0, "no_shows": 0,
-            "refused": 0, "alternatives_taken": 0, "sessions": 0, "seats": 0, "seats_taken": 0, "waitlisted": 0,
-            "searches": 0, "search_errors": 0}
+    return {
+        "clinic": {
+            "id": clinic.id,
+            "name": clinic.name,
+            "short_name": clinic.short_name,
+            "code": clinic.code,
+            "active": clinic.active,
+        },
+        "open_minutes": 0.0,
+        "booked_minutes": 0.0,
+        "workstations": 0,
+        "bookings": 0,
+        "due": 0,
+        "no_shows": 0,
+        "refused": 0,
+        "alternatives_taken": 0,
+        "sessions": 0,
+        "seats": 0,
+        "seats_taken": 0,
+        "waitlisted": 0,
+        "searches": 0,
+        "search_errors": 0,
+    }
 
 
 def _add_open_time(rows, clinic_ids, first_day, last_day, start, end):
     """Open workstation-minutes: each room's opening hours minus closures, times its workstations in use
     (as the usage report's open_intervals, with the closures of every room read at once)."""
-    rooms = db.session.scalars(select(Room).where(Room.clinic_id.in_(clinic_ids))
-                               .options(selectinload(Room.opening_hours))).all()
+    rooms = db.session.scalars(
+        select(Room).where(Room.clinic_id.in_(clinic_ids)).options(selectinload(Room.opening_hours))
+    ).all()
     closures = defaultdict(list)
     for room_id, closure_start, closure_end in db.session.execute(
-            select(Closure.room_id, Closure.start_at, Closure.end_at).join(Room, Closure.room_id == Room.id)
-            .where(Room.clinic_id.in_(clinic_ids), Closure.start_at < end, Closure.end_at > start)):
+        select(Closure.room_id, Closure.start_at, Closure.end_at)
+        .join(Room, Closure.room_id == Room.id)
+        .where(Room.clinic_id.in_(clinic_ids), Closure.start_at < end, Closure.end_at > start)
+    ):
         closures[room_id].append((closure_start, closure_end))
-    counted = dict(db.session.execute(
-        select(Workstation.room_id, func.count()).join(Room, Workstation.room_id == Room.id)
-        .where(Room.clinic_id.in_(clinic_ids), Workstation.status != "retired").group_by(Workstation.room_id)).all())
+    counted = dict(
+        db.session.execute(
+            select(Workstation.room_id, func.count())
+            .join(Room, Workstation.room_id == Room.id)
+            .where(Room.clinic_id.in_(clinic_ids), Workstation.status != "retired")
+            .group_by(Workstation.room_id)
+        ).all()
+    )
     # Most rooms keep the same hours: each distinct week is turned into the month's UTC intervals once.
     months_of_weeks = {}
     for room in rooms:
@@ -129,15 +172,22 @@ def _overlap_minutes(start, end):
 def _add_bookings(rows, clinic_ids, start, end):
     starts_in_month = Booking.start_at >= start
     statement = (
-        select(Room.clinic_id,
-               func.sum(case((Booking.status.in_(OCCUPYING_STATUSES), _overlap_minutes(start, end)), else_=0)),
-               func.sum(case((starts_in_month, 1), else_=0)),
-               func.sum(case((and_(starts_in_month, Booking.status.in_(DUE_STATUSES)), 1), else_=0)),
-               func.sum(case((and_(starts_in_month, Booking.status == "no_show"), 1), else_=0)))
+        select(
+            Room.clinic_id,
+            func.sum(case((Booking.status.in_(OCCUPYING_STATUSES), _overlap_minutes(start, end)), else_=0)),
+            func.sum(case((starts_in_month, 1), else_=0)),
+            func.sum(case((and_(starts_in_month, Booking.status.in_(DUE_STATUSES)), 1), else_=0)),
+            func.sum(case((and_(starts_in_month, Booking.status == "no_show"), 1), else_=0)),
+        )
         .join(Room, Booking.room_id == Room.id)
-        .where(Room.clinic_id.in_(clinic_ids), Booking.start_at >= start - LONGEST_BOOKING, Booking.start_at < end,
-               Booking.end_at > start)
-        .group_by(Room.clinic_id))
+        .where(
+            Room.clinic_id.in_(clinic_ids),
+            Booking.start_at >= start - LONGEST_BOOKING,
+            Booking.start_at < end,
+            Booking.end_at > start,
+        )
+        .group_by(Room.clinic_id)
+    )
     for clinic_id, booked, bookings, due, no_shows in db.session.execute(statement):
         row = rows[clinic_id]
         row["booked_minutes"] = float(booked or 0)
@@ -148,30 +198,49 @@ def _add_refusals(rows, clinic_ids, start, end):
     """Refusals for lack of a free workstation, and those followed by the same doctor's booking in the clinic."""
     refusal, booked = AuditEntry, aliased(AuditEntry)
     took_alternative = exists().where(
-        booked.actor_id == refusal.actor_id, booked.action == "booking_created", booked.clinic_id == refusal.clinic_id,
-        booked.at > refusal.at, booked.at <= _later(refusal.at, ALTERNATIVE_WINDOW))
+        booked.actor_id == refusal.actor_id,
+        booked.action == "booking_created",
+        booked.clinic_id == refusal.clinic_id,
+        booked.at > refusal.at,
+        booked.at <= _later(refusal.at, ALTERNATIVE_WINDOW),
+    )
     statement = (
         select(refusal.clinic_id, func.count(), func.sum(case((took_alternative, 1), else_=0)))
-        .where(refusal.clinic_id.in_(clinic_ids), refusal.at >= start, refusal.at < end,
-               refusal.action == "booking_refused", refusal.details["code"].as_string().in_(NO_FREE_WORKSTATION))
-        .group_by(refusal.clinic_id))
+        .where(
+            refusal.clinic_id.in_(clinic_ids),
+            refusal.at >= start,
+            refusal.at < end,
+            refusal.action == "booking_refused",
+            refusal.details["code"].as_string().in_(NO_FREE_WORKSTATION),
+        )
+        .group_by(refusal.clinic_id)
+    )
     for clinic_id, refused, alternatives in db.session.execute(statement):
         rows[clinic_id]["refused"], rows[clinic_id]["alternatives_taken"] = refused, int(alternatives or 0)
 
 
 def _add_trainings(rows, clinic_ids, start, end):
-    held = (TrainingSession.start_at >= start, TrainingSession.start_at < end, TrainingSession.status != "cancelled",
-            Room.clinic_id.in_(clinic_ids))
+    held = (
+        TrainingSession.start_at >= start,
+        TrainingSession.start_at < end,
+        TrainingSession.status != "cancelled",
+        Room.clinic_id.in_(clinic_ids),
+    )
     for clinic_id, sessions, seats, taken in db.session.execute(
-            select(Room.clinic_id, func.count(), func.sum(TrainingSession.capacity),
-                   func.sum(TrainingSession.seats_taken))
-            .join(Room, TrainingSession.room_id == Room.id).where(*held).group_by(Room.clinic_id)):
+        select(Room.clinic_id, func.count(), func.sum(TrainingSession.capacity), func.sum(TrainingSession.seats_taken))
+        .join(Room, TrainingSession.room_id == Room.id)
+        .where(*held)
+        .group_by(Room.clinic_id)
+    ):
         rows[clinic_id].update(sessions=sessions, seats=int(seats or 0), seats_taken=int(taken or 0))
     for clinic_id, waitlisted in db.session.execute(
-            select(Room.clinic_id, func.count()).select_from(Enrolment)
-            .join(TrainingSession, Enrolment.session_id == TrainingSession.id)
-            .join(Room, TrainingSession.room_id == Room.id)
-            .where(*held, Enrolment.status == "waitlisted").group_by(Room.clinic_id)):
+        select(Room.clinic_id, func.count())
+        .select_from(Enrolment)
+        .join(TrainingSession, Enrolment.session_id == TrainingSession.id)
+        .join(Room, TrainingSession.room_id == Room.id)
+        .where(*held, Enrolment.status == "waitlisted")
+        .group_by(Room.clinic_id)
+    ):
         rows[clinic_id]["waitlisted"] = waitlisted
 
 
@@ -208,8 +277,7 @@ def sorted_clinics(report, key, descending):
     return sorted(present, key=lambda row: row[key], reverse=descending) + missing
 
 
-CSV_COLUMNS = ("code", "short_name", "name", "active", *METRICS, "open_minutes", "booked_minutes", "no_shows",
-               "needs")
+CSV_COLUMNS = ("code", "short_name", "name", "active", *METRICS, "open_minutes", "booked_minutes", "no_shows", "needs")
 
 
 def csv_rows(report, clinics):
@@ -217,6 +285,15 @@ def csv_rows(report, clinics):
     yield ("month", *CSV_COLUMNS)
     for row in clinics:
         clinic = row["clinic"]
-        yield (report["month"], clinic["code"] or "", clinic["short_name"], clinic["name"], clinic["active"],
-               *(row[metric] for metric in METRICS), row["open_minutes"], row["booked_minutes"], row["no_shows"],
-               " ".join(row["needs"]))
+        yield (
+            report["month"],
+            clinic["code"] or "",
+            clinic["short_name"],
+            clinic["name"],
+            clinic["active"],
+            *(row[metric] for metric in METRICS),
+            row["open_minutes"],
+            row["booked_minutes"],
+            row["no_shows"],
+            " ".join(row["needs"]),
+        )

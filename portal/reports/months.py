@@ -1,4 +1,5 @@
 """Report months: "YYYY-MM" in and out, and their local first and last days."""
+
 from datetime import timedelta
 
 from flask_babel import gettext as _

@@ -1,10 +1,11 @@
 """A clinic at a glance: rooms, workstations out of service, open problem reports, today's occupancy."""
+
 from collections import defaultdict
 
 from sqlalchemy import select
 
 from portal.booking.models import OCCUPYING_STATUSES, Booking
-from portal.clinics import services
+from portal.clinics import faults
 from portal.clinics.schedule import local_day_bounds, minutes, open_intervals
 from portal.core.time import to_local
 from portal.extensions import db
@@ -17,18 +18,28 @@ def clinic_summary(clinic, now):
     booked = defaultdict(float)
     room_ids = [room.id for room in clinic.rooms]
     if room_ids:
-        for booking in db.session.scalars(select(Booking).where(
-                Booking.room_id.in_(room_ids), Booking.status.in_(OCCUPYING_STATUSES),
-                Booking.start_at < end, Booking.end_at > start)):
+        for booking in db.session.scalars(
+            select(Booking).where(
+                Booking.room_id.in_(room_ids),
+                Booking.status.in_(OCCUPYING_STATUSES),
+                Booking.start_at < end,
+                Booking.end_at > start,
+            )
+        ):
             booked[booking.room_id] += minutes([(max(booking.start_at, start), min(booking.end_at, end))])
     rooms = []
     for room in clinic.rooms:
         counted = [ws for ws in room.workstations if ws.status != "retired"]
         capacity = minutes(open_intervals(room, today, today)) * len(counted)
-        rooms.append({"room": room, "workstations": len(counted),
-                      "active": sum(1 for ws in counted if ws.status == "active"),
-                      "occupancy": round(booked[room.id] / capacity, 4) if capacity else None})
-    open_reports = services.problem_reports_of_clinic(clinic.id, statuses=("open", "in_progress"))
+        rooms.append(
+            {
+                "room": room,
+                "workstations": len(counted),
+                "active": sum(1 for ws in counted if ws.status == "active"),
+                "occupancy": round(booked[room.id] / capacity, 4) if capacity else None,
+            }
+        )
+    open_reports = faults.problem_reports_of_clinic(clinic.id, statuses=("open", "in_progress"))
     return {
         "today": today,
         "rooms": rooms,

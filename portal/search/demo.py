@@ -1,4 +1,5 @@
 """Demo linked resources for the demo clinics (added once; existing names are kept)."""
+
 from sqlalchemy import select
 
 from portal.core.db import utcnow
@@ -6,12 +7,18 @@ from portal.extensions import db
 from portal.search.models import LinkedResource
 
 DEMO_RESOURCES = [
-    {"name": "Рубрикатор клинических рекомендаций Минздрава России", "url": "https://cr.minzdrav.gov.ru",
-     "description": "Действующие клинические рекомендации, одобренные научно-практическим советом Минздрава России.",
-     "access_note": "Открытый доступ."},
-    {"name": "Научная электронная библиотека eLIBRARY.RU", "url": "https://elibrary.ru",
-     "description": "Российские научные журналы и РИНЦ.",
-     "access_note": "Полные тексты части журналов — после регистрации; вход с компьютеров кабинета."},
+    {
+        "name": "Рубрикатор клинических рекомендаций Минздрава России",
+        "url": "https://cr.minzdrav.gov.ru",
+        "description": "Действующие клинические рекомендации, одобренные научно-практическим советом Минздрава России.",
+        "access_note": "Открытый доступ.",
+    },
+    {
+        "name": "Научная электронная библиотека eLIBRARY.RU",
+        "url": "https://elibrary.ru",
+        "description": "Российские научные журналы и РИНЦ.",
+        "access_note": "Полные тексты части журналов — после регистрации; вход с компьютеров кабинета.",
+    },
 ]
 
 

@@ -294,11 +294,15 @@ def search_all(
         return future
 
     local = {name for name, provider in providers.items() if getattr(provider, "runs_locally", False)}
-    futures: dict[str, Future] = {name: pool.submit(run, name, provider)
-                                  for name, provider in providers.items() if name not in local}
+    futures: dict[str, Future] = {
+        name: pool.submit(run, name, provider) for name, provider in providers.items() if name not in local
+    }
     futures.update((name, run_here(name, providers[name])) for name in local)
     futures = {name: futures[name] for name in providers}  # back in interleaving order
-    wait(futures.values(), timeout=max(0.0, min(source_deadline + REPORT_GRACE_SECONDS, total_deadline) - time.monotonic()))
+    wait(
+        futures.values(),
+        timeout=max(0.0, min(source_deadline + REPORT_GRACE_SECONDS, total_deadline) - time.monotonic()),
+    )
 
     statuses: dict[str, SourceStatus] = {}
     pages: list[tuple[str, Sequence[Record]]] = []

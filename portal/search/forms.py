@@ -1,4 +1,5 @@
 """Search forms (shape only; the rules live in services.py)."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -37,9 +38,15 @@ class SearchForm(FlaskForm):
     year_to = IntegerField(_l("To year"), validators=[Optional(), NumberRange(EARLIEST_YEAR, LATEST_YEAR)])
     open_access = BooleanField(_l("Open access only"))
     # The clinical guidelines' own filters.
-    age_group = SelectField(_l("Guidelines for"), default="", choices=[
-        SelectChoice("", _l("children and adults")), SelectChoice("children", _l("children")),
-        SelectChoice("adults", _l("adults"))])
+    age_group = SelectField(
+        _l("Guidelines for"),
+        default="",
+        choices=[
+            SelectChoice("", _l("children and adults")),
+            SelectChoice("children", _l("children")),
+            SelectChoice("adults", _l("adults")),
+        ],
+    )
     current_only = BooleanField(_l("Only guidelines that apply now"))
     page = IntegerField(default=1, validators=[Optional(), NumberRange(1, 1000)])
 
@@ -61,7 +68,6 @@ class SaveReferenceForm(FlaskForm):
 
 class NoteForm(FlaskForm):
     note = TextAreaField(_l("Note"), validators=[Length(max=5000)])
-
 
 
 class SourcesForm(FlaskForm):

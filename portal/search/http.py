@@ -62,7 +62,13 @@ NCBI_RATE_WITH_KEY = 10
 REDIS_TIMEOUT_SECONDS = 0.25
 REDIS_RETRY_AFTER_SECONDS = 5.0
 
-_URLLIB3_LOGGERS = ("urllib3.connectionpool", "urllib3.connection", "urllib3.poolmanager", "urllib3.util.retry", "urllib3.response")
+_URLLIB3_LOGGERS = (
+    "urllib3.connectionpool",
+    "urllib3.connection",
+    "urllib3.poolmanager",
+    "urllib3.util.retry",
+    "urllib3.response",
+)
 _REDACTED = "[redacted]"
 
 
@@ -168,7 +174,9 @@ return math.max(1, tonumber(oldest[2]) + window_us - now)
 
 def limiter_redis_client(url: str) -> redis.Redis:
     """A Redis client that fails fast, for ``RedisRateLimiter``."""
-    return redis.Redis.from_url(url, socket_connect_timeout=REDIS_TIMEOUT_SECONDS, socket_timeout=REDIS_TIMEOUT_SECONDS, retry=None)
+    return redis.Redis.from_url(
+        url, socket_connect_timeout=REDIS_TIMEOUT_SECONDS, socket_timeout=REDIS_TIMEOUT_SECONDS, retry=None
+    )
 
 
 class RedisRateLimiter:
@@ -201,7 +209,9 @@ class RedisRateLimiter:
                 wait_us = int(self._script(keys=[self.key], args=[self.limit, window_us, uuid.uuid4().hex]))
             except redis.RedisError as exc:
                 if self._redis_retry_at is None:
-                    logger.warning("rate limiter %s: Redis unavailable (%s); limiting per process", self.key, type(exc).__name__)
+                    logger.warning(
+                        "rate limiter %s: Redis unavailable (%s); limiting per process", self.key, type(exc).__name__
+                    )
                 self._redis_retry_at = time.monotonic() + REDIS_RETRY_AFTER_SECONDS
                 continue
             if self._redis_retry_at is not None:
@@ -215,7 +225,9 @@ class RedisRateLimiter:
             time.sleep(wait)
 
 
-def ncbi_rate_limiter(api_key: str | None, redis_url: str | None = None, key_prefix: str = "portal:search:") -> RateLimiter:
+def ncbi_rate_limiter(
+    api_key: str | None, redis_url: str | None = None, key_prefix: str = "portal:search:"
+) -> RateLimiter:
     """NCBI's etiquette: 3 requests/s without an API key, 10 with one,
     shared by every process when a Redis URL is given."""
     limit = NCBI_RATE_WITH_KEY if api_key else NCBI_RATE_WITHOUT_KEY
@@ -236,7 +248,9 @@ class HttpResponse:
 
     @property
     def is_html(self) -> bool:
-        return self.media_type in ("text/html", "application/xhtml+xml") or self.body.lstrip()[:15].lower().startswith((b"<!doctype html", b"<html"))
+        return self.media_type in ("text/html", "application/xhtml+xml") or self.body.lstrip()[:15].lower().startswith(
+            (b"<!doctype html", b"<html")
+        )
 
     def text(self) -> str:
         return self.body.decode("utf-8", errors="replace")
@@ -317,17 +331,23 @@ class HttpClient:
     def close(self) -> None:
         self._session.close()
 
-    def get(self, path: str, params: Mapping[str, Any], *, deadline: float, accept: str = "application/json") -> HttpResponse:
+    def get(
+        self, path: str, params: Mapping[str, Any], *, deadline: float, accept: str = "application/json"
+    ) -> HttpResponse:
         """GET ``base_url + path``; returns any status, raises ``UpstreamError``
         for transport failures, the deadline, the byte cap and redirects."""
         return self._request("GET", path, params, None, deadline, accept)
 
-    def post_json(self, path: str, params: Mapping[str, Any], body: Any, *, deadline: float, accept: str = "application/json") -> HttpResponse:
+    def post_json(
+        self, path: str, params: Mapping[str, Any], body: Any, *, deadline: float, accept: str = "application/json"
+    ) -> HttpResponse:
         """POST ``body`` as JSON to ``base_url + path``, for upstreams whose queries
         are POSTs that change nothing; otherwise as ``get``."""
         return self._request("POST", path, params, body, deadline, accept)
 
-    def _request(self, method: str, path: str, params: Mapping[str, Any], body: Any, deadline: float, accept: str) -> HttpResponse:
+    def _request(
+        self, method: str, path: str, params: Mapping[str, Any], body: Any, deadline: float, accept: str
+    ) -> HttpResponse:
         if not path.startswith("/") or "//" in path or "?" in path or "#" in path:
             raise ValueError(f"invalid API path {path!r}")
         attempt = 0
@@ -360,7 +380,9 @@ class HttpClient:
         # Full jitter keeps many workers from retrying in lock-step.
         return random.uniform(0, BACKOFF_BASE_SECONDS * 2**attempt)
 
-    def _send_once(self, method: str, path: str, params: Mapping[str, Any], body: Any, deadline: float, accept: str) -> HttpResponse:
+    def _send_once(
+        self, method: str, path: str, params: Mapping[str, Any], body: Any, deadline: float, accept: str
+    ) -> HttpResponse:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise UpstreamError("timeout", "no time left for the request")
@@ -384,7 +406,10 @@ class HttpClient:
             raise UpstreamError("upstream_unavailable", "could not connect to the source") from None
         with response:
             if 300 <= response.status_code < 400:
-                raise UpstreamError("bad_response", f"the source answered with a redirect ({response.status_code}), which is not followed")
+                raise UpstreamError(
+                    "bad_response",
+                    f"the source answered with a redirect ({response.status_code}), which is not followed",
+                )
             body = self._read_body(response, path, deadline)
             return HttpResponse(response.status_code, response.headers, body)
 

@@ -4,6 +4,7 @@ Privacy (152-FZ, privacy rule 2): no table here holds a search query. Usage
 statistics are per-source rows without the person or the text; the result
 cache is keyed by a hash of the normalised query and holds only results.
 """
+
 from datetime import datetime
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint

@@ -6,6 +6,7 @@ configured) with its `limits` strategy, so it holds across workers — but
 with one direct hit per search: Flask-Limiter's per-request decorator
 machinery cost a quarter of a search answered from the cache.
 """
+
 import functools
 import time
 
@@ -55,6 +56,7 @@ def _no_search_requested():
 
 def search_rate_limit(view):
     """Answer 429 (``rate_limited``, with Retry-After) once the user has used up SEARCH_RATE_LIMIT."""
+
     @functools.wraps(view)
     def limited(*args, **kwargs):
         if limiter.enabled and not _no_search_requested():
@@ -70,8 +72,10 @@ def search_rate_limit(view):
                     allowed = strategy.hit(item, *identifiers)
                 if not allowed:
                     reset_at = strategy.get_window_stats(item, *identifiers).reset_time
-                    raise RateLimited(_("Too many searches. Please wait a minute and try again."),
-                                      retry_after=max(1, int(reset_at - time.time()) + 1))
+                    raise RateLimited(
+                        _("Too many searches. Please wait a minute and try again."),
+                        retry_after=max(1, int(reset_at - time.time()) + 1),
+                    )
         return view(*args, **kwargs)
 
     return limited

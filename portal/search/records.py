@@ -8,6 +8,7 @@ from dataclasses import dataclass, fields
 
 def plain_dict(record) -> dict:
     """A record dataclass as JSON-ready data: tuples become lists, mappings dicts."""
+
     def plain(value):
         if isinstance(value, tuple):
             return list(value)

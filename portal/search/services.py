@@ -1,6 +1,6 @@
 """The search rules on top of the Flask-free layer: which sources a clinic has
 linked, validating a search, caching it, recording usage statistics, the
-reading list and the clinic's linked resources and library link prefix.
+clinic's linked resources and library link prefix (the reading list: bibliography).
 
 Privacy (152-FZ, privacy rule 2): the query text is never stored. The result
 cache is keyed by a SHA-256 hash of the normalised search and holds only the
@@ -18,6 +18,7 @@ every other parameter is validated as a number or a flag. The query itself is
 sent as an (encoded) query parameter, so a URL typed into the search box is
 searched for as text, never fetched.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -37,8 +38,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, delete, func, literal, select, union_all
 
 from portal.core import audit
-from portal.core.errors import Conflict, Invalid, NotFound, UpstreamFailure
-from portal.core.exports import one_line
+from portal.core.errors import Conflict, Invalid, UpstreamFailure
 from portal.core.permissions import can_administer_clinic, require
 from portal.core.redis_client import redis_failed, shared_store_usable
 from portal.core.time import zone
@@ -49,9 +49,8 @@ from portal.search.fanout import SearchOptions, search_all, select_sources
 from portal.search.guidelines import catalogue
 from portal.search.guidelines.sync import upstream_settings
 from portal.search.http import ncbi_rate_limiter, register_secret
-from portal.search.models import ClinicSearchSettings, LinkedResource, SavedReference, SearchEvent, UnlinkedSource
+from portal.search.models import ClinicSearchSettings, LinkedResource, SearchEvent, UnlinkedSource
 from portal.search.providers import PROVIDER_CLASSES, SOURCE_NAMES, MinzdravProvider, ProviderSettings, build_provider
-from portal.search.text import NAME_SUFFIXES
 
 PROVIDERS_KEY = "portal_search_providers"
 _providers_lock = threading.Lock()
@@ -100,6 +99,7 @@ SETTINGS_KEPT_CLINICS = 1000
 
 # --- providers -----------------------------------------------------------------------------
 
+
 def providers():
     """The providers of this app, built from its configuration on first use.
 
@@ -123,8 +123,9 @@ def _build_providers(config):
     for name in SOURCE_NAMES:
         if name == MinzdravProvider.name:
             # The catalogue in this database, read through the request's session.
-            built[name] = MinzdravProvider(upstream_settings(config), search_catalogue=lambda request: (
-                catalogue.search(db.session, request)))
+            built[name] = MinzdravProvider(
+                upstream_settings(config), search_catalogue=lambda request: catalogue.search(db.session, request)
+            )
             continue
         api_key = config.get(API_KEY_SETTINGS[name]) if name in API_KEY_SETTINGS else None
         register_secret(api_key)
@@ -137,7 +138,9 @@ def _build_providers(config):
         )
         limiter = None
         if name == "pubmed":
-            limiter = ncbi_rate_limiter(api_key, config.get("REDIS_URL"), key_prefix=config["CACHE_KEY_PREFIX"] + "search:")
+            limiter = ncbi_rate_limiter(
+                api_key, config.get("REDIS_URL"), key_prefix=config["CACHE_KEY_PREFIX"] + "search:"
+            )
         built[name] = build_provider(name, settings, limiter=limiter)
     return built
 
@@ -167,20 +170,25 @@ def search_settings(clinic_id):
 
 def stored_search_settings(clinic_id):
     """``(linked sources, link prefix)`` as stored, in one round trip."""
-    rows = db.session.execute(union_all(
-        select(literal("unlinked").label("kind"), UnlinkedSource.source.label("value"))
-        .where(UnlinkedSource.clinic_id == clinic_id),
-        select(literal("prefix").label("kind"), ClinicSearchSettings.link_prefix.label("value"))
-        .where(ClinicSearchSettings.clinic_id == clinic_id),
-    )).all()
+    rows = db.session.execute(
+        union_all(
+            select(literal("unlinked").label("kind"), UnlinkedSource.source.label("value")).where(
+                UnlinkedSource.clinic_id == clinic_id
+            ),
+            select(literal("prefix").label("kind"), ClinicSearchSettings.link_prefix.label("value")).where(
+                ClinicSearchSettings.clinic_id == clinic_id
+            ),
+        )
+    ).all()
     unlinked = {value for kind, value in rows if kind == "unlinked"}
     prefix = next((value for kind, value in rows if kind == "prefix"), None)
     return tuple(name for name in SOURCE_NAMES if name not in unlinked), prefix
 
 
 def keep_search_settings(app):
-    app.extensions[SETTINGS_KEY] = SimpleCache(threshold=SETTINGS_KEPT_CLINICS,
-                                               default_timeout=app.config["SEARCH_SETTINGS_CACHE_SECONDS"])
+    app.extensions[SETTINGS_KEY] = SimpleCache(
+        threshold=SETTINGS_KEPT_CLINICS, default_timeout=app.config["SEARCH_SETTINGS_CACHE_SECONDS"]
+    )
 
 
 def _settings_changed(clinic_id):
@@ -206,11 +214,16 @@ def set_linked_sources(actor, clinic, sources, *, now):
             db.session.add(UnlinkedSource(clinic_id=clinic.id, source=name))
     db.session.flush()
     _settings_changed(clinic.id)
-    audit.record("search.sources_linked", actor=actor, clinic_id=clinic.id,
-                 details={"sources": [name for name in SOURCE_NAMES if name in chosen], "at": now.isoformat()})
+    audit.record(
+        "search.sources_linked",
+        actor=actor,
+        clinic_id=clinic.id,
+        details={"sources": [name for name in SOURCE_NAMES if name in chosen], "at": now.isoformat()},
+    )
 
 
 # --- searching -----------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class SearchOutcome:
@@ -223,8 +236,19 @@ class SearchOutcome:
     guidelines_catalogue: catalogue.CatalogueStatus | None = None
 
 
-def search(actor, *, q, sources=None, page=1, year_from=None, year_to=None, open_access=False,
-           age_group=None, current_only=False, now):
+def search(
+    actor,
+    *,
+    q,
+    sources=None,
+    page=1,
+    year_from=None,
+    year_to=None,
+    open_access=False,
+    age_group=None,
+    current_only=False,
+    now,
+):
     """Search the sources linked for the actor's clinic.
 
     ``age_group`` ("children" or "adults") and ``current_only`` (guidelines
@@ -240,14 +264,23 @@ def search(actor, *, q, sources=None, page=1, year_from=None, year_to=None, open
     PostgreSQL).
     """
     try:
-        options = SearchOptions(" ".join(q.split()) if isinstance(q, str) else q, page=page,
-                                year_from=year_from, year_to=year_to, open_access_only=open_access,
-                                age_group=age_group or None, current_only=current_only)
+        options = SearchOptions(
+            " ".join(q.split()) if isinstance(q, str) else q,
+            page=page,
+            year_from=year_from,
+            year_to=year_to,
+            open_access_only=open_access,
+            age_group=age_group or None,
+            current_only=current_only,
+        )
         linked, prefix = search_settings(actor.clinic_id)
         chosen = select_sources(sources, linked)
     except QueryError as error:
-        raise Invalid(_query_error_message(error), code=error.code,
-                      field={"invalid_query": "q", "unknown_source": "sources"}.get(error.code)) from None
+        raise Invalid(
+            _query_error_message(error),
+            code=error.code,
+            field={"invalid_query": "q", "unknown_source": "sources"}.get(error.code),
+        ) from None
 
     guidelines = guidelines_catalogue_status(now=now) if MinzdravProvider.name in chosen else None
     # A new catalogue makes the cached guideline searches stale at once.
@@ -256,18 +289,44 @@ def search(actor, *, q, sources=None, page=1, year_from=None, year_to=None, open
     data = _cached(key)
     if data is not None:
         elapsed_ms = round((time.monotonic() - started) * 1000)
-        usage.record([{"clinic_id": actor.clinic_id, "source": name, "at": now, "ok": True, "error_code": None,
-                       "latency_ms": elapsed_ms, "cached": True} for name in chosen])
+        usage.record(
+            [
+                {
+                    "clinic_id": actor.clinic_id,
+                    "source": name,
+                    "at": now,
+                    "ok": True,
+                    "error_code": None,
+                    "latency_ms": elapsed_ms,
+                    "cached": True,
+                }
+                for name in chosen
+            ]
+        )
         return SearchOutcome(data, cached=True, link_prefix=prefix, guidelines_catalogue=guidelines)
 
     all_providers = providers()
     config = current_app.config
-    result = search_all({name: all_providers[name] for name in chosen}, options,
-                        source_budget=float(config["SEARCH_SOURCE_BUDGET_SECONDS"]),
-                        total_budget=float(config["SEARCH_TOTAL_BUDGET_SECONDS"]))
-    usage.record([{"clinic_id": actor.clinic_id, "source": name, "at": now, "ok": status.status == "ok",
-                   "error_code": status.error.code if status.error else None,
-                   "latency_ms": status.latency_ms, "cached": False} for name, status in result.sources.items()])
+    result = search_all(
+        {name: all_providers[name] for name in chosen},
+        options,
+        source_budget=float(config["SEARCH_SOURCE_BUDGET_SECONDS"]),
+        total_budget=float(config["SEARCH_TOTAL_BUDGET_SECONDS"]),
+    )
+    usage.record(
+        [
+            {
+                "clinic_id": actor.clinic_id,
+                "source": name,
+                "at": now,
+                "ok": status.status == "ok",
+                "error_code": status.error.code if status.error else None,
+                "latency_ms": status.latency_ms,
+                "cached": False,
+            }
+            for name, status in result.sources.items()
+        ]
+    )
     data = result.as_dict()
     if all(status.status == "ok" for status in result.sources.values()):
         _cache(key, data, int(config["SEARCH_CACHE_SECONDS"]))
@@ -301,9 +360,18 @@ def _cache(key, data, seconds):
 
 def cache_key(options, sources, *, catalogue_synced_at=None):
     """A hash of everything that shapes the answer; the query text itself is not in the key."""
-    fields = [options.query, sorted(sources), options.year_from, options.year_to, options.open_access_only,
-              options.page, options.per_page, options.age_group, options.current_only,
-              catalogue_synced_at.isoformat() if catalogue_synced_at else None]
+    fields = [
+        options.query,
+        sorted(sources),
+        options.year_from,
+        options.year_to,
+        options.open_access_only,
+        options.page,
+        options.per_page,
+        options.age_group,
+        options.current_only,
+        catalogue_synced_at.isoformat() if catalogue_synced_at else None,
+    ]
     digest = hashlib.sha256(json.dumps(fields, ensure_ascii=False).encode()).hexdigest()
     return f"search:v1:{digest}"
 
@@ -327,11 +395,13 @@ def fetch_pubmed_abstract(pmid):
     except QueryError as error:
         raise Invalid(_("A PMID is a number of up to 10 digits."), code=error.code, field="pmid") from None
     except UpstreamError as error:
-        raise UpstreamFailure(_("PubMed could not answer: %(reason)s", reason=source_error_message(error.code)),
-                              code=error.code) from None
+        raise UpstreamFailure(
+            _("PubMed could not answer: %(reason)s", reason=source_error_message(error.code)), code=error.code
+        ) from None
 
 
 # --- links -----------------------------------------------------------------------------------
+
 
 def record_links(record, prefix=None):
     """Where a reader can open a result: the DOI (through the clinic's library
@@ -354,7 +424,8 @@ def proxied(url, prefix):
     return prefix + quote(url, safe="") if prefix.endswith("=") else prefix + url
 
 
-def _http_url(value, field):
+def valid_web_url(value, field):
+    """`value` if it is an http(s) address with a host, else the field's error."""
     value = (value or "").strip()
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -365,23 +436,31 @@ def _http_url(value, field):
 def set_link_prefix(actor, clinic, prefix, *, now):
     """Set (or with an empty value clear) the clinic's library proxy prefix."""
     require(can_administer_clinic(actor, clinic.id))
-    prefix = _http_url(prefix, "link_prefix") if (prefix or "").strip() else None
+    prefix = valid_web_url(prefix, "link_prefix") if (prefix or "").strip() else None
     settings = db.session.get(ClinicSearchSettings, clinic.id) or ClinicSearchSettings(clinic_id=clinic.id)
     settings.link_prefix = prefix
     db.session.add(settings)
     db.session.flush()
     _settings_changed(clinic.id)
-    audit.record("search.link_prefix_set", actor=actor, clinic_id=clinic.id,
-                 details={"link_prefix": prefix, "at": now.isoformat()})
+    audit.record(
+        "search.link_prefix_set",
+        actor=actor,
+        clinic_id=clinic.id,
+        details={"link_prefix": prefix, "at": now.isoformat()},
+    )
 
 
 # --- linked resources ----------------------------------------------------------------------
 
+
 def linked_resources(clinic_id):
     if clinic_id is None:
         return []
-    return list(db.session.scalars(select(LinkedResource).where(LinkedResource.clinic_id == clinic_id)
-                                   .order_by(LinkedResource.name)))
+    return list(
+        db.session.scalars(
+            select(LinkedResource).where(LinkedResource.clinic_id == clinic_id).order_by(LinkedResource.name)
+        )
+    )
 
 
 def add_linked_resource(actor, clinic, *, name, url, description="", access_note="", now):
@@ -390,12 +469,18 @@ def add_linked_resource(actor, clinic, *, name, url, description="", access_note
     name = (name or "").strip()
     if not name:
         raise Invalid(_("Enter a name."), code="missing_field", field="name")
-    if db.session.scalar(select(LinkedResource.id).where(LinkedResource.clinic_id == clinic.id,
-                                                         LinkedResource.name == name)):
+    if db.session.scalar(
+        select(LinkedResource.id).where(LinkedResource.clinic_id == clinic.id, LinkedResource.name == name)
+    ):
         raise Conflict(_("A resource with this name is already listed."), code="duplicate_name", field="name")
-    resource = LinkedResource(clinic_id=clinic.id, name=name, url=_http_url(url, "url"),
-                              description=(description or "").strip(), access_note=(access_note or "").strip(),
-                              created_at=now)
+    resource = LinkedResource(
+        clinic_id=clinic.id,
+        name=name,
+        url=valid_web_url(url, "url"),
+        description=(description or "").strip(),
+        access_note=(access_note or "").strip(),
+        created_at=now,
+    )
     db.session.add(resource)
     db.session.flush()
     audit.record("search.resource_added", actor=actor, clinic_id=clinic.id, obj=resource, details={"name": name})
@@ -405,178 +490,19 @@ def add_linked_resource(actor, clinic, *, name, url, description="", access_note
 def delete_linked_resource(actor, resource):
     """Remove a resource from its clinic's list (admins of the clinic only)."""
     require(can_administer_clinic(actor, resource.clinic_id))
-    audit.record("search.resource_deleted", actor=actor, clinic_id=resource.clinic_id, obj=resource,
-                 details={"name": resource.name})
+    audit.record(
+        "search.resource_deleted",
+        actor=actor,
+        clinic_id=resource.clinic_id,
+        obj=resource,
+        details={"name": resource.name},
+    )
     db.session.delete(resource)
     db.session.flush()
 
 
-# --- reading list --------------------------------------------------------------------------
-
-def reading_list(user):
-    return list(db.session.scalars(select(SavedReference).where(SavedReference.user_id == user.id)
-                                   .order_by(SavedReference.created_at.desc(), SavedReference.id.desc())))
-
-
-def save_reference(user, *, title, authors=(), journal=None, year=None, doi=None, pmid=None, url=None,
-                   source=None, source_id=None, now):
-    """Keep a result on the user's reading list; saving the same work again
-    (same DOI, else PMID, else source id) returns the entry already there.
-    A clinical guideline is kept as the catalogue describes it, whatever the
-    form carried."""
-    if source == MinzdravProvider.name:
-        return _save_guideline(user, source_id, now)
-    title = " ".join((title or "").split())
-    if not title:
-        raise Invalid(_("A reference needs a title."), code="missing_field", field="title")
-    doi = (doi or "").strip().lower() or None
-    pmid = (pmid or "").strip() or None
-    if pmid and not (pmid.isascii() and pmid.isdigit() and len(pmid) <= 10):
-        raise Invalid(_("A PMID is a number of up to 10 digits."), code="invalid_field", field="pmid")
-    if url:
-        url = _http_url(url, "url")
-    work_key = (f"doi:{doi}" if doi else f"pmid:{pmid}" if pmid
-                else f"{source}:{source_id}" if source and source_id else f"title:{title.casefold()}")[:300]
-    existing = db.session.scalar(select(SavedReference).where(SavedReference.user_id == user.id,
-                                                              SavedReference.work_key == work_key))
-    if existing:
-        return existing
-    reference = SavedReference(user_id=user.id, work_key=work_key, title=title,
-                               authors=[str(author)[:200] for author in authors][:100],
-                               journal=(journal or "").strip()[:500] or None, year=year, doi=doi, pmid=pmid,
-                               url=url, note="", created_at=now)
-    db.session.add(reference)
-    db.session.flush()
-    return reference
-
-
-def _save_guideline(user, code_version, now):
-    guideline = catalogue.find_guideline(code_version or "")
-    if guideline is None:
-        raise Invalid(_("This clinical guideline is not in the catalogue."), code="not_found", field="source_id")
-    work_key = f"{MinzdravProvider.name}:{guideline.code_version}"
-    existing = db.session.scalar(select(SavedReference).where(SavedReference.user_id == user.id,
-                                                              SavedReference.work_key == work_key))
-    if existing:
-        return existing
-    record = catalogue.guideline_record(guideline)
-    reference = SavedReference(user_id=user.id, work_key=work_key, kind="guideline", title=record.title,
-                               authors=list(record.authors), year=record.year, url=record.url,
-                               report_number=guideline.code_version, note="", created_at=now)
-    db.session.add(reference)
-    db.session.flush()
-    return reference
-
-
-def get_reference(user, reference_id):
-    """The user's own saved reference; anyone else's is not found."""
-    reference = db.session.get(SavedReference, reference_id)
-    if reference is None or reference.user_id != user.id:
-        raise NotFound(_("Reference not found."))
-    return reference
-
-
-def update_note(user, reference, note):
-    if reference.user_id != user.id:
-        raise NotFound(_("Reference not found."))
-    reference.note = (note or "").strip()
-    db.session.flush()
-
-
-def delete_reference(user, reference):
-    if reference.user_id != user.id:
-        raise NotFound(_("Reference not found."))
-    db.session.delete(reference)
-    db.session.flush()
-
-
-# Guidelines are exported as reports (RIS RPRT, BibTeX @techreport) of the Ministry, numbered
-# by their rubricator code and version, which is how reference managers file them.
-GUIDELINE_INSTITUTION = "Министерство здравоохранения Российской Федерации"
-GUIDELINE_REPORT_TYPE = "Клинические рекомендации"
-
-
-def export_ris(references):
-    """The references as RIS: articles as ``JOUR``, clinical guidelines as ``RPRT``; the note as ``N1``.
-    Names are written "Surname, I. N., Suffix" as the RIS specification asks; every value on one
-    line, since a line break would start a new tag (or end the record) in reference managers."""
-    lines = []
-    for reference in references:
-        guideline = reference.kind == "guideline"
-        fields = [("TY", "RPRT" if guideline else "JOUR"), ("TI", reference.title)]
-        fields += [("AU", _ris_name(author)) for author in reference.authors]
-        if guideline:
-            fields += [("PB", GUIDELINE_INSTITUTION), ("M3", GUIDELINE_REPORT_TYPE), ("SN", reference.report_number)]
-        fields += [("JO", reference.journal), ("PY", reference.year), ("DO", reference.doi),
-                   ("AN", reference.pmid and f"PMID:{reference.pmid}"), ("UR", reference.url), ("N1", reference.note)]
-        lines += [f"{tag}  - {one_line(value)}" for tag, value in fields if value]
-        lines += ["ER  - ", ""]
-    return "\r\n".join(lines)
-
-
-def export_bibtex(references):
-    """The references as BibTeX with unique keys: articles as ``@article``, clinical guidelines
-    as ``@techreport``. Names are written "Surname, I. N." so that reference managers tell the
-    surname from the initials; organisations (a guideline's developers, a collective author)
-    are braced so that no name is split."""
-    entries = []
-    for reference in references:
-        guideline = reference.kind == "guideline"
-        authors = " and ".join("{" + _bibtex_escape(author) + "}" if guideline else _bibtex_name(author)
-                               for author in reference.authors)
-        fields = [("title", _bibtex_escape(reference.title)), ("author", authors)]
-        if guideline:
-            fields += [("institution", GUIDELINE_INSTITUTION), ("type", GUIDELINE_REPORT_TYPE),
-                       ("number", _bibtex_escape(reference.report_number))]
-        fields += [(name, _bibtex_escape(value)) for name, value in (
-            ("journal", reference.journal), ("year", str(reference.year) if reference.year else None),
-            ("doi", reference.doi), ("pmid", reference.pmid), ("url", reference.url), ("note", reference.note))
-            if value]
-        body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields if value)
-        entries.append(f"@{'techreport' if guideline else 'article'}{{ref{reference.id},\n{body}\n}}\n")
-    return "\n".join(entries)
-
-
-@dataclass(frozen=True)
-class _PersonName:
-    surname: str
-    initials: str  # "J. R."
-    suffix: str  # "Jr", or ""
-
-
-def _person_name(author):
-    """A saved author ("Smith JR", "van der Meer L", "Smith JR Jr", as PubMed writes them) taken
-    apart; None for a name without initials, e.g. a collective author."""
-    tokens = one_line(author).split()
-    suffix = tokens.pop().rstrip(".") if len(tokens) > 2 and tokens[-1].lower() in NAME_SUFFIXES else ""
-    if len(tokens) < 2 or not (tokens[-1].isalpha() and tokens[-1].isupper()):
-        return None
-    return _PersonName(" ".join(tokens[:-1]), " ".join(f"{letter}." for letter in tokens[-1]), suffix)
-
-
-def _ris_name(author):
-    name = _person_name(author)
-    if name is None:
-        return author
-    return ", ".join(part for part in (name.surname, name.initials, name.suffix) if part)
-
-
-def _bibtex_name(author):
-    name = _person_name(author)
-    if name is None:
-        return "{" + _bibtex_escape(author) + "}"
-    return ", ".join(_bibtex_escape(part) for part in (name.surname, name.suffix, name.initials) if part)
-
-
-_BIBTEX_SPECIALS = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "%": r"\%", "&": r"\&", "$": r"\$",
-                    "#": r"\#", "_": r"\_", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
-
-
-def _bibtex_escape(text):
-    return "".join(_BIBTEX_SPECIALS.get(ch, ch) for ch in one_line(text))
-
-
 # --- usage statistics ----------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class SourceUsage:
@@ -598,13 +524,16 @@ def usage_statistics(clinic, *, since, until):
     """
     usage.flush()
     rows = db.session.execute(
-        select(SearchEvent.at, SearchEvent.source, SearchEvent.ok, SearchEvent.cached, SearchEvent.latency_ms)
-        .where(SearchEvent.clinic_id == clinic.id, SearchEvent.at >= since, SearchEvent.at < until))
+        select(SearchEvent.at, SearchEvent.source, SearchEvent.ok, SearchEvent.cached, SearchEvent.latency_ms).where(
+            SearchEvent.clinic_id == clinic.id, SearchEvent.at >= since, SearchEvent.at < until
+        )
+    )
     tz = zone(clinic.timezone)
     groups = {}
     for at, source, ok, cached, latency_ms in rows:
-        group = groups.setdefault((at.astimezone(tz).strftime("%Y-%m"), source),
-                                  {"searches": 0, "cached": 0, "errors": 0, "latencies": []})
+        group = groups.setdefault(
+            (at.astimezone(tz).strftime("%Y-%m"), source), {"searches": 0, "cached": 0, "errors": 0, "latencies": []}
+        )
         group["searches"] += 1
         group["cached"] += cached
         group["errors"] += not ok
@@ -612,10 +541,18 @@ def usage_statistics(clinic, *, since, until):
             group["latencies"].append(latency_ms)
     order = {name: index for index, name in enumerate(SOURCE_NAMES)}
     return [
-        SourceUsage(month, source, group["searches"], group["cached"], group["errors"],
-                    round(statistics.median(group["latencies"])) if group["latencies"] else None)
-        for (month, source), group in sorted(groups.items(), key=lambda item: (
-            [-int(part) for part in item[0][0].split("-")], order.get(item[0][1], len(order))))
+        SourceUsage(
+            month,
+            source,
+            group["searches"],
+            group["cached"],
+            group["errors"],
+            round(statistics.median(group["latencies"])) if group["latencies"] else None,
+        )
+        for (month, source), group in sorted(
+            groups.items(),
+            key=lambda item: ([-int(part) for part in item[0][0].split("-")], order.get(item[0][1], len(order))),
+        )
     ]
 
 
@@ -626,7 +563,8 @@ def searches_by_clinic(clinic_ids, *, since, until):
     rows = db.session.execute(
         select(SearchEvent.clinic_id, func.count(), func.sum(case((SearchEvent.ok.is_(False), 1), else_=0)))
         .where(SearchEvent.clinic_id.in_(clinic_ids), SearchEvent.at >= since, SearchEvent.at < until)
-        .group_by(SearchEvent.clinic_id))
+        .group_by(SearchEvent.clinic_id)
+    )
     return {clinic_id: (searches, int(errors or 0)) for clinic_id, searches, errors in rows}
 
 

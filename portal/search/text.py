@@ -16,15 +16,56 @@ SNIPPET_LENGTH = 300
 
 _BLOCK_TAGS = frozenset(
     {
-        "p", "br", "div", "li", "ul", "ol", "tr", "td", "th", "table", "blockquote",
-        "h1", "h2", "h3", "h4", "h5", "h6", "section",
-        "jats:p", "jats:title", "jats:sec", "jats:list-item", "jats:abstract",
+        "p",
+        "br",
+        "div",
+        "li",
+        "ul",
+        "ol",
+        "tr",
+        "td",
+        "th",
+        "table",
+        "blockquote",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "section",
+        "jats:p",
+        "jats:title",
+        "jats:sec",
+        "jats:list-item",
+        "jats:abstract",
     }
 )
 _INVISIBLE_TAGS = frozenset({"script", "style", "template", "head"})
 _DOI_PREFIXES = ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "http://dx.doi.org/", "doi:")
 _YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|2\d\d\d)(?!\d)")
-_NAME_PARTICLES = frozenset({"van", "von", "der", "den", "de", "del", "della", "da", "di", "du", "dos", "das", "le", "la", "ten", "ter", "bin", "al"})
+_NAME_PARTICLES = frozenset(
+    {
+        "van",
+        "von",
+        "der",
+        "den",
+        "de",
+        "del",
+        "della",
+        "da",
+        "di",
+        "du",
+        "dos",
+        "das",
+        "le",
+        "la",
+        "ten",
+        "ter",
+        "bin",
+        "al",
+    }
+)
 NAME_SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
 
 
@@ -88,7 +129,7 @@ def normalise_doi(value: object) -> str | None:
     lowered = doi.lower()
     for prefix in _DOI_PREFIXES:
         if lowered.startswith(prefix):
-            doi = doi[len(prefix):]
+            doi = doi[len(prefix) :]
             break
     doi = doi.strip().lower()
     return doi if doi.startswith("10.") and "/" in doi and not any(ch.isspace() for ch in doi) else None
@@ -129,7 +170,7 @@ def safe_url(value: object) -> str | None:
 
 
 def initials(given: str) -> str:
-    """"Andres M." -> "AM", "Jean-Pierre" -> "JP" (the PubMed convention)."""
+    """ "Andres M." -> "AM", "Jean-Pierre" -> "JP" (the PubMed convention)."""
     return "".join(part[0].upper() for part in re.split(r"[\s.\-‐]+", given) if part and part[0].isalpha())
 
 

@@ -12,6 +12,7 @@ that window of counts — statistics, never anything a user saved.
 
 The rows hold no query text and no person (privacy rule 2).
 """
+
 import atexit
 import logging
 import threading
@@ -45,8 +46,7 @@ class UsageBuffer:
         """Keep ``rows``; True when a batch is due."""
         with self._lock:
             self._rows.extend(rows)
-            return (len(self._rows) >= self.batch_rows
-                    or time.monotonic() - self._written_at >= self.flush_seconds)
+            return len(self._rows) >= self.batch_rows or time.monotonic() - self._written_at >= self.flush_seconds
 
     def take(self):
         with self._lock:
@@ -105,6 +105,7 @@ def _flush_at_exit():
 
 
 def init_app(app):
-    app.extensions[EXTENSION_KEY] = UsageBuffer(float(app.config["SEARCH_USAGE_FLUSH_SECONDS"]),
-                                                int(app.config["SEARCH_USAGE_BATCH_ROWS"]))
+    app.extensions[EXTENSION_KEY] = UsageBuffer(
+        float(app.config["SEARCH_USAGE_FLUSH_SECONDS"]), int(app.config["SEARCH_USAGE_BATCH_ROWS"])
+    )
     _apps.add(app)

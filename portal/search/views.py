@@ -1,6 +1,7 @@
 """Search pages: the search itself, a PubMed record with its abstract, the
 reading list with its exports, and the clinic admin's sources, resources,
 link prefix and usage statistics."""
+
 import json
 from datetime import timedelta
 
@@ -18,7 +19,7 @@ from portal.core.permissions import can_administer_clinic, is_superadmin
 from portal.core.time import to_local
 from portal.core.urls import safe_next
 from portal.extensions import db
-from portal.search import services
+from portal.search import bibliography, services
 from portal.search.forms import (
     GuidelinesFileForm,
     LinkPrefixForm,
@@ -68,6 +69,7 @@ def _source_choices(names):
 
 # --- search ------------------------------------------------------------------------------
 
+
 @bp.get("/search")
 @login_required
 @search_rate_limit
@@ -81,10 +83,17 @@ def search_page():
     if "q" in request.args and form.validate():
         try:
             outcome = services.search(
-                current_user, q=form.q.data or "", sources=form.sources.data, page=form.page.data or 1,
-                year_from=form.year_from.data, year_to=form.year_to.data,
-                open_access=form.open_access.data, age_group=form.age_group.data or None,
-                current_only=form.current_only.data, now=now)
+                current_user,
+                q=form.q.data or "",
+                sources=form.sources.data,
+                page=form.page.data or 1,
+                year_from=form.year_from.data,
+                year_to=form.year_to.data,
+                open_access=form.open_access.data,
+                age_group=form.age_group.data or None,
+                current_only=form.current_only.data,
+                now=now,
+            )
         except DomainError as exc:
             transaction.roll_back()
             error = exc
@@ -92,21 +101,31 @@ def search_page():
         form.sources.data = list(linked)
     results = []
     if outcome:
-        results = [dict(record, links=services.record_links(record, prefix),
-                        authors_json=json.dumps(record["authors"], ensure_ascii=False))
-                   for record in outcome.data["results"]]
+        results = [
+            dict(
+                record,
+                links=services.record_links(record, prefix),
+                authors_json=json.dumps(record["authors"], ensure_ascii=False),
+            )
+            for record in outcome.data["results"]
+        ]
     # The guidelines are searched in the portal's own catalogue: the page says how old it is.
-    guidelines_status = (services.guidelines_catalogue_status(now=now)
-                         if MinzdravProvider.name in linked else None)
+    guidelines_status = services.guidelines_catalogue_status(now=now) if MinzdravProvider.name in linked else None
     return render_template(
-        "search/search.html", form=form, error=error, outcome=outcome, results=results,
+        "search/search.html",
+        form=form,
+        error=error,
+        outcome=outcome,
+        results=results,
         guidelines_status=guidelines_status,
         trouble=_search_trouble(outcome.data) if outcome else None,
-        labels=services.SOURCE_LABELS, error_labels=services.SOURCE_ERROR_LABELS,
+        labels=services.SOURCE_LABELS,
+        error_labels=services.SOURCE_ERROR_LABELS,
         error_messages=services.SOURCE_ERROR_MESSAGES,
         save_form=SaveReferenceForm(),
         resources=services.linked_resources(current_user.clinic_id),
-        page_url=lambda page: url_for("search.search_page", **{**request.args.to_dict(flat=False), "page": page}))
+        page_url=lambda page: url_for("search.search_page", **{**request.args.to_dict(flat=False), "page": page}),
+    )
 
 
 @bp.get("/search/pubmed/<pmid>")
@@ -126,15 +145,19 @@ def pubmed_record(pmid):
 
 # --- reading list ------------------------------------------------------------------------
 
+
 @bp.get("/search/reading-list")
 @login_required
 def reading_list():
-    references = services.reading_list(current_user)
+    references = bibliography.reading_list(current_user)
     _linked, prefix = services.search_settings(current_user.clinic_id)
-    links = {reference.id: services.record_links(
-        {"doi": reference.doi, "pmid": reference.pmid}, prefix) for reference in references}
-    return render_template("search/reading_list.html", references=references, links=links,
-                           note_form=NoteForm(), action_form=ActionForm())
+    links = {
+        reference.id: services.record_links({"doi": reference.doi, "pmid": reference.pmid}, prefix)
+        for reference in references
+    }
+    return render_template(
+        "search/reading_list.html", references=references, links=links, note_form=NoteForm(), action_form=ActionForm()
+    )
 
 
 @bp.post("/search/reading-list")
@@ -154,9 +177,19 @@ def save_reference():
         flash(_("The result could not be saved."), "error")
         return redirect(back)
     try:
-        services.save_reference(current_user, title=form.title.data, authors=authors, journal=form.journal.data,
-                                year=year, doi=form.doi.data, pmid=form.pmid.data, url=form.url.data,
-                                source=form.source.data, source_id=form.source_id.data, now=utcnow())
+        bibliography.save_reference(
+            current_user,
+            title=form.title.data,
+            authors=authors,
+            journal=form.journal.data,
+            year=year,
+            doi=form.doi.data,
+            pmid=form.pmid.data,
+            url=form.url.data,
+            source=form.source.data,
+            source_id=form.source_id.data,
+            now=utcnow(),
+        )
     except DomainError as exc:
         transaction.roll_back()
         flash(exc.message, "error")
@@ -168,10 +201,10 @@ def save_reference():
 @bp.post("/search/reading-list/<int:reference_id>/note")
 @login_required
 def update_note(reference_id):
-    reference = services.get_reference(current_user, reference_id)
+    reference = bibliography.get_reference(current_user, reference_id)
     form = NoteForm()
     if form.validate():
-        services.update_note(current_user, reference, form.note.data)
+        bibliography.update_note(current_user, reference, form.note.data)
         flash(_("Note saved."), "success")
     else:
         flash(_("The note is too long."), "error")
@@ -181,31 +214,42 @@ def update_note(reference_id):
 @bp.post("/search/reading-list/<int:reference_id>/delete")
 @login_required
 def delete_reference(reference_id):
-    reference = services.get_reference(current_user, reference_id)
-    return run_action(lambda: services.delete_reference(current_user, reference),
-                      success_message=_("Removed from your reading list."), redirect_to=url_for("search.reading_list"))
+    reference = bibliography.get_reference(current_user, reference_id)
+    return run_action(
+        lambda: bibliography.delete_reference(current_user, reference),
+        success_message=_("Removed from your reading list."),
+        redirect_to=url_for("search.reading_list"),
+    )
 
 
 @bp.get("/search/reading-list.ris")
 @login_required
 def export_ris():
-    return _download(services.export_ris(services.reading_list(current_user)),
-                     "application/x-research-info-systems", "reading-list.ris")
+    return _download(
+        bibliography.export_ris(bibliography.reading_list(current_user)),
+        "application/x-research-info-systems",
+        "reading-list.ris",
+    )
 
 
 @bp.get("/search/reading-list.bib")
 @login_required
 def export_bibtex():
-    return _download(services.export_bibtex(services.reading_list(current_user)),
-                     "application/x-bibtex", "reading-list.bib")
+    return _download(
+        bibliography.export_bibtex(bibliography.reading_list(current_user)), "application/x-bibtex", "reading-list.bib"
+    )
 
 
 def _download(text, mimetype, filename):
-    return Response(text, mimetype=f"{mimetype}; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        text,
+        mimetype=f"{mimetype}; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 # --- administration ------------------------------------------------------------------------
+
 
 def _administered_clinic():
     """The clinic whose search settings are managed: an admin's own clinic; a
@@ -227,13 +271,16 @@ def _admin_page(clinic, **forms):
     sources_form = forms.get("sources_form") or SourcesForm(formdata=None, sources=list(linked))
     sources_form.sources.choices = _source_choices(SOURCE_NAMES)
     return render_template(
-        "search/admin.html", clinic=clinic, sources_form=sources_form,
-        prefix_form=forms.get("prefix_form") or LinkPrefixForm(
-            formdata=None, link_prefix=prefix or ""),
+        "search/admin.html",
+        clinic=clinic,
+        sources_form=sources_form,
+        prefix_form=forms.get("prefix_form") or LinkPrefixForm(formdata=None, link_prefix=prefix or ""),
         resource_form=forms.get("resource_form") or ResourceForm(formdata=None),
         guidelines_form=forms.get("guidelines_form") or GuidelinesFileForm(formdata=None),
         guidelines_status=services.guidelines_catalogue_status(now=utcnow()),
-        resources=services.linked_resources(clinic.id), action_form=ActionForm())
+        resources=services.linked_resources(clinic.id),
+        action_form=ActionForm(),
+    )
 
 
 def _clinic_picker(endpoint):
@@ -280,25 +327,41 @@ def admin():
 def admin_sources():
     form = SourcesForm()
     form.sources.choices = _source_choices(SOURCE_NAMES)
-    return _admin_action("sources_form", form, lambda clinic: services.set_linked_sources(
-        current_user, clinic, form.sources.data, now=utcnow()))
+    return _admin_action(
+        "sources_form",
+        form,
+        lambda clinic: services.set_linked_sources(current_user, clinic, form.sources.data, now=utcnow()),
+    )
 
 
 @bp.post("/search/admin/link-prefix")
 @login_required
 def admin_link_prefix():
     form = LinkPrefixForm()
-    return _admin_action("prefix_form", form, lambda clinic: services.set_link_prefix(
-        current_user, clinic, form.link_prefix.data, now=utcnow()))
+    return _admin_action(
+        "prefix_form",
+        form,
+        lambda clinic: services.set_link_prefix(current_user, clinic, form.link_prefix.data, now=utcnow()),
+    )
 
 
 @bp.post("/search/admin/resources")
 @login_required
 def admin_add_resource():
     form = ResourceForm()
-    return _admin_action("resource_form", form, lambda clinic: services.add_linked_resource(
-        current_user, clinic, name=form.name.data, url=form.url.data, description=form.description.data,
-        access_note=form.access_note.data, now=utcnow()))
+    return _admin_action(
+        "resource_form",
+        form,
+        lambda clinic: services.add_linked_resource(
+            current_user,
+            clinic,
+            name=form.name.data,
+            url=form.url.data,
+            description=form.description.data,
+            access_note=form.access_note.data,
+            now=utcnow(),
+        ),
+    )
 
 
 @bp.post("/search/admin/resources/<int:resource_id>/delete")
@@ -307,10 +370,11 @@ def admin_delete_resource(resource_id):
     resource = db.session.get(LinkedResource, resource_id)
     if resource is None or not can_administer_clinic(current_user, resource.clinic_id):
         raise NotFound(_("Resource not found."))
-    return run_action(lambda: services.delete_linked_resource(current_user, resource),
-                      success_message=_("Removed."),
-                      redirect_to=url_for("search.admin",
-                                          clinic_id=resource.clinic_id if is_superadmin(current_user) else None))
+    return run_action(
+        lambda: services.delete_linked_resource(current_user, resource),
+        success_message=_("Removed."),
+        redirect_to=url_for("search.admin", clinic_id=resource.clinic_id if is_superadmin(current_user) else None),
+    )
 
 
 @bp.post("/search/admin/guidelines")
@@ -327,16 +391,30 @@ def admin_load_guidelines():
         try:
             data = form.file.data.read(MAX_GUIDELINES_FILE_BYTES + 1)
             if len(data) > MAX_GUIDELINES_FILE_BYTES:
-                raise Invalid(_("The file is larger than %(megabytes)d MB.",
-                                megabytes=MAX_GUIDELINES_FILE_BYTES // (1024 * 1024)), code="too_large", field="file")
+                raise Invalid(
+                    _(
+                        "The file is larger than %(megabytes)d MB.",
+                        megabytes=MAX_GUIDELINES_FILE_BYTES // (1024 * 1024),
+                    ),
+                    code="too_large",
+                    field="file",
+                )
             change = catalogue.load_listing_file(current_user, data, now=utcnow())
         except DomainError as exc:
             transaction.roll_back()
             form.file.errors = [*form.file.errors, exc.message]
         else:
-            flash(_("Clinical guidelines loaded: %(listed)d listed, %(added)d new, %(changed)d changed, "
-                    "%(removed)d no longer listed.", listed=change.listed, added=change.added,
-                    changed=change.changed, removed=change.removed), "success")
+            flash(
+                _(
+                    "Clinical guidelines loaded: %(listed)d listed, %(added)d new, %(changed)d changed, "
+                    "%(removed)d no longer listed.",
+                    listed=change.listed,
+                    added=change.added,
+                    changed=change.changed,
+                    removed=change.removed,
+                ),
+                "success",
+            )
             return _back_to_admin(clinic)
     return _admin_page(clinic, guidelines_form=form), 400
 
@@ -352,7 +430,9 @@ def admin_usage():
     first = local_now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     for _month in range(USAGE_MONTHS - 1):
         first = (first - timedelta(days=1)).replace(day=1)
-    rows = services.usage_statistics(clinic, since=services.month_start(first.year, first.month, clinic.timezone),
-                                     until=now + timedelta(seconds=1))
-    return render_template("search/usage.html", clinic=clinic, rows=rows, labels=services.SOURCE_LABELS,
-                           months=USAGE_MONTHS)
+    rows = services.usage_statistics(
+        clinic, since=services.month_start(first.year, first.month, clinic.timezone), until=now + timedelta(seconds=1)
+    )
+    return render_template(
+        "search/usage.html", clinic=clinic, rows=rows, labels=services.SOURCE_LABELS, months=USAGE_MONTHS
+    )

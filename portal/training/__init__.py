@@ -1,4 +1,5 @@
 """Training feature: courses, sessions, enrolment with a waitlist, attendance, learning record, certificates."""
+
 from flask_babel import lazy_gettext as _l
 
 
@@ -34,11 +35,19 @@ def init_app(app):
     track_room_rows(models.TrainingSession)
     receivers.connect()
     app.add_template_filter(format_decimal, "hours")
-    add_nav_item(app, NavItem("training.catalogue", _l("Trainings"), visible=lambda user: bool(user.clinic_id),
-                              order=30))
-    add_nav_item(app, NavItem("training.manage", _l("Run trainings"), visible=_runs_trainings, order=35,
-                              section=("training.*_course", "training.*_session", "training.roster",
-                                       "training.sign_in_sheet")))
+    add_nav_item(
+        app, NavItem("training.catalogue", _l("Trainings"), visible=lambda user: bool(user.clinic_id), order=30)
+    )
+    add_nav_item(
+        app,
+        NavItem(
+            "training.manage",
+            _l("Run trainings"),
+            visible=_runs_trainings,
+            order=35,
+            section=("training.*_course", "training.*_session", "training.roster", "training.sign_in_sheet"),
+        ),
+    )
     add_nav_item(app, NavItem("training.record", _l("Learning record"), visible=_is_doctor, order=40, menu=USER_MENU))
 
     def upcoming_panel(user):
@@ -50,11 +59,14 @@ def init_app(app):
     add_dashboard_panel(app, upcoming_panel, order=30)
     register_job(app, "send-training-reminders", every=timedelta(minutes=10), run=cli.send_reminders)
     register_job(app, "complete-past-sessions", every=timedelta(minutes=5), run=cli.complete_past_sessions)
-    register_kinds(app, {
-        "training_enrolled": _l("I am enrolled in a training"),
-        "training_waitlisted": _l("I am on a training's waiting list"),
-        "training_promoted": _l("I got a seat from the waiting list"),
-        "training_reminder": _l("Reminder before a training starts"),
-        "training_cancelled": _l("A training I signed up for is cancelled"),
-        "training_changed": _l("A training I signed up for or run has changed"),
-    })
+    register_kinds(
+        app,
+        {
+            "training_enrolled": _l("I am enrolled in a training"),
+            "training_waitlisted": _l("I am on a training's waiting list"),
+            "training_promoted": _l("I got a seat from the waiting list"),
+            "training_reminder": _l("Reminder before a training starts"),
+            "training_cancelled": _l("A training I signed up for is cancelled"),
+            "training_changed": _l("A training I signed up for or run has changed"),
+        },
+    )

@@ -1,4 +1,5 @@
 """Attendance (training rule 4), certificates and the learning record."""
+
 import secrets
 from dataclasses import dataclass
 from datetime import date
@@ -45,8 +46,13 @@ def mark_attendance(actor, training, user_id, attended, *, now):
     elif enrolment.certificate is not None and enrolment.certificate.revoked_at is None:
         enrolment.certificate.revoked_at = now
     db.session.flush()
-    audit.record("attendance_marked", actor=actor, clinic_id=training.room.clinic_id, obj=enrolment,
-                 details={"user_id": user_id, "attended": bool(attended), "training_session_id": training.id})
+    audit.record(
+        "attendance_marked",
+        actor=actor,
+        clinic_id=training.room.clinic_id,
+        obj=enrolment,
+        details={"user_id": user_id, "attended": bool(attended), "training_session_id": training.id},
+    )
     return enrolment
 
 
@@ -68,16 +74,20 @@ def _issue_certificate(enrolment, now):
     training = enrolment.session
     course = training.course
     values = {
-        "holder_name": enrolment.user.full_name, "course_title": course.title,
-        "academic_hours": training.academic_hours, "nmo_id": course.nmo_id,
+        "holder_name": enrolment.user.full_name,
+        "course_title": course.title,
+        "academic_hours": training.academic_hours,
+        "nmo_id": course.nmo_id,
         "session_date": to_local(training.start_at, training.room.timezone).date(),
         "trainer_name": trainer_name(training),
-        "clinic_name": training.room.clinic.name, "revoked_at": None,
+        "clinic_name": training.room.clinic.name,
+        "revoked_at": None,
     }
     certificate = enrolment.certificate
     if certificate is None:
-        certificate = Certificate(enrolment=enrolment, number=new_certificate_number(values["session_date"]),
-                                  issued_at=now)
+        certificate = Certificate(
+            enrolment=enrolment, number=new_certificate_number(values["session_date"]), issued_at=now
+        )
         db.session.add(certificate)
     for name, value in values.items():
         setattr(certificate, name, value)
@@ -103,6 +113,7 @@ def certificate_by_number(number):
 @dataclass
 class RecordLine:
     """One attended session as the learning record states it: as its certificate says, when it has one."""
+
     enrolment: Enrolment
     day: date
     title: str
@@ -128,11 +139,25 @@ class LearningRecord:
 def _record_line(enrolment):
     certificate = enrolment.certificate
     if certificate is not None and certificate.is_valid:
-        return RecordLine(enrolment, certificate.session_date, certificate.course_title, certificate.trainer_name,
-                          certificate.academic_hours, certificate.nmo_id, certificate.number)
+        return RecordLine(
+            enrolment,
+            certificate.session_date,
+            certificate.course_title,
+            certificate.trainer_name,
+            certificate.academic_hours,
+            certificate.nmo_id,
+            certificate.number,
+        )
     training = enrolment.session
-    return RecordLine(enrolment, to_local(training.start_at, training.room.timezone).date(), training.course.title,
-                      trainer_name(training), training.academic_hours, training.course.nmo_id, None)
+    return RecordLine(
+        enrolment,
+        to_local(training.start_at, training.room.timezone).date(),
+        training.course.title,
+        trainer_name(training),
+        training.academic_hours,
+        training.course.nmo_id,
+        None,
+    )
 
 
 def default_period(user, now):
@@ -153,10 +178,20 @@ def learning_record(user, *, first_day, last_day):
     if first_day > last_day:
         raise Invalid(_("The period must start before it ends."), code="invalid_period", field="first_day")
     start, end = local_days_to_utc(user.timezone, first_day, last_day)
-    rows = [_record_line(enrolment) for enrolment in db.session.scalars(select(Enrolment).join(TrainingSession).where(
-        Enrolment.user_id == user.id, Enrolment.status == "attended",
-        TrainingSession.start_at >= start, TrainingSession.start_at < end)
-        .order_by(TrainingSession.start_at))]
+    rows = [
+        _record_line(enrolment)
+        for enrolment in db.session.scalars(
+            select(Enrolment)
+            .join(TrainingSession)
+            .where(
+                Enrolment.user_id == user.id,
+                Enrolment.status == "attended",
+                TrainingSession.start_at >= start,
+                TrainingSession.start_at < end,
+            )
+            .order_by(TrainingSession.start_at)
+        )
+    ]
     total = sum((row.hours for row in rows), Decimal(0))
     nmo = sum((row.hours for row in rows if row.is_nmo), Decimal(0))
     return LearningRecord(first_day, last_day, rows, total, nmo)

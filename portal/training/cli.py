@@ -1,4 +1,5 @@
 """The periodic training jobs: run by `portal worker`, or one at a time from cron (safe on several machines)."""
+
 from datetime import timedelta
 
 import click
@@ -17,8 +18,13 @@ def complete_past_sessions(now):
 
 
 @portal_cli.command("send-training-reminders")
-@click.option("--hours", default=24, show_default=True, type=click.IntRange(1, None),
-              help="Remind of sessions starting within this many hours.")
+@click.option(
+    "--hours",
+    default=24,
+    show_default=True,
+    type=click.IntRange(1, None),
+    help="Remind of sessions starting within this many hours.",
+)
 def send_training_reminders(hours):
     """Remind enrolled doctors of their upcoming sessions (each enrolment once)."""
     click.echo(send_reminders(utcnow(), hours))

@@ -1,4 +1,5 @@
 """Courses: what a trainer teaches, how many academic hours it is worth, its НМО accreditation."""
+
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
@@ -22,10 +23,12 @@ def parse_academic_hours(raw):
         hours = Decimal(str(raw).replace(",", ".")) if not isinstance(raw, bool) else None
     except InvalidOperation:
         hours = None
-    if hours is None or not hours.is_finite() or hours <= 0 or hours > MAX_ACADEMIC_HOURS or hours % Decimal(
-            "0.5"):
-        raise Invalid(_("Academic hours must be a number from 0.5 to 99.5 in steps of 0.5."),
-                      code="invalid_academic_hours", field="academic_hours")
+    if hours is None or not hours.is_finite() or hours <= 0 or hours > MAX_ACADEMIC_HOURS or hours % Decimal("0.5"):
+        raise Invalid(
+            _("Academic hours must be a number from 0.5 to 99.5 in steps of 0.5."),
+            code="invalid_academic_hours",
+            field="academic_hours",
+        )
     return hours
 
 
@@ -36,21 +39,30 @@ def _course_fields(title, description, academic_hours, nmo_id):
         raise Invalid(_("Enter the course title (up to 200 characters)."), code="invalid_title", field="title")
     description = (description or "").strip()
     if len(description) > 5000:
-        raise Invalid(_("The description is too long (up to 5000 characters)."), code="invalid_description",
-                      field="description")
+        raise Invalid(
+            _("The description is too long (up to 5000 characters)."), code="invalid_description", field="description"
+        )
     nmo_id = (nmo_id or "").strip() or None
     if nmo_id is not None and len(nmo_id) > 60:
         raise Invalid(_("The CME accreditation id is at most 60 characters."), code="invalid_nmo_id", field="nmo_id")
-    return {"title": title, "description": description, "academic_hours": parse_academic_hours(academic_hours),
-            "nmo_id": nmo_id}
+    return {
+        "title": title,
+        "description": description,
+        "academic_hours": parse_academic_hours(academic_hours),
+        "nmo_id": nmo_id,
+    }
 
 
 def create_course(actor, clinic_id, *, title, academic_hours, nmo_id=None, description="", now):
     """A course of `clinic_id`, run by `actor`. Without an НМО accreditation id it gives no НМО credit."""
     if not can_run_courses(actor, clinic_id):
         raise NotAllowed(_("Only trainers and administrators of this clinic can create courses."))
-    course = Course(clinic_id=clinic_id, trainer_id=actor.id, created_at=now,
-                    **_course_fields(title, description, academic_hours, nmo_id))
+    course = Course(
+        clinic_id=clinic_id,
+        trainer_id=actor.id,
+        created_at=now,
+        **_course_fields(title, description, academic_hours, nmo_id),
+    )
     db.session.add(course)
     db.session.flush()
     audit.record("course_created", actor=actor, clinic_id=clinic_id, obj=course, details={"title": course.title})
@@ -81,9 +93,16 @@ def update_course(actor, course, *, title, description, academic_hours, nmo_id, 
     db.session.flush()
     if set(changed) & set(NOTIFIED_COURSE_FIELDS):
         _tell_participants(course, before["title"], now)
-    audit.record("course_updated", actor=actor, clinic_id=course.clinic_id, obj=course, details={
-        "before": {name: _plain(before[name]) for name in changed},
-        "after": {name: _plain(values[name]) for name in changed}})
+    audit.record(
+        "course_updated",
+        actor=actor,
+        clinic_id=course.clinic_id,
+        obj=course,
+        details={
+            "before": {name: _plain(before[name]) for name in changed},
+            "after": {name: _plain(values[name]) for name in changed},
+        },
+    )
     return course
 
 
@@ -92,20 +111,35 @@ def _plain(value):
 
 
 def upcoming_sessions_of(course, now):
-    return db.session.scalars(select(TrainingSession).where(
-        TrainingSession.course_id == course.id, TrainingSession.status == "scheduled",
-        TrainingSession.start_at > now).order_by(TrainingSession.start_at)).all()
+    return db.session.scalars(
+        select(TrainingSession)
+        .where(
+            TrainingSession.course_id == course.id,
+            TrainingSession.status == "scheduled",
+            TrainingSession.start_at > now,
+        )
+        .order_by(TrainingSession.start_at)
+    ).all()
 
 
 def _tell_participants(course, old_title, now):
     for training in upcoming_sessions_of(course, now):
         for enrolment in active_enrolments(training):
-            tell(enrolment.user, "training_changed", lambda training=training: (
-                _("Training changed: %(title)s", title=course.title),
-                _("Your session on %(when)s is now: “%(title)s”, %(hours)s, %(nmo)s.", when=when(training),
-                  title=course.title, hours=format_hours(training.academic_hours),
-                  nmo=_("CME %(id)s", id=course.nmo_id) if course.nmo_id else _("no CME credit"))
-                + (" " + _("Formerly: “%(title)s”.", title=old_title) if old_title != course.title else "")))
+            tell(
+                enrolment.user,
+                "training_changed",
+                lambda training=training: (
+                    _("Training changed: %(title)s", title=course.title),
+                    _(
+                        "Your session on %(when)s is now: “%(title)s”, %(hours)s, %(nmo)s.",
+                        when=when(training),
+                        title=course.title,
+                        hours=format_hours(training.academic_hours),
+                        nmo=_("CME %(id)s", id=course.nmo_id) if course.nmo_id else _("no CME credit"),
+                    )
+                    + (" " + _("Formerly: “%(title)s”.", title=old_title) if old_title != course.title else ""),
+                ),
+            )
 
 
 def cancel_course(actor, course, *, reason="", now):
@@ -115,12 +149,18 @@ def cancel_course(actor, course, *, reason="", now):
         raise NotAllowed(_("Only trainers and administrators of this clinic can cancel courses."))
     if course.cancelled_at is not None:
         raise Conflict(_("This course is already cancelled."), code="course_cancelled")
-    cancelled = [cancel_session(actor, training, reason=reason, now=now)
-                 for training in upcoming_sessions_of(course, now)]
+    cancelled = [
+        cancel_session(actor, training, reason=reason, now=now) for training in upcoming_sessions_of(course, now)
+    ]
     course.cancelled_at = now
     db.session.flush()
-    audit.record("course_cancelled", actor=actor, clinic_id=course.clinic_id, obj=course,
-                 details={"reason": (reason or "").strip()[:300], "cancelled_sessions": [s.id for s in cancelled]})
+    audit.record(
+        "course_cancelled",
+        actor=actor,
+        clinic_id=course.clinic_id,
+        obj=course,
+        details={"reason": (reason or "").strip()[:300], "cancelled_sessions": [s.id for s in cancelled]},
+    )
     return cancelled
 
 

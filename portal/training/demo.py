@@ -1,4 +1,5 @@
 """Demo courses and sessions: one coming up with free seats, one full with a waitlist, one past and attended."""
+
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
@@ -13,10 +14,18 @@ TRAINER = "trainer@dgp94.demo.portal"
 DOCTORS = ("doctor@dgp94.demo.portal", "doctor2@dgp94.demo.portal")
 
 COURSES = [
-    {"title": "Анафилаксия у детей: неотложная помощь на приёме", "academic_hours": 2, "nmo_id": "НМО-2026-04512",
-     "description": "Алгоритм действий, дозировки адреналина, разбор клинических случаев."},
-    {"title": "Поиск в PubMed и Europe PMC для педиатра", "academic_hours": 1, "nmo_id": None,
-     "description": "Запросы, фильтры, сохранение ссылок и работа со списком литературы."},
+    {
+        "title": "Анафилаксия у детей: неотложная помощь на приёме",
+        "academic_hours": 2,
+        "nmo_id": "НМО-2026-04512",
+        "description": "Алгоритм действий, дозировки адреналина, разбор клинических случаев.",
+    },
+    {
+        "title": "Поиск в PubMed и Europe PMC для педиатра",
+        "academic_hours": 1,
+        "nmo_id": None,
+        "description": "Запросы, фильтры, сохранение ссылок и работа со списком литературы.",
+    },
 ]
 
 
@@ -40,8 +49,9 @@ def seed_demo(context):
     now = utcnow()
     created = []
     for spec in COURSES:
-        course = db.session.scalar(select(Course).where(Course.clinic_id == room.clinic_id,
-                                                        Course.title == spec["title"]))
+        course = db.session.scalar(
+            select(Course).where(Course.clinic_id == room.clinic_id, Course.title == spec["title"])
+        )
         if course is None:
             course = courses.create_course(trainer, room.clinic_id, now=now, **spec)
             created.append(course)
@@ -50,12 +60,25 @@ def seed_demo(context):
     anaphylaxis, pubmed = created
 
     tuesday = _next_weekday(now, 1, timezone)
-    scheduling.schedule_session(trainer, course=anaphylaxis, room=room, start=_at(tuesday, 14, timezone),
-                              end=_at(tuesday, 14, timezone) + timedelta(minutes=90), capacity=room.capacity,
-                              now=now)
+    scheduling.schedule_session(
+        trainer,
+        course=anaphylaxis,
+        room=room,
+        start=_at(tuesday, 14, timezone),
+        end=_at(tuesday, 14, timezone) + timedelta(minutes=90),
+        capacity=room.capacity,
+        now=now,
+    )
     thursday = _next_weekday(now, 3, timezone)
-    full = scheduling.schedule_session(trainer, course=pubmed, room=room, start=_at(thursday, 16, timezone),
-                                     end=_at(thursday, 16, timezone) + timedelta(minutes=45), capacity=1, now=now)
+    full = scheduling.schedule_session(
+        trainer,
+        course=pubmed,
+        room=room,
+        start=_at(thursday, 16, timezone),
+        end=_at(thursday, 16, timezone) + timedelta(minutes=45),
+        capacity=1,
+        now=now,
+    )
     for doctor in doctors:
         enrolling.enrol(doctor, full, now=now)
 
@@ -65,7 +88,14 @@ def seed_demo(context):
         past_day -= timedelta(days=1)
     start = _at(past_day, 10, timezone)
     then = start - timedelta(days=7)
-    past = scheduling.schedule_session(trainer, course=anaphylaxis, room=room, start=start,
-                                     end=start + timedelta(minutes=90), capacity=room.capacity, now=then)
+    past = scheduling.schedule_session(
+        trainer,
+        course=anaphylaxis,
+        room=room,
+        start=start,
+        end=start + timedelta(minutes=90),
+        capacity=room.capacity,
+        now=then,
+    )
     enrolling.enrol(doctors[0], past, now=then)
     attendance.mark_attendance(trainer, past, doctors[0].id, True, now=start + timedelta(minutes=90))

@@ -6,6 +6,7 @@ serialised anyway). The seat count, the waitlist order and the promotion are the
 decided by one transaction at a time, and the CHECK seats_taken <= capacity is the last
 line of defence should a code path ever forget the lock.
 """
+
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -20,19 +21,23 @@ def lock_session(training):
     """Re-read the session under a row lock; everything seat-related happens after this."""
     # OF training_sessions: the course is joined eagerly, and only the session row is to be locked.
     return db.session.scalars(
-        select(TrainingSession).where(TrainingSession.id == training.id)
-        .with_for_update(of=TrainingSession).execution_options(populate_existing=True)).one()
+        select(TrainingSession)
+        .where(TrainingSession.id == training.id)
+        .with_for_update(of=TrainingSession)
+        .execution_options(populate_existing=True)
+    ).one()
 
 
 def enrolment_of(user_id, training):
-    return db.session.scalar(select(Enrolment).where(
-        Enrolment.session_id == training.id, Enrolment.user_id == user_id))
+    return db.session.scalar(select(Enrolment).where(Enrolment.session_id == training.id, Enrolment.user_id == user_id))
 
 
 def active_enrolments(training):
-    return db.session.scalars(select(Enrolment).where(
-        Enrolment.session_id == training.id, Enrolment.status.in_(ACTIVE_ENROLMENT_STATUSES))
-        .order_by(Enrolment.id)).all()
+    return db.session.scalars(
+        select(Enrolment)
+        .where(Enrolment.session_id == training.id, Enrolment.status.in_(ACTIVE_ENROLMENT_STATUSES))
+        .order_by(Enrolment.id)
+    ).all()
 
 
 def _require_open_for_enrolment(training, now):
@@ -64,18 +69,30 @@ def enrol(actor, training, *, now):
         enrolment.status = "enrolled"
         enrolment.seated_at = now
         db.session.flush()
-        tell(actor, "training_enrolled", lambda: (
-            _("You are enrolled: %(title)s", title=training.course.title),
-            _("See you on %(when)s in %(room)s.", when=when(training), room=training.room.name)))
+        tell(
+            actor,
+            "training_enrolled",
+            lambda: (
+                _("You are enrolled: %(title)s", title=training.course.title),
+                _("See you on %(when)s in %(room)s.", when=when(training), room=training.room.name),
+            ),
+        )
     else:
         enrolment.status = "waitlisted"
         enrolment.waitlist_seq = _next_waitlist_seq(training)
         db.session.flush()
         position = waitlist_position(enrolment)
-        tell(actor, "training_waitlisted", lambda: (
-            _("You are on the waitlist: %(title)s", title=training.course.title),
-            _("Your place on the waitlist: %(position)d. You will be enrolled and told as soon as a seat "
-              "frees.", position=position)))
+        tell(
+            actor,
+            "training_waitlisted",
+            lambda: (
+                _("You are on the waitlist: %(title)s", title=training.course.title),
+                _(
+                    "Your place on the waitlist: %(position)d. You will be enrolled and told as soon as a seat frees.",
+                    position=position,
+                ),
+            ),
+        )
     return enrolment, True
 
 
@@ -89,15 +106,23 @@ def waitlist_position(enrolment):
     """1-based rank among the session's waitlisted doctors; None unless waitlisted."""
     if enrolment.status != "waitlisted":
         return None
-    return db.session.scalar(select(func.count()).select_from(Enrolment).where(
-        Enrolment.session_id == enrolment.session_id, Enrolment.status == "waitlisted",
-        Enrolment.waitlist_seq <= enrolment.waitlist_seq))
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Enrolment)
+        .where(
+            Enrolment.session_id == enrolment.session_id,
+            Enrolment.status == "waitlisted",
+            Enrolment.waitlist_seq <= enrolment.waitlist_seq,
+        )
+    )
 
 
 def waitlist(training):
-    return db.session.scalars(select(Enrolment).where(
-        Enrolment.session_id == training.id, Enrolment.status == "waitlisted")
-        .order_by(Enrolment.waitlist_seq)).all()
+    return db.session.scalars(
+        select(Enrolment)
+        .where(Enrolment.session_id == training.id, Enrolment.status == "waitlisted")
+        .order_by(Enrolment.waitlist_seq)
+    ).all()
 
 
 def leave(actor, training, *, now):
@@ -126,10 +151,18 @@ def promote_waitlist(training, *, now):
         enrolment.status = "enrolled"
         enrolment.seated_at = now
         promoted.append(enrolment)
-        tell(enrolment.user, "training_promoted", lambda: (
-            _("A seat is yours: %(title)s", title=training.course.title),
-            _("A seat freed and you moved up from the waitlist. See you on %(when)s in %(room)s.",
-              when=when(training), room=training.room.name)))
+        tell(
+            enrolment.user,
+            "training_promoted",
+            lambda: (
+                _("A seat is yours: %(title)s", title=training.course.title),
+                _(
+                    "A seat freed and you moved up from the waitlist. See you on %(when)s in %(room)s.",
+                    when=when(training),
+                    room=training.room.name,
+                ),
+            ),
+        )
     db.session.flush()
     return promoted
 
@@ -140,11 +173,17 @@ def return_latest_seated_to_waitlist(training, count):
     They had seats while everyone waiting did not, so they go to the head of the waitlist, in the order
     they were seated, and get the next seats that free. Each is told their place. Returns them.
     """
-    seated = db.session.scalars(select(Enrolment).where(
-        Enrolment.session_id == training.id, Enrolment.status == "enrolled")
-        .order_by(Enrolment.seated_at.desc().nulls_last(), Enrolment.id.desc()).limit(count)).all()
-    head = db.session.scalar(select(func.min(Enrolment.waitlist_seq)).where(
-        Enrolment.session_id == training.id, Enrolment.status == "waitlisted"))
+    seated = db.session.scalars(
+        select(Enrolment)
+        .where(Enrolment.session_id == training.id, Enrolment.status == "enrolled")
+        .order_by(Enrolment.seated_at.desc().nulls_last(), Enrolment.id.desc())
+        .limit(count)
+    ).all()
+    head = db.session.scalar(
+        select(func.min(Enrolment.waitlist_seq)).where(
+            Enrolment.session_id == training.id, Enrolment.status == "waitlisted"
+        )
+    )
     head = 1 if head is None else head
     for offset, enrolment in enumerate(seated, start=1):  # latest seated first: it goes furthest back
         enrolment.status = "waitlisted"
@@ -153,9 +192,17 @@ def return_latest_seated_to_waitlist(training, count):
     training.seats_taken -= len(seated)
     db.session.flush()
     for enrolment in seated:
-        tell(enrolment.user, "training_waitlisted", lambda enrolment=enrolment: (
-            _("Back on the waitlist: %(title)s", title=training.course.title),
-            _("The session of %(when)s has fewer seats now, and the seats given last were taken back. Your "
-              "place on the waitlist: %(position)d. You will get one of the next seats that free.",
-              when=when(training), position=waitlist_position(enrolment))))
+        tell(
+            enrolment.user,
+            "training_waitlisted",
+            lambda enrolment=enrolment: (
+                _("Back on the waitlist: %(title)s", title=training.course.title),
+                _(
+                    "The session of %(when)s has fewer seats now, and the seats given last were taken back. Your "
+                    "place on the waitlist: %(position)d. You will get one of the next seats that free.",
+                    when=when(training),
+                    position=waitlist_position(enrolment),
+                ),
+            ),
+        )
     return seated

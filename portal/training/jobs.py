@@ -1,4 +1,5 @@
 """The periodic training jobs, safe on several machines at once."""
+
 from datetime import timedelta
 
 from flask_babel import gettext as _
@@ -16,21 +17,40 @@ def send_reminders(*, now, ahead=timedelta(hours=24)):
     Safe on several machines at once: an enrolment is claimed by a conditional UPDATE, and
     only the transaction whose UPDATE changed the row sends that reminder.
     """
-    due = db.session.scalars(select(Enrolment).join(TrainingSession).where(
-        Enrolment.status == "enrolled", Enrolment.reminded_at.is_(None),
-        TrainingSession.status == "scheduled", TrainingSession.start_at > now,
-        TrainingSession.start_at <= now + ahead)).all()
+    due = db.session.scalars(
+        select(Enrolment)
+        .join(TrainingSession)
+        .where(
+            Enrolment.status == "enrolled",
+            Enrolment.reminded_at.is_(None),
+            TrainingSession.status == "scheduled",
+            TrainingSession.start_at > now,
+            TrainingSession.start_at <= now + ahead,
+        )
+    ).all()
     sent = 0
     for enrolment in due:
-        claimed = db.session.execute(update(Enrolment).where(
-            Enrolment.id == enrolment.id, Enrolment.reminded_at.is_(None)).values(reminded_at=now)).rowcount
+        claimed = db.session.execute(
+            update(Enrolment)
+            .where(Enrolment.id == enrolment.id, Enrolment.reminded_at.is_(None))
+            .values(reminded_at=now)
+        ).rowcount
         if not claimed:
             continue
         training = enrolment.session
-        tell(enrolment.user, "training_reminder", lambda training=training: (
-            _("Reminder: %(title)s", title=training.course.title),
-            _("Your training starts on %(when)s in %(room)s (%(location)s).", when=when(training),
-              room=training.room.name, location=training.room.location)))
+        tell(
+            enrolment.user,
+            "training_reminder",
+            lambda training=training: (
+                _("Reminder: %(title)s", title=training.course.title),
+                _(
+                    "Your training starts on %(when)s in %(room)s (%(location)s).",
+                    when=when(training),
+                    room=training.room.name,
+                    location=training.room.location,
+                ),
+            ),
+        )
         sent += 1
     db.session.flush()
     return sent
@@ -45,8 +65,11 @@ def complete_past_sessions(*, now):
     cancelled sessions).
     """
     rows = db.session.execute(
-        update(TrainingSession).where(TrainingSession.status == "scheduled", TrainingSession.end_at <= now)
-        .values(status="completed").returning(TrainingSession.room_id)
-        .execution_options(synchronize_session=False, **cache.rooms_option(()))).all()
+        update(TrainingSession)
+        .where(TrainingSession.status == "scheduled", TrainingSession.end_at <= now)
+        .values(status="completed")
+        .returning(TrainingSession.room_id)
+        .execution_options(synchronize_session=False, **cache.rooms_option(()))
+    ).all()
     cache.mark_rooms_changed(db.session, {row.room_id for row in rows})
     return len(rows)

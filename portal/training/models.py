@@ -5,21 +5,12 @@ Exactness comes from the database: sessions of one room cannot overlap
 migration), a session's taken seats can never exceed its capacity (CHECK),
 and a doctor has at most one enrolment row per session (UNIQUE).
 """
+
 import math
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import (
-    Boolean,
-    CheckConstraint,
-    Date,
-    ForeignKey,
-    Index,
-    Numeric,
-    String,
-    Text,
-    UniqueConstraint,
-)
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.db import UTCDateTime, one_of, utcnow
@@ -145,7 +136,8 @@ class Certificate(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
     enrolment_id: Mapped[int] = mapped_column(
-        ForeignKey("enrolments.id", ondelete="CASCADE"), unique=True, nullable=False)
+        ForeignKey("enrolments.id", ondelete="CASCADE"), unique=True, nullable=False
+    )
     holder_name: Mapped[str] = mapped_column(String(200), nullable=False)
     course_title: Mapped[str] = mapped_column(String(200), nullable=False)
     academic_hours: Mapped[Decimal] = mapped_column(Numeric(4, 1), nullable=False)

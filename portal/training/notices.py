@@ -1,4 +1,5 @@
 """What doctors are told about their trainings, in their own language."""
+
 from decimal import Decimal
 
 from flask_babel import format_decimal, ngettext, pgettext

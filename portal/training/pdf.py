@@ -5,6 +5,7 @@ whatever language the portal is shown in (the msgids are English like every othe
 string; the Russian catalogue supplies the text). The font is DejaVu Sans, shipped
 in fonts/ with its licence, because the PDF base fonts have no Cyrillic glyphs.
 """
+
 import io
 from pathlib import Path
 
@@ -42,8 +43,10 @@ def _register_fonts():
 
 def nmo_statement(nmo_id):
     if nmo_id:
-        return _("The course is accredited in the CME system (continuing medical education), "
-                 "accreditation id %(nmo_id)s.", nmo_id=nmo_id)
+        return _(
+            "The course is accredited in the CME system (continuing medical education), accreditation id %(nmo_id)s.",
+            nmo_id=nmo_id,
+        )
     return _("The course is not accredited in the CME system: this certificate gives no CME credit.")
 
 
@@ -75,8 +78,9 @@ def certificate_pdf(certificate, verify_url):
         pdf.setFont(FONT_BOLD, 20)
         pdf.drawCentredString(centre, height - 95 * mm, certificate.holder_name)
         pdf.setFont(FONT, 13)
-        pdf.drawCentredString(centre, height - 106 * mm,
-                              _("attended the training on %(date)s", date=format_day(certificate.session_date)))
+        pdf.drawCentredString(
+            centre, height - 106 * mm, _("attended the training on %(date)s", date=format_day(certificate.session_date))
+        )
 
         body = ParagraphStyle("body", fontName=FONT_BOLD, fontSize=15, leading=19, alignment=1)
         title = Paragraph(f"«{_escape(certificate.course_title)}»", body)
@@ -94,8 +98,9 @@ def certificate_pdf(certificate, verify_url):
         pdf.setFont(FONT, 11)
         if certificate.trainer_name:
             pdf.drawString(25 * mm, 32 * mm, _("Trainer: %(name)s", name=certificate.trainer_name))
-        pdf.drawString(25 * mm, 25 * mm, _("Issued on %(date)s",
-                                           date=format_day(to_local(certificate.issued_at, timezone))))
+        pdf.drawString(
+            25 * mm, 25 * mm, _("Issued on %(date)s", date=format_day(to_local(certificate.issued_at, timezone)))
+        )
         pdf.setFont(FONT, 9)
         pdf.drawRightString(width - 52 * mm, 25 * mm, _("Check this certificate:"))
         pdf.drawRightString(width - 52 * mm, 20 * mm, verify_url)
@@ -125,9 +130,16 @@ def learning_record_pdf(user, record):
     _register_fonts()
     buffer = io.BytesIO()
     with force_locale(DOCUMENT_LOCALE):
-        document = SimpleDocTemplate(buffer, pagesize=landscape(A4), leftMargin=15 * mm, rightMargin=15 * mm,
-                                     topMargin=15 * mm, bottomMargin=15 * mm,
-                                     title=_("Learning record"), author=user.full_name)
+        document = SimpleDocTemplate(
+            buffer,
+            pagesize=landscape(A4),
+            leftMargin=15 * mm,
+            rightMargin=15 * mm,
+            topMargin=15 * mm,
+            bottomMargin=15 * mm,
+            title=_("Learning record"),
+            author=user.full_name,
+        )
         heading = ParagraphStyle("heading", fontName=FONT_BOLD, fontSize=16, leading=20)
         text = ParagraphStyle("text", fontName=FONT, fontSize=10, leading=13)
         cell = ParagraphStyle("cell", fontName=FONT, fontSize=9, leading=11)
@@ -135,34 +147,61 @@ def learning_record_pdf(user, record):
             Paragraph(_escape(_("Learning record")), heading),
             Paragraph(_escape(user.full_name), text),
             Paragraph(_escape(user.clinic.name if user.clinic else ""), text),
-            Paragraph(_escape(_("Period: %(first)s – %(last)s", first=format_day(record.first_day),
-                                last=format_day(record.last_day))), text),
+            Paragraph(
+                _escape(
+                    _(
+                        "Period: %(first)s – %(last)s",
+                        first=format_day(record.first_day),
+                        last=format_day(record.last_day),
+                    )
+                ),
+                text,
+            ),
             Spacer(1, 6 * mm),
         ]
         # Headers are paragraphs so that a long one ("Академические часы") wraps inside its column.
         header = ParagraphStyle("header", fontName=FONT_BOLD, fontSize=9, leading=11)
-        rows = [[Paragraph(_escape(label), header) for label in (
-            _("Date"), _("Training"), _("Trainer"), _("Academic hours"), _("CME"), _("Certificate"))]]
+        rows = [
+            [
+                Paragraph(_escape(label), header)
+                for label in (_("Date"), _("Training"), _("Trainer"), _("Academic hours"), _("CME"), _("Certificate"))
+            ]
+        ]
         for line in record.rows:
-            rows.append([
-                format_day(line.day),
-                Paragraph(_escape(line.title), cell),
-                Paragraph(_escape(line.trainer_name), cell),
-                format_decimal(line.hours),
-                Paragraph(_escape(line.nmo_id or _("not CME")), cell),
-                line.certificate_number or "",
-            ])
+            rows.append(
+                [
+                    format_day(line.day),
+                    Paragraph(_escape(line.title), cell),
+                    Paragraph(_escape(line.trainer_name), cell),
+                    format_decimal(line.hours),
+                    Paragraph(_escape(line.nmo_id or _("not CME")), cell),
+                    line.certificate_number or "",
+                ]
+            )
         table = Table(rows, colWidths=[25 * mm, 80 * mm, 55 * mm, 35 * mm, 35 * mm, 37 * mm], repeatRows=1)
-        table.setStyle(TableStyle([
-            ("FONT", (0, 0), (-1, -1), FONT, 9),
-            ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
-            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e9ecef")),
-            ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ]))
+        table.setStyle(
+            TableStyle(
+                [
+                    ("FONT", (0, 0), (-1, -1), FONT, 9),
+                    ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
+                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e9ecef")),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ]
+            )
+        )
         story += [table, Spacer(1, 6 * mm)]
-        story.append(Paragraph(_escape(_("Sessions attended: %(count)d. Total: %(total)s, of them with CME "
-                                         "accreditation: %(nmo)s.", count=len(record.rows),
-                                         total=format_hours(record.total_hours),
-                                         nmo=format_hours(record.nmo_hours))), text))
+        story.append(
+            Paragraph(
+                _escape(
+                    _(
+                        "Sessions attended: %(count)d. Total: %(total)s, of them with CME accreditation: %(nmo)s.",
+                        count=len(record.rows),
+                        total=format_hours(record.total_hours),
+                        nmo=format_hours(record.nmo_hours),
+                    )
+                ),
+                text,
+            )
+        )
         document.build(story)
     return buffer.getvalue()

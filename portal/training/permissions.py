@@ -1,8 +1,6 @@
 """Who may do what with trainings. One rule each, used by views, the API, services and templates."""
-from portal.core.permissions import (
-    can_administer_clinic,
-    can_train_in_clinic,
-)
+
+from portal.core.permissions import can_administer_clinic, can_train_in_clinic
 
 
 def session_clinic_id(training):
@@ -32,8 +30,7 @@ def can_cancel_bookings_for(user, room):
 
 def can_enrol(user, training):
     """Doctors enrol in sessions of their own clinic."""
-    return bool(user.is_authenticated and user.clinic_id == session_clinic_id(training)
-                and user.has_role("doctor"))
+    return bool(user.is_authenticated and user.clinic_id == session_clinic_id(training) and user.has_role("doctor"))
 
 
 def can_download_certificate(user, enrolment):

@@ -5,6 +5,7 @@ Every change to where and when a session takes place first takes its room's row 
 that takes the whole room, as a closure does. Bookings take it shared, so the checks against
 bookings and closures below cannot be overtaken by a booking or a closure made meanwhile.
 """
+
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -41,8 +42,9 @@ MAX_SESSION_MINUTES = 8 * 60
 MAX_SERIES_WEEKS = 26
 
 
-def schedule_session(actor, *, course, room, start, end, capacity, whole_room=False,
-                     cancel_conflicting_bookings=False, now):
+def schedule_session(
+    actor, *, course, room, start, end, capacity, whole_room=False, cancel_conflicting_bookings=False, now
+):
     """Schedule one session of `course` in `room` (training rules 1 and 2), run by the course's trainer.
 
     Refused when the actor may not train in the room's clinic, when the course is cancelled, when the
@@ -58,22 +60,42 @@ def schedule_session(actor, *, course, room, start, end, capacity, whole_room=Fa
     if course.clinic_id != room.clinic_id:
         raise Invalid(_("This course belongs to another clinic."), code="invalid_course", field="course_id")
     if course.cancelled_at is not None:
-        raise Conflict(_("This course is cancelled: it gets no new sessions."), code="course_cancelled",
-                       field="course_id")
+        raise Conflict(
+            _("This course is cancelled: it gets no new sessions."), code="course_cancelled", field="course_id"
+        )
     booking_locks.lock_room(room.id, exclusive=whole_room)
     _check_times(room, start, end, now)
     _check_capacity(room, capacity)
     conflicts = _bookings_in_the_way(actor, room, start, end, whole_room, cancel_conflicting_bookings)
-    training = TrainingSession(course_id=course.id, room_id=room.id, start_at=start, end_at=end,
-                               capacity=capacity, whole_room=bool(whole_room), status="scheduled",
-                               trainer_id=course.trainer_id or actor.id, created_by_id=actor.id, created_at=now)
+    training = TrainingSession(
+        course_id=course.id,
+        room_id=room.id,
+        start_at=start,
+        end_at=end,
+        capacity=capacity,
+        whole_room=bool(whole_room),
+        status="scheduled",
+        trainer_id=course.trainer_id or actor.id,
+        created_by_id=actor.id,
+        created_at=now,
+    )
     _without_overlap(lambda: db.session.add(training))
     # Only now that the session stands are bookings cancelled, so no doctor is told about
     # a cancellation that a refused session would have rolled back.
     _cancel_bookings_for(actor, conflicts, training, now)
-    audit.record("training_session_scheduled", actor=actor, clinic_id=room.clinic_id, obj=training,
-                 details={"course_id": course.id, "start": iso(start), "end": iso(end), "whole_room": whole_room,
-                          "cancelled_bookings": [b.id for b in conflicts]})
+    audit.record(
+        "training_session_scheduled",
+        actor=actor,
+        clinic_id=room.clinic_id,
+        obj=training,
+        details={
+            "course_id": course.id,
+            "start": iso(start),
+            "end": iso(end),
+            "whole_room": whole_room,
+            "cancelled_bookings": [b.id for b in conflicts],
+        },
+    )
     return training
 
 
@@ -99,8 +121,11 @@ def _check_capacity(room, capacity):
     if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
         raise Invalid(_("Seats must be a whole number of at least 1."), code="invalid_capacity", field="capacity")
     if capacity > room.capacity:
-        raise Invalid(_("The room has only %(n)d seats for trainings.", n=room.capacity),
-                      code="capacity_exceeds_room", field="capacity")
+        raise Invalid(
+            _("The room has only %(n)d seats for trainings.", n=room.capacity),
+            code="capacity_exceeds_room",
+            field="capacity",
+        )
 
 
 def _bookings_in_the_way(actor, room, start, end, whole_room, confirmed):
@@ -113,12 +138,17 @@ def _bookings_in_the_way(actor, room, start, end, whole_room, confirmed):
         return []
     conflicts = booking_queries.active_bookings_overlapping(room.id, start, end)
     if conflicts and not confirmed:
-        raise Conflict(_("Active bookings are in the way of a whole-room session. An administrator can "
-                         "confirm cancelling them."), code="bookings_conflict", field="start",
-                       details={"conflicts": [booking_queries.describe_booking(b) for b in conflicts]})
+        raise Conflict(
+            _("Active bookings are in the way of a whole-room session. An administrator can confirm cancelling them."),
+            code="bookings_conflict",
+            field="start",
+            details={"conflicts": [booking_queries.describe_booking(b) for b in conflicts]},
+        )
     if conflicts and not can_cancel_bookings_for(actor, room):
-        raise NotAllowed(_("Only an administrator of the clinic can cancel bookings for a session."),
-                         code="confirmation_requires_admin")
+        raise NotAllowed(
+            _("Only an administrator of the clinic can cancel bookings for a session."),
+            code="confirmation_requires_admin",
+        )
     return conflicts
 
 
@@ -131,18 +161,24 @@ def _without_overlap(change):
     except IntegrityError as error:
         if SESSION_OVERLAP not in str(error.orig):
             raise
-        raise Conflict(_("Another session in this room overlaps this time."), code="session_overlap",
-                       field="start") from None
+        raise Conflict(
+            _("Another session in this room overlaps this time."), code="session_overlap", field="start"
+        ) from None
 
 
 def _cancel_bookings_for(actor, bookings, training, now):
-    booking_changes.cancel_for_room(actor, bookings, now=now, reason=lambda: _(
-        "The room is taken by the training “%(title)s”.", title=training.course.title))
+    booking_changes.cancel_for_room(
+        actor,
+        bookings,
+        now=now,
+        reason=lambda: _("The room is taken by the training “%(title)s”.", title=training.course.title),
+    )
 
 
 @dataclass
 class SeriesDate:
     """One date of a recurring series: the session created, or why that date was refused."""
+
     start: datetime
     end: datetime
     session: TrainingSession | None = None
@@ -150,8 +186,19 @@ class SeriesDate:
     conflicts: list = field(default_factory=list)
 
 
-def schedule_series(actor, *, course, room, first_start, minutes, weeks, capacity, whole_room=False,
-                    cancel_conflicting_bookings=False, now):
+def schedule_series(
+    actor,
+    *,
+    course,
+    room,
+    first_start,
+    minutes,
+    weeks,
+    capacity,
+    whole_room=False,
+    cancel_conflicting_bookings=False,
+    now,
+):
     """A weekly series in one step: every date that fits is scheduled, each refused date says why.
 
     Dates repeat at the same local wall-clock time (a series keeps its hour across a
@@ -159,8 +206,9 @@ def schedule_series(actor, *, course, room, first_start, minutes, weeks, capacit
     the other dates intact.
     """
     if isinstance(weeks, bool) or not isinstance(weeks, int) or not 1 <= weeks <= MAX_SERIES_WEEKS:
-        raise Invalid(_("A series repeats for 1 to %(n)d weeks.", n=MAX_SERIES_WEEKS), code="invalid_weeks",
-                      field="weeks")
+        raise Invalid(
+            _("A series repeats for 1 to %(n)d weeks.", n=MAX_SERIES_WEEKS), code="invalid_weeks", field="weeks"
+        )
     local_first = to_local(first_start, room.timezone).replace(tzinfo=None)
     results = []
     for week in range(weeks):
@@ -169,8 +217,16 @@ def schedule_series(actor, *, course, room, first_start, minutes, weeks, capacit
         try:
             with db.session.begin_nested():
                 item.session = schedule_session(
-                    actor, course=course, room=room, start=item.start, end=item.end, capacity=capacity,
-                    whole_room=whole_room, cancel_conflicting_bookings=cancel_conflicting_bookings, now=now)
+                    actor,
+                    course=course,
+                    room=room,
+                    start=item.start,
+                    end=item.end,
+                    capacity=capacity,
+                    whole_room=whole_room,
+                    cancel_conflicting_bookings=cancel_conflicting_bookings,
+                    now=now,
+                )
         except (Invalid, Conflict, NotAllowed) as error:
             item.error = error
             item.conflicts = error.details.get("conflicts", [])
@@ -181,14 +237,26 @@ def schedule_series(actor, *, course, room, first_start, minutes, weeks, capacit
 @dataclass
 class SessionChange:
     """What changing a session did besides the session itself."""
+
     session: TrainingSession
     moved_to_waitlist: list = field(default_factory=list)
     promoted: list = field(default_factory=list)
     cancelled_bookings: list = field(default_factory=list)
 
 
-def update_session(actor, training, *, start=None, end=None, room=None, capacity=None, trainer=None,
-                   move_to_waitlist=False, cancel_conflicting_bookings=False, now):
+def update_session(
+    actor,
+    training,
+    *,
+    start=None,
+    end=None,
+    room=None,
+    capacity=None,
+    trainer=None,
+    move_to_waitlist=False,
+    cancel_conflicting_bookings=False,
+    now,
+):
     """Move a session that has not started, change its seats or its trainer (None keeps a value).
 
     A new time or room passes every check of scheduling: opening hours, closures, the room's seats,
@@ -209,8 +277,13 @@ def update_session(actor, training, *, start=None, end=None, room=None, capacity
         booking_locks.lock_room(room.id, exclusive=training.whole_room)
     training = lock_session(training)
     _require_ahead(training, now)
-    before = {"start": training.start_at, "end": training.end_at, "room": old_room, "trainer": training.trainer,
-              "capacity": training.capacity}
+    before = {
+        "start": training.start_at,
+        "end": training.end_at,
+        "room": old_room,
+        "trainer": training.trainer,
+        "capacity": training.capacity,
+    }
     start, end = start or training.start_at, end or training.end_at
     capacity = training.capacity if capacity is None else capacity
     trainer = trainer or training.trainer
@@ -223,11 +296,17 @@ def update_session(actor, training, *, start=None, end=None, room=None, capacity
         conflicts = _bookings_in_the_way(actor, room, start, end, training.whole_room, cancel_conflicting_bookings)
     _check_capacity(room, capacity)
     if capacity < training.seats_taken and not move_to_waitlist:
-        raise Conflict(_("%(enrolled)d doctors are enrolled, more than %(seats)d seats. Choose to return the "
-                         "doctors seated last to the waitlist, or keep more seats.",
-                         enrolled=training.seats_taken, seats=capacity),
-                       code="capacity_below_enrolled", field="capacity",
-                       details={"enrolled": training.seats_taken})
+        raise Conflict(
+            _(
+                "%(enrolled)d doctors are enrolled, more than %(seats)d seats. Choose to return the "
+                "doctors seated last to the waitlist, or keep more seats.",
+                enrolled=training.seats_taken,
+                seats=capacity,
+            ),
+            code="capacity_below_enrolled",
+            field="capacity",
+            details={"enrolled": training.seats_taken},
+        )
 
     def move():
         training.start_at, training.end_at, training.room_id = start, end, room.id
@@ -249,11 +328,27 @@ def update_session(actor, training, *, start=None, end=None, room=None, capacity
     change.cancelled_bookings = conflicts
     if moved or trainer is not before["trainer"]:
         _tell_about_change(training, before)
-    audit.record("training_session_updated", actor=actor, clinic_id=room.clinic_id, obj=training, details={
-        "before": _audited(before), "after": _audited({"start": training.start_at, "end": training.end_at,
-                                                       "room": room, "trainer": trainer, "capacity": capacity}),
-        "moved_to_waitlist": [e.user_id for e in change.moved_to_waitlist],
-        "promoted": [e.user_id for e in change.promoted], "cancelled_bookings": [b.id for b in conflicts]})
+    audit.record(
+        "training_session_updated",
+        actor=actor,
+        clinic_id=room.clinic_id,
+        obj=training,
+        details={
+            "before": _audited(before),
+            "after": _audited(
+                {
+                    "start": training.start_at,
+                    "end": training.end_at,
+                    "room": room,
+                    "trainer": trainer,
+                    "capacity": capacity,
+                }
+            ),
+            "moved_to_waitlist": [e.user_id for e in change.moved_to_waitlist],
+            "promoted": [e.user_id for e in change.promoted],
+            "cancelled_bookings": [b.id for b in conflicts],
+        },
+    )
     return change
 
 
@@ -265,16 +360,26 @@ def _require_ahead(training, now):
 
 
 def _audited(values):
-    return {"start": iso(values["start"]), "end": iso(values["end"]), "room_id": values["room"].id,
-            "trainer_id": getattr(values["trainer"], "id", None), "capacity": values["capacity"]}
+    return {
+        "start": iso(values["start"]),
+        "end": iso(values["end"]),
+        "room_id": values["room"].id,
+        "trainer_id": getattr(values["trainer"], "id", None),
+        "capacity": values["capacity"],
+    }
 
 
 def _tell_about_change(training, before):
     """Everyone enrolled or waiting hears the session's new time, room and trainer; a new trainer hears too."""
+
     def message():
-        lines = [_("Now: %(when)s, %(room)s.", when=format_local_span(training.start_at, training.end_at,
-                                                                      training.room.timezone),
-                   room=training.room.name)]
+        lines = [
+            _(
+                "Now: %(when)s, %(room)s.",
+                when=format_local_span(training.start_at, training.end_at, training.room.timezone),
+                room=training.room.name,
+            )
+        ]
         if training.trainer is not None:
             lines.append(_("Trainer: %(name)s.", name=training.trainer.full_name))
         return (_("Training changed: %(title)s", title=training.course.title), " ".join(lines))
@@ -282,10 +387,18 @@ def _tell_about_change(training, before):
     for enrolment in active_enrolments(training):
         tell(enrolment.user, "training_changed", message)
     if training.trainer is not before["trainer"]:
-        tell(training.trainer, "training_changed", lambda: (
-            _("You run a session: %(title)s", title=training.course.title),
-            _("A colleague handed you the session of %(when)s in %(room)s.", when=when(training),
-              room=training.room.name)))
+        tell(
+            training.trainer,
+            "training_changed",
+            lambda: (
+                _("You run a session: %(title)s", title=training.course.title),
+                _(
+                    "A colleague handed you the session of %(when)s in %(room)s.",
+                    when=when(training),
+                    room=training.room.name,
+                ),
+            ),
+        )
 
 
 def cancel_session(actor, training, *, reason="", now):
@@ -306,23 +419,38 @@ def cancel_session(actor, training, *, reason="", now):
     reason = (reason or "").strip()[:300]
     for enrolment in affected:
         enrolment.status = "cancelled"
-        tell(enrolment.user, "training_cancelled", lambda: (
-            _("Training cancelled: %(title)s", title=training.course.title),
-            _("The session of %(when)s was cancelled.", when=when(training))
-            + (" " + _("Reason: %(reason)s", reason=reason) if reason else "")))
+        tell(
+            enrolment.user,
+            "training_cancelled",
+            lambda: (
+                _("Training cancelled: %(title)s", title=training.course.title),
+                _("The session of %(when)s was cancelled.", when=when(training))
+                + (" " + _("Reason: %(reason)s", reason=reason) if reason else ""),
+            ),
+        )
     db.session.flush()
-    audit.record("training_session_cancelled", actor=actor, clinic_id=training.room.clinic_id, obj=training,
-                 details={"reason": reason, "notified": len(affected)})
+    audit.record(
+        "training_session_cancelled",
+        actor=actor,
+        clinic_id=training.room.clinic_id,
+        obj=training,
+        details={"reason": reason, "notified": len(affected)},
+    )
     return training
 
 
 def describe_session(training):
     """A session in a closure's way, as the clinic's administrators see it."""
     timezone = training.room.timezone
-    return {"kind": "training", "id": training.id, "title": training.course.title,
-            "start": iso(training.start_at, timezone), "end": iso(training.end_at, timezone),
-            "trainer": training.trainer.full_name if training.trainer else None,
-            "enrolled": training.seats_taken}
+    return {
+        "kind": "training",
+        "id": training.id,
+        "title": training.course.title,
+        "start": iso(training.start_at, timezone),
+        "end": iso(training.end_at, timezone),
+        "trainer": training.trainer.full_name if training.trainer else None,
+        "enrolled": training.seats_taken,
+    }
 
 
 def sessions_under_closure(room, *, start, end, reason, actor, now, cancel):
@@ -333,15 +461,29 @@ def sessions_under_closure(room, *, start, end, reason, actor, now, cancel):
     `cancel` each is cancelled: its participants are told the closure's reason, its trainer too.
     """
     booking_locks.lock_room(room.id, exclusive=True)
-    sessions = db.session.scalars(select(TrainingSession).where(
-        TrainingSession.room_id == room.id, TrainingSession.status == "scheduled",
-        TrainingSession.start_at < end, TrainingSession.end_at > max(start, now))
-        .order_by(TrainingSession.start_at)).all()
+    sessions = db.session.scalars(
+        select(TrainingSession)
+        .where(
+            TrainingSession.room_id == room.id,
+            TrainingSession.status == "scheduled",
+            TrainingSession.start_at < end,
+            TrainingSession.end_at > max(start, now),
+        )
+        .order_by(TrainingSession.start_at)
+    ).all()
     if cancel:
         for training in sessions:
             cancel_session(actor, training, reason=reason, now=now)
-            tell(training.trainer, "training_cancelled", lambda training=training: (
-                _("Your session is cancelled: %(title)s", title=training.course.title),
-                _("The session of %(when)s was cancelled: the room is closed (%(reason)s).",
-                  when=when(training), reason=reason)))
+            tell(
+                training.trainer,
+                "training_cancelled",
+                lambda training=training: (
+                    _("Your session is cancelled: %(title)s", title=training.course.title),
+                    _(
+                        "The session of %(when)s was cancelled: the room is closed (%(reason)s).",
+                        when=when(training),
+                        reason=reason,
+                    ),
+                ),
+            )
     return [describe_session(training) for training in sessions]

@@ -1,16 +1,8 @@
 """Training pages: catalogue, trainer's sessions, roster and attendance, learning record, certificates."""
+
 from datetime import datetime, timedelta
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
@@ -26,14 +18,7 @@ from portal.core.time import local_to_utc, to_local
 from portal.core.urls import portal_url, safe_next
 from portal.extensions import db
 from portal.training import attendance, courses, enrolling, pdf, queries, scheduling
-from portal.training.forms import (
-    CancelForm,
-    CatalogueFilterForm,
-    CourseForm,
-    PeriodForm,
-    SessionEditForm,
-    SessionForm,
-)
+from portal.training.forms import CancelForm, CatalogueFilterForm, CourseForm, PeriodForm, SessionEditForm, SessionForm
 from portal.training.models import Course, Enrolment, TrainingSession
 from portal.training.notices import format_hours
 from portal.training.permissions import (
@@ -45,8 +30,9 @@ from portal.training.permissions import (
     session_clinic_id,
 )
 
-bp = Blueprint("training", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/static/training")
+bp = Blueprint(
+    "training", __name__, template_folder="templates", static_folder="static", static_url_path="/static/training"
+)
 
 
 def _actor():
@@ -64,18 +50,27 @@ def _require_trainer():
 
 # --- catalogue and enrolment -----------------------------------------------------------------
 
+
 @bp.get("/trainings")
 @login_required
 def catalogue():
     form = CatalogueFilterForm(request.args)
     form.validate()
     now = utcnow()
-    sessions = queries.catalogue(current_user, now=now, topic=form.topic.data,
-                                  first_day=form.first_day.data, last_day=form.last_day.data)
+    sessions = queries.catalogue(
+        current_user, now=now, topic=form.topic.data, first_day=form.first_day.data, last_day=form.last_day.data
+    )
     mine = queries.my_enrolments(current_user, [s.id for s in sessions])
     positions = {sid: enrolling.waitlist_position(e) for sid, e in mine.items() if e.status == "waitlisted"}
-    return render_template("training/catalogue.html", form=form, sessions=sessions, mine=mine,
-                           positions=positions, action_form=ActionForm(), can_enrol=can_enrol)
+    return render_template(
+        "training/catalogue.html",
+        form=form,
+        sessions=sessions,
+        mine=mine,
+        positions=positions,
+        action_form=ActionForm(),
+        can_enrol=can_enrol,
+    )
 
 
 @bp.post("/trainings/<int:session_id>/enrol")
@@ -89,17 +84,22 @@ def enrol(session_id):
             return _("You are enrolled in “%(title)s”.", title=training.course.title)
         return _("The session is full: you are on the waitlist, place %(position)d.", position=position), "info"
 
-    return run_action(lambda: enrolling.enrol(_actor(), training, now=utcnow()),
-                      success_message=enrolled_or_waitlisted, redirect_to=_back_to_catalogue())
+    return run_action(
+        lambda: enrolling.enrol(_actor(), training, now=utcnow()),
+        success_message=enrolled_or_waitlisted,
+        redirect_to=_back_to_catalogue(),
+    )
 
 
 @bp.post("/trainings/<int:session_id>/leave")
 @login_required
 def leave(session_id):
     training = _load_session(session_id)
-    return run_action(lambda: enrolling.leave(_actor(), training, now=utcnow()),
-                      success_message=_("You have left “%(title)s”.", title=training.course.title),
-                      redirect_to=_back_to_catalogue())
+    return run_action(
+        lambda: enrolling.leave(_actor(), training, now=utcnow()),
+        success_message=_("You have left “%(title)s”.", title=training.course.title),
+        redirect_to=_back_to_catalogue(),
+    )
 
 
 def _back_to_catalogue():
@@ -107,6 +107,7 @@ def _back_to_catalogue():
 
 
 # --- trainers: courses, sessions, series --------------------------------------------------------
+
 
 @bp.get("/trainings/manage")
 @login_required
@@ -116,8 +117,13 @@ def manage():
     sessions = queries.sessions_of_clinic(current_user.clinic_id, now - timedelta(days=60), now + timedelta(days=400))
     upcoming = [s for s in sessions if s.end_at > now]
     past = [s for s in reversed(sessions) if s.end_at <= now]
-    return render_template("training/manage.html", upcoming=upcoming, past=past, now=now,
-                           courses=courses.courses_of_clinic(current_user.clinic_id, include_cancelled=True))
+    return render_template(
+        "training/manage.html",
+        upcoming=upcoming,
+        past=past,
+        now=now,
+        courses=courses.courses_of_clinic(current_user.clinic_id, include_cancelled=True),
+    )
 
 
 @bp.route("/trainings/courses/new", methods=["GET", "POST"])
@@ -126,12 +132,20 @@ def new_course():
     _require_trainer()
     form = CourseForm()
     return submit(
-        form, lambda: courses.create_course(
-            _actor(), current_user.clinic_id, title=form.title.data, academic_hours=form.academic_hours.data,
-            nmo_id=form.nmo_id.data, description=form.description.data, now=utcnow()),
+        form,
+        lambda: courses.create_course(
+            _actor(),
+            current_user.clinic_id,
+            title=form.title.data,
+            academic_hours=form.academic_hours.data,
+            nmo_id=form.nmo_id.data,
+            description=form.description.data,
+            now=utcnow(),
+        ),
         on_error=_show_error,
-        success_message=lambda course: _("The course “%(title)s” is created. Now schedule its sessions.",
-                                         title=course.title),
+        success_message=lambda course: _(
+            "The course “%(title)s” is created. Now schedule its sessions.", title=course.title
+        ),
         redirect_to=lambda course: url_for("training.new_session", course_id=course.id),
     ) or (render_template("training/course_form.html", form=form, course=None), 400 if form.errors else 200)
 
@@ -142,12 +156,23 @@ def edit_course(course_id):
     course = _load_course(course_id)
     form = CourseForm(obj=course)
     return submit(
-        form, lambda: courses.update_course(
-            _actor(), course, title=form.title.data, description=form.description.data,
-            academic_hours=form.academic_hours.data, nmo_id=form.nmo_id.data, now=utcnow()),
-        on_error=_show_error, success_message=_("The course is saved."), redirect_to=url_for("training.manage"),
-    ) or (render_template("training/course_form.html", form=form, course=course, cancel_form=CancelForm()),
-          400 if form.errors else 200)
+        form,
+        lambda: courses.update_course(
+            _actor(),
+            course,
+            title=form.title.data,
+            description=form.description.data,
+            academic_hours=form.academic_hours.data,
+            nmo_id=form.nmo_id.data,
+            now=utcnow(),
+        ),
+        on_error=_show_error,
+        success_message=_("The course is saved."),
+        redirect_to=url_for("training.manage"),
+    ) or (
+        render_template("training/course_form.html", form=form, course=course, cancel_form=CancelForm()),
+        400 if form.errors else 200,
+    )
 
 
 @bp.post("/trainings/courses/<int:course_id>/cancel")
@@ -155,11 +180,15 @@ def edit_course(course_id):
 def cancel_course(course_id):
     course = _load_course(course_id)
     form = CancelForm()
-    return run_action(lambda: courses.cancel_course(_actor(), course, reason=form.reason.data, now=utcnow()),
-                      form=form, success_message=lambda cancelled: _(
-                          "The course is cancelled, and so are its %(n)d upcoming sessions; their participants "
-                          "have been notified.", n=len(cancelled)),
-                      redirect_to=url_for("training.manage"))
+    return run_action(
+        lambda: courses.cancel_course(_actor(), course, reason=form.reason.data, now=utcnow()),
+        form=form,
+        success_message=lambda cancelled: _(
+            "The course is cancelled, and so are its %(n)d upcoming sessions; their participants have been notified.",
+            n=len(cancelled),
+        ),
+        redirect_to=url_for("training.manage"),
+    )
 
 
 def _load_course(course_id):
@@ -190,9 +219,17 @@ def new_session():
         confirm = form.cancel_conflicting_bookings.data
         try:
             results = scheduling.schedule_series(
-                _actor(), course=course, room=room, first_start=start, minutes=_minutes(start, end),
-                weeks=form.weeks.data, capacity=form.capacity.data, whole_room=form.whole_room.data,
-                cancel_conflicting_bookings=confirm, now=utcnow())
+                _actor(),
+                course=course,
+                room=room,
+                first_start=start,
+                minutes=_minutes(start, end),
+                weeks=form.weeks.data,
+                capacity=form.capacity.data,
+                whole_room=form.whole_room.data,
+                cancel_conflicting_bookings=confirm,
+                now=utcnow(),
+            )
         except DomainError as error:
             transaction.roll_back()
             _show_error(form, error)
@@ -207,10 +244,14 @@ def new_session():
                     flash(_("The session is scheduled."), "success")
                     return redirect(url_for("training.roster", session_id=results[0].session.id))
                 return render_template("training/series_result.html", results=results, room=room, course=course)
-    return render_template("training/session_form.html", form=form, conflicts=conflicts,
-                           has_courses=bool(clinic_courses), course_minutes={c.id: c.minutes for c in clinic_courses},
-                           can_confirm=any(can_cancel_bookings_for(current_user, r) for r in rooms)), \
-        400 if form.errors else 200
+    return render_template(
+        "training/session_form.html",
+        form=form,
+        conflicts=conflicts,
+        has_courses=bool(clinic_courses),
+        course_minutes={c.id: c.minutes for c in clinic_courses},
+        can_confirm=any(can_cancel_bookings_for(current_user, r) for r in rooms),
+    ), 400 if form.errors else 200
 
 
 @bp.route("/trainings/<int:session_id>/edit", methods=["GET", "POST"])
@@ -232,26 +273,44 @@ def edit_session(session_id):
         start, end = _form_times(form, room, training.course.minutes)
         try:
             change = scheduling.update_session(
-                _actor(), training, start=start, end=end, room=room, capacity=form.capacity.data,
+                _actor(),
+                training,
+                start=start,
+                end=end,
+                room=room,
+                capacity=form.capacity.data,
                 trainer=next(t for t in trainers if t.id == form.trainer_id.data),
                 move_to_waitlist=form.move_to_waitlist.data,
-                cancel_conflicting_bookings=form.cancel_conflicting_bookings.data, now=utcnow())
+                cancel_conflicting_bookings=form.cancel_conflicting_bookings.data,
+                now=utcnow(),
+            )
         except DomainError as error:
             transaction.roll_back()
             _show_error(form, error)
             conflicts = error.details.get("conflicts", [])
             below_enrolled = error.code == "capacity_below_enrolled"
         else:
-            flash(_("The session is saved. Waitlist: %(back)d returned, %(promoted)d got a seat; bookings "
-                    "cancelled: %(bookings)d.", back=len(change.moved_to_waitlist), promoted=len(change.promoted),
-                    bookings=len(change.cancelled_bookings)), "success")
+            flash(
+                _(
+                    "The session is saved. Waitlist: %(back)d returned, %(promoted)d got a seat; bookings "
+                    "cancelled: %(bookings)d.",
+                    back=len(change.moved_to_waitlist),
+                    promoted=len(change.promoted),
+                    bookings=len(change.cancelled_bookings),
+                ),
+                "success",
+            )
             _warn_of_length(change.session)
             return redirect(url_for("training.roster", session_id=training.id))
-    return render_template("training/session_edit.html", form=form, training=training, conflicts=conflicts,
-                           below_enrolled=below_enrolled or form.move_to_waitlist.data,
-                           can_confirm=training.whole_room and can_cancel_bookings_for(current_user, training.room),
-                           course_minutes={training.course_id: training.course.minutes}), \
-        400 if form.errors else 200
+    return render_template(
+        "training/session_edit.html",
+        form=form,
+        training=training,
+        conflicts=conflicts,
+        below_enrolled=below_enrolled or form.move_to_waitlist.data,
+        can_confirm=training.whole_room and can_cancel_bookings_for(current_user, training.room),
+        course_minutes={training.course_id: training.course.minutes},
+    ), 400 if form.errors else 200
 
 
 def _room_choices(rooms):
@@ -261,8 +320,14 @@ def _room_choices(rooms):
 def _session_values(training):
     timezone = training.room.timezone
     start, end = to_local(training.start_at, timezone), to_local(training.end_at, timezone)
-    return {"room_id": training.room_id, "day": start.date(), "start_time": start.time(), "end_time": end.time(),
-            "capacity": training.capacity, "trainer_id": training.trainer_id}
+    return {
+        "room_id": training.room_id,
+        "day": start.date(),
+        "start_time": start.time(),
+        "end_time": end.time(),
+        "capacity": training.capacity,
+        "trainer_id": training.trainer_id,
+    }
 
 
 def _form_times(form, room, default_minutes):
@@ -285,15 +350,29 @@ def _warn_of_length(training):
 
 
 def length_mismatch(training):
-    return _("The session lasts %(minutes)d min, but the course is %(hours)s (%(course_minutes)d min): its "
-             "certificates will state %(held)s.", minutes=training.minutes,
-             hours=format_hours(training.course.academic_hours), course_minutes=training.course.minutes,
-             held=format_hours(training.academic_hours))
+    return _(
+        "The session lasts %(minutes)d min, but the course is %(hours)s (%(course_minutes)d min): its "
+        "certificates will state %(held)s.",
+        minutes=training.minutes,
+        hours=format_hours(training.course.academic_hours),
+        course_minutes=training.course.minutes,
+        held=format_hours(training.academic_hours),
+    )
 
 
-FIELD_OF_ERROR = {"start": "start_time", "end": "end_time", "course_id": "course_id", "capacity": "capacity",
-                  "weeks": "weeks", "title": "title", "academic_hours": "academic_hours", "nmo_id": "nmo_id",
-                  "description": "description", "room_id": "room_id", "trainer_id": "trainer_id"}
+FIELD_OF_ERROR = {
+    "start": "start_time",
+    "end": "end_time",
+    "course_id": "course_id",
+    "capacity": "capacity",
+    "weeks": "weeks",
+    "title": "title",
+    "academic_hours": "academic_hours",
+    "nmo_id": "nmo_id",
+    "description": "description",
+    "room_id": "room_id",
+    "trainer_id": "trainer_id",
+}
 
 
 def _show_error(form, error):
@@ -308,6 +387,7 @@ def _show_error(form, error):
 
 # --- roster, attendance, cancellation ---------------------------------------------------------
 
+
 @bp.get("/trainings/<int:session_id>/roster")
 @login_required
 def roster(session_id):
@@ -315,11 +395,16 @@ def roster(session_id):
     if not can_manage_session(current_user, training):
         abort(403)
     now = utcnow()
-    return render_template("training/roster.html", training=training, roster=queries.roster(training),
-                           waitlist=enrolling.waitlist(training), started=now >= training.start_at,
-                           action_form=ActionForm(), cancel_form=CancelForm(),
-                           length_warning=length_mismatch(training)
-                           if training.minutes != training.course.minutes else None)
+    return render_template(
+        "training/roster.html",
+        training=training,
+        roster=queries.roster(training),
+        waitlist=enrolling.waitlist(training),
+        started=now >= training.start_at,
+        action_form=ActionForm(),
+        cancel_form=CancelForm(),
+        length_warning=length_mismatch(training) if training.minutes != training.course.minutes else None,
+    )
 
 
 @bp.post("/trainings/<int:session_id>/attendance")
@@ -328,14 +413,19 @@ def mark_attendance(session_id):
     training = _load_session(session_id)
     if not can_manage_session(current_user, training):
         abort(403)
-    choices = {enrolment.user_id: request.form.get(f"attendance-{enrolment.user_id}")
-               for enrolment in queries.roster(training)}
+    choices = {
+        enrolment.user_id: request.form.get(f"attendance-{enrolment.user_id}") for enrolment in queries.roster(training)
+    }
     return run_action(
-        lambda: attendance.mark_attendance_of(_actor(), training, {
-            user_id: choice == "attended" for user_id, choice in choices.items() if choice in ("attended", "absent")},
-            now=utcnow()),
+        lambda: attendance.mark_attendance_of(
+            _actor(),
+            training,
+            {user_id: choice == "attended" for user_id, choice in choices.items() if choice in ("attended", "absent")},
+            now=utcnow(),
+        ),
         success_message=lambda changed: _("Attendance saved (%(n)d changed).", n=len(changed)),
-        redirect_to=url_for("training.roster", session_id=training.id))
+        redirect_to=url_for("training.roster", session_id=training.id),
+    )
 
 
 @bp.get("/trainings/<int:session_id>/sign-in-sheet")
@@ -354,12 +444,16 @@ def cancel(session_id):
     if not can_manage_session(current_user, training):
         abort(403)
     form = CancelForm()
-    return run_action(lambda: scheduling.cancel_session(_actor(), training, reason=form.reason.data, now=utcnow()),
-                      form=form, success_message=_("The session is cancelled; the participants have been notified."),
-                      redirect_to=url_for("training.roster", session_id=training.id))
+    return run_action(
+        lambda: scheduling.cancel_session(_actor(), training, reason=form.reason.data, now=utcnow()),
+        form=form,
+        success_message=_("The session is cancelled; the participants have been notified."),
+        redirect_to=url_for("training.roster", session_id=training.id),
+    )
 
 
 # --- learning record and certificates -----------------------------------------------------------
+
 
 def _record_for_request():
     form = PeriodForm(request.args)
@@ -382,10 +476,18 @@ def record():
 @login_required
 def record_csv():
     _form, learning = _record_for_request()
-    rows = [[_("Date"), _("Training"), _("Trainer"), _("Academic hours"), _("CME accreditation id"),
-             _("Certificate")]]
-    rows += [[line.day.isoformat(), line.title, line.trainer_name, _plain_number(line.hours),
-              line.nmo_id or _("not CME"), line.certificate_number or ""] for line in learning.rows]
+    rows = [[_("Date"), _("Training"), _("Trainer"), _("Academic hours"), _("CME accreditation id"), _("Certificate")]]
+    rows += [
+        [
+            line.day.isoformat(),
+            line.title,
+            line.trainer_name,
+            _plain_number(line.hours),
+            line.nmo_id or _("not CME"),
+            line.certificate_number or "",
+        ]
+        for line in learning.rows
+    ]
     rows.append([_("Total"), "", "", _plain_number(learning.total_hours), "", ""])
     return csv_response(rows, _record_filename(learning, "csv"))
 
@@ -430,10 +532,13 @@ def verify_certificate(number):
     certificate = attendance.certificate_by_number(number)
     if certificate is None:
         return render_template("training/certificate_public.html", certificate=None, number=number), 404
-    return render_template("training/certificate_public.html", certificate=certificate, number=number,
-                           hours=format_hours(certificate.academic_hours)), 200 if certificate.is_valid else 410
+    return render_template(
+        "training/certificate_public.html",
+        certificate=certificate,
+        number=number,
+        hours=format_hours(certificate.academic_hours),
+    ), 200 if certificate.is_valid else 410
 
 
 def _download(content, mimetype, filename):
-    return Response(content, mimetype=mimetype,
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(content, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})

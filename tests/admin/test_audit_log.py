@@ -1,4 +1,5 @@
 """The audit page reads as sentences about people and things, and narrows to a person, an object, a kind."""
+
 import re
 from datetime import UTC, datetime
 from html import unescape
@@ -28,10 +29,20 @@ def clinic_day(app, make_room, make_workstation, make_user):
     maria = make_user(clinic=room.clinic, full_name="Мария Петрова")
     boris = make_user(clinic=room.clinic, full_name="Борис Смирнов")
     with app.test_request_context(), force_locale("ru"):
-        mine = creating.create_booking(maria, workstation=pc5, start=datetime(2099, 12, 2, 7, tzinfo=UTC),
-                                       end=datetime(2099, 12, 2, 8, tzinfo=UTC), now=NOW)
-        creating.create_booking(boris, workstation=pc6, start=datetime(2099, 12, 2, 7, tzinfo=UTC),
-                                end=datetime(2099, 12, 2, 8, tzinfo=UTC), now=NOW)
+        mine = creating.create_booking(
+            maria,
+            workstation=pc5,
+            start=datetime(2099, 12, 2, 7, tzinfo=UTC),
+            end=datetime(2099, 12, 2, 8, tzinfo=UTC),
+            now=NOW,
+        )
+        creating.create_booking(
+            boris,
+            workstation=pc6,
+            start=datetime(2099, 12, 2, 7, tzinfo=UTC),
+            end=datetime(2099, 12, 2, 8, tzinfo=UTC),
+            now=NOW,
+        )
         changes.cancel_booking(admin, mine, now=NOW, reason="Ремонт розетки")
         audit.record("room_hours_changed", actor=admin, clinic_id=room.clinic_id, obj=room, details={"hours": []})
     db.session.commit()
@@ -40,8 +51,9 @@ def clinic_day(app, make_room, make_workstation, make_user):
 
 def sentences(client, query=""):
     html = unescape(client.get(f"/admin/audit?{query}").get_data(as_text=True))
-    return [re.sub(r"\s+", " ", text).strip()
-            for text in re.findall(r'<td class="audit-sentence">(.*?)</td>', html, re.S)], html
+    return [
+        re.sub(r"\s+", " ", text).strip() for text in re.findall(r'<td class="audit-sentence">(.*?)</td>', html, re.S)
+    ], html
 
 
 def test_a_booking_reads_as_a_sentence_with_the_person_the_workstation_and_the_time(client, auth, clinic_day):
@@ -51,16 +63,19 @@ def test_a_booking_reads_as_a_sentence_with_the_person_the_workstation_and_the_t
     russian, html = sentences(client)
 
     assert "Мария Петрова: бронь ПК-5 на 02.12.2099, 10:00–11:00." in russian
-    assert ("Анна Админова: отмена брони ПК-5 (Мария Петрова) на 02.12.2099, 10:00–11:00. "
-            "Причина: Ремонт розетки.") in russian
+    assert (
+        "Анна Админова: отмена брони ПК-5 (Мария Петрова) на 02.12.2099, 10:00–11:00. Причина: Ремонт розетки."
+    ) in russian
     assert "Анна Админова: изменены часы работы кабинета «Кабинет роста»." in russian
     assert not RAW.search(re.sub(r'data-action="[^"]*"', "", html.split('id="audit-entries"')[1]))
 
     client.post("/language", data={"lang": "en", "csrf_token": csrf_token_from(html)})
     english, _html = sentences(client)
     assert "Мария Петрова booked ПК-5 for 2 Dec 2099, 10:00–11:00." in english
-    assert ("Анна Админова cancelled the booking of ПК-5 by Мария Петрова for 2 Dec 2099, 10:00–11:00. "
-            "Reason: Ремонт розетки.") in english
+    assert (
+        "Анна Админова cancelled the booking of ПК-5 by Мария Петрова for 2 Dec 2099, 10:00–11:00. "
+        "Reason: Ремонт розетки."
+    ) in english
 
 
 def test_the_log_narrows_to_a_person_acting_or_acted_on(client, auth, clinic_day):

@@ -1,5 +1,6 @@
 """The city's view: every clinic compared for a month, with figures worked out by hand from a
 known October (rooms open on Mondays 09:00–10:00 Moscow time: 5, 12, 19 and 26 October 2026)."""
+
 import csv
 import io
 from datetime import date, datetime, time, timedelta
@@ -24,8 +25,16 @@ def moscow(day, hour, minute=0):
 
 def booking(workstation, user, day, status, minutes=60):
     start = moscow(day, 9)
-    db.session.add(Booking(user_id=user.id, workstation_id=workstation.id, room_id=workstation.room_id,
-                           start_at=start, end_at=start + timedelta(minutes=minutes), status=status))
+    db.session.add(
+        Booking(
+            user_id=user.id,
+            workstation_id=workstation.id,
+            room_id=workstation.room_id,
+            start_at=start,
+            end_at=start + timedelta(minutes=minutes),
+            status=status,
+        )
+    )
 
 
 def audit(action, user, clinic, at, **details):
@@ -35,10 +44,8 @@ def audit(action, user, clinic, at, **details):
 @pytest.fixture
 def city(make_room, make_workstation, make_user, make_clinic):
     """Clinic A is busy (computers wanted), clinic B's trainings are full (trainings wanted), C is new."""
-    busy = make_room(clinic=make_clinic(short_name="ДГП-1", code="0001"), hours=((time(9), time(10)),),
-                     weekdays=[0])
-    full = make_room(clinic=make_clinic(short_name="ДГП-2", code="0002"), hours=((time(9), time(10)),),
-                     weekdays=[0])
+    busy = make_room(clinic=make_clinic(short_name="ДГП-1", code="0001"), hours=((time(9), time(10)),), weekdays=[0])
+    full = make_room(clinic=make_clinic(short_name="ДГП-2", code="0002"), hours=((time(9), time(10)),), weekdays=[0])
     quiet = make_clinic(short_name="ДГП-3", code="0003")
     a1, a2 = make_workstation(room=busy), make_workstation(room=busy)
     make_workstation(room=busy, status="retired")
@@ -60,18 +67,33 @@ def city(make_room, make_workstation, make_user, make_clinic):
     course = Course(clinic_id=full.clinic_id, title="Поиск в PubMed", academic_hours=Decimal("2"))
     db.session.add(course)
     db.session.flush()
-    held = TrainingSession(course_id=course.id, room_id=full.id, start_at=moscow(MONDAYS[3], 9),
-                           end_at=moscow(MONDAYS[3], 10), capacity=4, seats_taken=4, status="completed")
-    dropped = TrainingSession(course_id=course.id, room_id=full.id, start_at=moscow(MONDAYS[0], 9),
-                              end_at=moscow(MONDAYS[0], 10), capacity=10, seats_taken=0, status="cancelled")
+    held = TrainingSession(
+        course_id=course.id,
+        room_id=full.id,
+        start_at=moscow(MONDAYS[3], 9),
+        end_at=moscow(MONDAYS[3], 10),
+        capacity=4,
+        seats_taken=4,
+        status="completed",
+    )
+    dropped = TrainingSession(
+        course_id=course.id,
+        room_id=full.id,
+        start_at=moscow(MONDAYS[0], 9),
+        end_at=moscow(MONDAYS[0], 10),
+        capacity=10,
+        seats_taken=0,
+        status="cancelled",
+    )
     db.session.add_all([held, dropped])
     db.session.flush()
     for number in range(2):
         waiting = make_user(clinic=full.clinic)
         db.session.add(Enrolment(session_id=held.id, user_id=waiting.id, status="waitlisted", waitlist_seq=number))
     for ok in (True, True, False):
-        db.session.add(SearchEvent(clinic_id=full.clinic_id, source="pubmed", at=moscow(MONDAYS[1], 12), ok=ok,
-                                   latency_ms=300))
+        db.session.add(
+            SearchEvent(clinic_id=full.clinic_id, source="pubmed", at=moscow(MONDAYS[1], 12), ok=ok, latency_ms=300)
+        )
     db.session.commit()
     return {"busy": busy.clinic, "full": full.clinic, "quiet": quiet}
 
@@ -93,7 +115,12 @@ def test_every_clinic_is_compared_with_figures_from_the_database(app, city):
     full = row_of(report, city["full"])
     assert (full["occupancy"], full["bookings"], full["refused"]) == (0.125, 1, 0)
     assert (full["sessions"], full["seats"], full["seats_taken"], full["fill_rate"], full["waitlisted"]) == (
-        1, 4, 4, 1.0, 2)
+        1,
+        4,
+        4,
+        1.0,
+        2,
+    )
     assert (full["searches"], full["search_errors"]) == (3, 1)
     assert full["needs"] == ["trainings"]
     quiet = row_of(report, city["quiet"])
@@ -104,8 +131,9 @@ def test_a_deactivated_clinic_is_left_out_unless_asked_for(app, city):
     city["quiet"].active = False
     db.session.commit()
     assert city["quiet"].id not in [row["clinic"]["id"] for row in city_report(date(2026, 10, 1))["clinics"]]
-    assert city["quiet"].id in [row["clinic"]["id"] for row in city_report(date(2026, 10, 1),
-                                                                             include_inactive=True)["clinics"]]
+    assert city["quiet"].id in [
+        row["clinic"]["id"] for row in city_report(date(2026, 10, 1), include_inactive=True)["clinics"]
+    ]
 
 
 def short_names_in_order(html):
@@ -134,15 +162,20 @@ def test_the_csv_has_a_line_per_clinic(auth, client, make_user, city):
     assert [row["short_name"] for row in rows][0] == "ДГП-1"
     first = rows[0]
     assert (first["code"], first["occupancy"], first["refused"], first["went_away"], first["needs"]) == (
-        "0001", "0.875", "3", "2", "computers")
+        "0001",
+        "0.875",
+        "3",
+        "2",
+        "computers",
+    )
 
 
 def test_the_csv_shows_a_formula_in_a_clinics_name_as_text(auth, client, make_user, make_clinic):
-    make_clinic(name="=HYPERLINK(\"http://evil.example\")", short_name="-ДГП-9", code="0009")
+    make_clinic(name='=HYPERLINK("http://evil.example")', short_name="-ДГП-9", code="0009")
     auth.login(make_user("superadmin"))
     answer = client.get("/admin/city.csv?month=2026-10")
     (row,) = csv.DictReader(io.StringIO(answer.get_data(as_text=True).lstrip("\ufeff")))
-    assert (row["name"], row["short_name"]) == ("'=HYPERLINK(\"http://evil.example\")", "'-ДГП-9")
+    assert (row["name"], row["short_name"]) == ('\'=HYPERLINK("http://evil.example")', "'-ДГП-9")
 
 
 @pytest.mark.parametrize("month", ["October", "1900-10", "2026-13"])

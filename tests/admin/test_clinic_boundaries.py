@@ -5,6 +5,7 @@ report and user of clinic B, and change nothing; a doctor of clinic B is
 refused the admin endpoints too; clinic B's own admin succeeds with the very
 same requests (which proves the table's URLs and payloads are real).
 """
+
 from datetime import UTC, datetime
 
 import pytest
@@ -12,6 +13,7 @@ from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
 from portal.auth.models import User
+from portal.clinics import faults, inventory, timetable
 from portal.clinics.models import Closure, EquipmentItem, ProblemReport
 from portal.core.models import AuditEntry
 from portal.extensions import db
@@ -47,37 +49,64 @@ ENDPOINTS = [
     ("api", "GET", "/api/v1/users/{user}", None),
     ("api", "PATCH", "/api/v1/users/{user}", {"roles": ["doctor", "trainer"]}),
     ("api", "PATCH", "/api/v1/users/{user}", {"active": False}),
-    ("api", "POST", "/api/v1/users", {"email": "new@example.org", "full_name": "Новый Врач", "role": "doctor",
-                                      "clinic_id": "{clinic}"}),
+    (
+        "api",
+        "POST",
+        "/api/v1/users",
+        {"email": "new@example.org", "full_name": "Новый Врач", "role": "doctor", "clinic_id": "{clinic}"},
+    ),
     ("ui", "GET", "/admin/clinics/{clinic}", None),
     ("ui", "GET", "/admin/clinics/{clinic}/rooms/new", None),
     ("ui", "POST", "/admin/clinics/{clinic}/rooms/new", {"name": "Новый", "location": "", "capacity": "4"}),
     ("ui", "GET", "/admin/rooms/{room}", None),
     ("ui", "POST", "/admin/rooms/{room}", {"name": "Переименован", "location": "", "capacity": "4"}),
-    ("ui", "POST", "/admin/rooms/{room}/policy", {"slot_minutes": "30", "min_minutes": "30", "max_minutes": "240",
-                                                  "horizon_days": "14", "max_active": "3",
-                                                  "max_daily_minutes": "240", "checkin_grace_minutes": "15"}),
+    (
+        "ui",
+        "POST",
+        "/admin/rooms/{room}/policy",
+        {
+            "slot_minutes": "30",
+            "min_minutes": "30",
+            "max_minutes": "240",
+            "horizon_days": "14",
+            "max_active": "3",
+            "max_daily_minutes": "240",
+            "checkin_grace_minutes": "15",
+        },
+    ),
     ("ui", "POST", "/admin/rooms/{room}/workstations", {"labels": "ПК-98, ПК-99", "specs": ""}),
     ("ui", "POST", "/admin/workstations/{ws}", {"status": "retired"}),
     ("ui", "GET", "/admin/rooms/{room}/schedule", None),
     ("ui", "POST", "/admin/rooms/{room}/schedule", {"day_0": "09:00-18:00"}),
-    ("ui", "POST", "/admin/rooms/{room}/closures", {"start": f"{NEXT_YEAR}-03-02T09:00",
-                                                    "end": f"{NEXT_YEAR}-03-02T12:00", "reason": "ремонт"}),
+    (
+        "ui",
+        "POST",
+        "/admin/rooms/{room}/closures",
+        {"start": f"{NEXT_YEAR}-03-02T09:00", "end": f"{NEXT_YEAR}-03-02T12:00", "reason": "ремонт"},
+    ),
     ("ui", "POST", "/admin/rooms/{room}/holidays", {"year": str(NEXT_YEAR)}),
     ("ui", "POST", "/admin/closures/{closure}/delete", {}),
     ("ui", "GET", "/admin/clinics/{clinic}/equipment", None),
     ("ui", "GET", "/admin/clinics/{clinic}/equipment.csv", None),
     ("ui", "GET", "/admin/clinics/{clinic}/equipment/new", None),
-    ("ui", "POST", "/admin/clinics/{clinic}/equipment/new", {"room_id": "{room}", "workstation_id": "0",
-                                                             "kind": "printer", "inventory_number": "INV-NEW"}),
+    (
+        "ui",
+        "POST",
+        "/admin/clinics/{clinic}/equipment/new",
+        {"room_id": "{room}", "workstation_id": "0", "kind": "printer", "inventory_number": "INV-NEW"},
+    ),
     ("ui", "GET", "/admin/equipment/{item}", None),
     ("ui", "POST", "/admin/equipment/{item}", {"status": "broken", "note": "не включается"}),
     ("ui", "GET", "/admin/clinics/{clinic}/problem-reports", None),
     ("ui", "POST", "/admin/problem-reports/{report}", {"status": "in_progress"}),
     ("ui", "GET", "/admin/clinics/{clinic}/users", None),
     ("ui", "GET", "/admin/clinics/{clinic}/users/new", None),
-    ("ui", "POST", "/admin/clinics/{clinic}/users/new", {"email": "new@example.org", "full_name": "Новый Врач",
-                                                         "roles": "doctor"}),
+    (
+        "ui",
+        "POST",
+        "/admin/clinics/{clinic}/users/new",
+        {"email": "new@example.org", "full_name": "Новый Врач", "roles": "doctor"},
+    ),
     ("ui", "POST", "/admin/users/{user}/roles", {"roles": ["doctor", "trainer"]}),
     ("ui", "POST", "/admin/users/{user}/active", {}),
     ("ui", "GET", "/admin/clinics/{clinic}/usage?month=2026-01", None),
@@ -90,8 +119,12 @@ CALLERS = ["admin_of_clinic_a", "doctor_of_clinic_b", "admin_of_clinic_b"]
 
 def _quick_user(role, clinic, email):
     """A user with a cheap password hash: this matrix signs in hundreds of times."""
-    user = User(email=email, full_name=f"Пользователь {email}", clinic=clinic,
-                password_hash=generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000"))
+    user = User(
+        email=email,
+        full_name=f"Пользователь {email}",
+        clinic=clinic,
+        password_hash=generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000"),
+    )
     user.set_roles([role])
     db.session.add(user)
     return user
@@ -99,7 +132,6 @@ def _quick_user(role, clinic, email):
 
 @pytest.fixture
 def clinic_b(make_clinic, make_workstation, make_room):
-    from portal.clinics import services
 
     clinic = make_clinic()
     room = make_room(clinic=clinic)
@@ -107,15 +139,28 @@ def clinic_b(make_clinic, make_workstation, make_room):
     target_user = _quick_user("doctor", clinic, "target@example.org")
     reporter = _quick_user("doctor", clinic, "reporter@example.org")
     db.session.flush()
-    item = services.create_equipment(None, room, kind="projector", inventory_number="INV-B-1")
-    report = services.report_problem(reporter, room, description="Не работает", now=datetime.now(UTC),
-                                     workstation=workstation)
-    closure, _cancelled = services.add_closure(
-        None, room, start=datetime(NEXT_YEAR, 1, 5, tzinfo=UTC),
-        end=datetime(NEXT_YEAR, 1, 6, tzinfo=UTC), reason="санобработка", now=datetime.now(UTC))
+    item = inventory.create_equipment(None, room, kind="projector", inventory_number="INV-B-1")
+    report = faults.report_problem(
+        reporter, room, description="Не работает", now=datetime.now(UTC), workstation=workstation
+    )
+    closure, _cancelled = timetable.add_closure(
+        None,
+        room,
+        start=datetime(NEXT_YEAR, 1, 5, tzinfo=UTC),
+        end=datetime(NEXT_YEAR, 1, 6, tzinfo=UTC),
+        reason="санобработка",
+        now=datetime.now(UTC),
+    )
     db.session.commit()
-    return {"clinic": clinic.id, "room": room.id, "ws": workstation.id, "item": item.id, "report": report.id,
-            "user": target_user.id, "closure": closure.id}
+    return {
+        "clinic": clinic.id,
+        "room": room.id,
+        "ws": workstation.id,
+        "item": item.id,
+        "report": report.id,
+        "user": target_user.id,
+        "closure": closure.id,
+    }
 
 
 def _fill(value, ids):
@@ -131,18 +176,27 @@ def _fill(value, ids):
 
 def _writes():
     """What a request could have written: admin audit rows and the objects' states."""
-    return (db.session.scalar(select(func.count()).select_from(AuditEntry).where(
-                AuditEntry.action.notlike("sign_in%"), AuditEntry.action != "api_token_created")),
-            db.session.scalar(select(func.count()).select_from(Closure)),
-            tuple(db.session.scalars(select(EquipmentItem.status))),
-            tuple(db.session.scalars(select(ProblemReport.status))))
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action.notlike("sign_in%"), AuditEntry.action != "api_token_created")
+        ),
+        db.session.scalar(select(func.count()).select_from(Closure)),
+        tuple(db.session.scalars(select(EquipmentItem.status))),
+        tuple(db.session.scalars(select(ProblemReport.status))),
+    )
 
 
 @pytest.mark.parametrize("caller", CALLERS)
-@pytest.mark.parametrize("channel, method, url, body", ENDPOINTS,
-                         ids=[f"{channel}-{method}-{url}" for channel, method, url, _body in ENDPOINTS])
-def test_admin_endpoints_stay_inside_the_callers_clinic(caller, channel, method, url, body, clinic_b, client,
-                                                        auth, api_as, make_clinic):
+@pytest.mark.parametrize(
+    "channel, method, url, body",
+    ENDPOINTS,
+    ids=[f"{channel}-{method}-{url}" for channel, method, url, _body in ENDPOINTS],
+)
+def test_admin_endpoints_stay_inside_the_callers_clinic(
+    caller, channel, method, url, body, clinic_b, client, auth, api_as, make_clinic
+):
     from portal.clinics.models import Clinic
 
     home = make_clinic() if caller == "admin_of_clinic_a" else db.session.get(Clinic, clinic_b["clinic"])

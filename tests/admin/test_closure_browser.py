@@ -1,4 +1,5 @@
 """In a real browser: an admin adds a closure over booked time, sees what it would cancel, and confirms."""
+
 import pytest
 from sqlalchemy import select
 
@@ -11,14 +12,23 @@ from tests.training.conftest import MOSCOW, local
 
 
 @pytest.mark.browser
-def test_admin_adds_a_closure_over_a_booking_and_confirms_cancelling_it(page, live_server, make_room,
-                                                                         make_workstation, make_user, tmp_path):
+def test_admin_adds_a_closure_over_a_booking_and_confirms_cancelling_it(
+    page, live_server, make_room, make_workstation, make_user, tmp_path
+):
     room = make_room(name="Кабинет роста")
     admin = make_user(role="admin", clinic=room.clinic, full_name="Анна Админова")
     doctor = make_user(role="doctor", clinic=room.clinic, full_name="Мария Ивановна Петрова")
-    db.session.add(Booking(user_id=doctor.id, workstation_id=make_workstation(room=room, label="ПК-7").id,
-                           room_id=room.id, start_at=local(3, 10), end_at=local(3, 11), status="booked",
-                           created_by_id=doctor.id))
+    db.session.add(
+        Booking(
+            user_id=doctor.id,
+            workstation_id=make_workstation(room=room, label="ПК-7").id,
+            room_id=room.id,
+            start_at=local(3, 10),
+            end_at=local(3, 11),
+            status="booked",
+            created_by_id=doctor.id,
+        )
+    )
     email, room_id = admin.email, room.id
     db.session.commit()  # SQLite: the test's open transaction would hold the write lock the server needs
 

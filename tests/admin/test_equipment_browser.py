@@ -1,17 +1,18 @@
 """In a real browser: an admin marks an item broken from the equipment list and sees it in the history."""
+
 import pytest
 
+from portal.clinics import inventory
 from portal.extensions import db
 from tests.conftest import browser_sign_in
 
 
 @pytest.mark.browser
 def test_admin_marks_an_item_broken_and_sees_it_in_the_history(page, live_server, make_room, make_user, tmp_path):
-    from portal.clinics import services
 
     room = make_room()
     admin = make_user(role="admin", clinic=room.clinic, full_name="Анна Админова")
-    services.create_equipment(admin, room, kind="projector", inventory_number="ИН-555")
+    inventory.create_equipment(admin, room, kind="projector", inventory_number="ИН-555")
     email = admin.email
     # Commit last: on SQLite the test's open transaction would hold the write lock the server needs.
     db.session.commit()

@@ -1,4 +1,5 @@
 """The API's base: authentication, error shape, tokens, /me, clinics and users."""
+
 import pytest
 from openapi_spec_validator import validate
 
@@ -67,8 +68,16 @@ def test_token_by_password_is_shown_once_and_stored_hashed(client, make_user):
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
 
 
-@pytest.mark.parametrize("body", [None, [], {"email": "a@b.c"}, {"email": 5, "password": "x"},
-                                  {"email": "nobody@example.org", "password": "whatever-password"}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        None,
+        [],
+        {"email": "a@b.c"},
+        {"email": 5, "password": "x"},
+        {"email": "nobody@example.org", "password": "whatever-password"},
+    ],
+)
 def test_token_request_with_bad_input_is_a_clear_error(client, body):
     response = client.post("/api/v1/tokens", json=body)
     assert response.status_code in (400, 401)
@@ -105,22 +114,27 @@ def test_cookie_caller_must_send_the_csrf_token_on_writes(auth, client, make_use
 class TestClinics:
     def test_superadmin_creates_a_clinic(self, api_as, make_user):
         api = api_as(make_user(role="superadmin"))
-        response = api.post("/api/v1/clinics", json={"name": "ДГП № 1", "short_name": "ДГП-1",
-                                                     "timezone": "Asia/Yekaterinburg"})
+        response = api.post(
+            "/api/v1/clinics", json={"name": "ДГП № 1", "short_name": "ДГП-1", "timezone": "Asia/Yekaterinburg"}
+        )
         assert response.status_code == 201
         body = response.get_json()
         assert body["id"] and body["timezone"] == "Asia/Yekaterinburg"
 
     def test_admin_cannot_create_a_clinic(self, api_as, make_user):
-        assert_error(api_as(make_user(role="admin")).post(
-            "/api/v1/clinics", json={"name": "X", "short_name": "X"}), 403)
+        assert_error(
+            api_as(make_user(role="admin")).post("/api/v1/clinics", json={"name": "X", "short_name": "X"}), 403
+        )
 
-    @pytest.mark.parametrize("body, field", [
-        ({"short_name": "A"}, "name"),
-        ({"name": "A", "short_name": ""}, "short_name"),
-        ({"name": "A", "short_name": "B", "timezone": "Mars/Olympus"}, "timezone"),
-        ({"name": ["A"], "short_name": "B"}, "name"),
-    ])
+    @pytest.mark.parametrize(
+        "body, field",
+        [
+            ({"short_name": "A"}, "name"),
+            ({"name": "A", "short_name": ""}, "short_name"),
+            ({"name": "A", "short_name": "B", "timezone": "Mars/Olympus"}, "timezone"),
+            ({"name": ["A"], "short_name": "B"}, "name"),
+        ],
+    )
     def test_bad_clinic_input_names_the_field_and_saves_nothing(self, api_as, make_user, body, field):
         from portal.clinics.models import Clinic
 
@@ -130,8 +144,13 @@ class TestClinics:
 
     def test_duplicate_short_name_is_a_field_error(self, api_as, make_user, make_clinic):
         make_clinic(short_name="ДГП-2")
-        error = assert_error(api_as(make_user(role="superadmin")).post(
-            "/api/v1/clinics", json={"name": "Другая", "short_name": "ДГП-2"}), 400, "short_name_taken")
+        error = assert_error(
+            api_as(make_user(role="superadmin")).post(
+                "/api/v1/clinics", json={"name": "Другая", "short_name": "ДГП-2"}
+            ),
+            400,
+            "short_name_taken",
+        )
         assert error["field"] == "short_name"
 
     def test_users_see_only_their_clinic(self, api_as, make_user, make_clinic):
@@ -145,8 +164,15 @@ class TestUsers:
     def test_admin_creates_a_doctor_of_their_clinic(self, api_as, make_user, make_clinic):
         clinic = make_clinic()
         api = api_as(make_user(role="admin", clinic=clinic))
-        response = api.post("/api/v1/users", json={"email": "New.Doctor@Example.org", "full_name": "Новый Врач",
-                                                   "role": "doctor", "password": "long-enough-pass"})
+        response = api.post(
+            "/api/v1/users",
+            json={
+                "email": "New.Doctor@Example.org",
+                "full_name": "Новый Врач",
+                "role": "doctor",
+                "password": "long-enough-pass",
+            },
+        )
         assert response.status_code == 201
         body = response.get_json()
         assert body["email"] == "new.doctor@example.org" and body["clinic"]["id"] == clinic.id
@@ -154,35 +180,50 @@ class TestUsers:
     def test_admin_cannot_reach_another_clinic(self, api_as, make_user, make_clinic):
         api = api_as(make_user(role="admin"))
         other = make_clinic()
-        assert_error(api.post("/api/v1/users", json={"email": "x@example.org", "full_name": "X",
-                                                     "role": "doctor", "clinic_id": other.id}), 404)
+        assert_error(
+            api.post(
+                "/api/v1/users",
+                json={"email": "x@example.org", "full_name": "X", "role": "doctor", "clinic_id": other.id},
+            ),
+            404,
+        )
 
     def test_admin_never_grants_superadmin(self, api_as, make_user):
         api = api_as(make_user(role="admin"))
-        assert_error(api.post("/api/v1/users", json={"email": "x@example.org", "full_name": "X",
-                                                     "role": "superadmin"}), 403)
+        assert_error(
+            api.post("/api/v1/users", json={"email": "x@example.org", "full_name": "X", "role": "superadmin"}), 403
+        )
         assert db.session.scalar(db.select(db.func.count()).select_from(User)) == 1
 
     def test_doctor_cannot_create_users(self, api_as, make_user):
-        assert_error(api_as(make_user()).post("/api/v1/users", json={
-            "email": "x@example.org", "full_name": "X", "role": "doctor"}), 403)
+        assert_error(
+            api_as(make_user()).post(
+                "/api/v1/users", json={"email": "x@example.org", "full_name": "X", "role": "doctor"}
+            ),
+            403,
+        )
 
-    @pytest.mark.parametrize("body, code", [
-        ({"email": "not-an-email", "full_name": "X", "role": "doctor"}, "invalid_email"),
-        ({"email": "x@example.org", "full_name": "", "role": "doctor"}, "invalid_name"),
-        ({"email": "x@example.org", "full_name": "X", "role": "chief"}, "invalid_role"),
-        ({"email": "x@example.org", "full_name": "X", "role": "doctor", "password": "short"}, "weak_password"),
-        ({"email": "x@example.org", "full_name": "X", "role": 3}, "invalid_field"),
-    ])
+    @pytest.mark.parametrize(
+        "body, code",
+        [
+            ({"email": "not-an-email", "full_name": "X", "role": "doctor"}, "invalid_email"),
+            ({"email": "x@example.org", "full_name": "", "role": "doctor"}, "invalid_name"),
+            ({"email": "x@example.org", "full_name": "X", "role": "chief"}, "invalid_role"),
+            ({"email": "x@example.org", "full_name": "X", "role": "doctor", "password": "short"}, "weak_password"),
+            ({"email": "x@example.org", "full_name": "X", "role": 3}, "invalid_field"),
+        ],
+    )
     def test_bad_user_input_is_a_clear_error(self, api_as, make_user, body, code):
         assert_error(api_as(make_user(role="admin")).post("/api/v1/users", json=body), 400, code)
 
-    def test_user_without_password_gets_a_set_password_link_by_mail(self, app, api_as, make_user, smtp_server,
-                                                                     deliver_mail):
+    def test_user_without_password_gets_a_set_password_link_by_mail(
+        self, app, api_as, make_user, smtp_server, deliver_mail
+    ):
         app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port)
         api = api_as(make_user(role="admin"))
-        response = api.post("/api/v1/users", json={"email": "invitee@example.org", "full_name": "Приглашённый",
-                                                   "role": "doctor"})
+        response = api.post(
+            "/api/v1/users", json={"email": "invitee@example.org", "full_name": "Приглашённый", "role": "doctor"}
+        )
         assert response.status_code == 201
         deliver_mail()
         [message] = smtp_server.messages

@@ -9,6 +9,7 @@ cases. Checking that schema-valid input is always accepted is left out: the port
 after start, a strong password, a known time zone, a free slot) refuse some schema-valid input with
 a 400 or 409 by design.
 """
+
 from datetime import datetime, timedelta
 
 import pytest
@@ -19,7 +20,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from portal import create_app
 from portal.auth import services as auth_services
 from portal.booking import creating
-from portal.clinics import services as clinic_services
+from portal.clinics import faults, inventory, timetable
 from portal.core.db import utcnow
 from portal.core.time import local_to_utc, to_local
 from portal.extensions import db
@@ -69,10 +70,9 @@ def admin_token(app, make_clinic, make_room, make_workstation, make_user):
     creating.create_booking(admin, workstation=workstation, start=at(10), end=at(11), now=now)
     course = courses.create_course(admin, clinic.id, title="ЭКГ", academic_hours=1, now=now)
     scheduling.schedule_session(admin, course=course, room=room, start=at(15), end=at(16), capacity=5, now=now)
-    clinic_services.add_closure(admin, room, start=at(18), end=at(19), reason="уборка", now=now)
-    item = clinic_services.create_equipment(admin, room, kind="monitor", inventory_number="INV-1",
-                                            workstation=workstation)
-    clinic_services.report_problem(admin, room, description="Не включается", now=now, equipment=item)
+    timetable.add_closure(admin, room, start=at(18), end=at(19), reason="уборка", now=now)
+    item = inventory.create_equipment(admin, room, kind="monitor", inventory_number="INV-1", workstation=workstation)
+    faults.report_problem(admin, room, description="Не включается", now=now, equipment=item)
     _token, raw = auth_services.issue_token(admin, "contract")
     db.session.commit()
     current.app = app
@@ -80,10 +80,14 @@ def admin_token(app, make_clinic, make_room, make_workstation, make_user):
 
 
 @schema.parametrize()
-@settings(max_examples=MAX_EXAMPLES, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.filter_too_much])
+@settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 def test_every_operation_keeps_the_documented_contract(case, admin_token):
     # Identity: over WSGI nothing undoes the compression a browser's Accept-Encoding would get.
-    case.call_and_validate(headers={"Authorization": f"Bearer {admin_token}", "Accept-Encoding": "identity"},
-                           excluded_checks=[positive_data_acceptance])
+    case.call_and_validate(
+        headers={"Authorization": f"Bearer {admin_token}", "Accept-Encoding": "identity"},
+        excluded_checks=[positive_data_acceptance],
+    )

@@ -1,5 +1,6 @@
 """Sign-in with the city's identity provider: a real OpenID Connect provider on loopback
 (discovery, JWKS, authorization form, token endpoint), the portal's Authlib client against it."""
+
 import time as clock
 from datetime import datetime, time, timedelta
 
@@ -41,8 +42,12 @@ def city_sign_in(client, city, sub, next_path=None):
 
 
 def anna(city, **claims):
-    values = {"email": "Anna.Smirnova@mos.example", "email_verified": True, "name": "Анна Смирнова",
-              "clinic_code": "0194"}
+    values = {
+        "email": "Anna.Smirnova@mos.example",
+        "email_verified": True,
+        "name": "Анна Смирнова",
+        "clinic_code": "0194",
+    }
     values.update(claims)
     city.add_user("sub-anna", **values)
 
@@ -56,6 +61,7 @@ def signed_in(client):
 
 
 # --- the flow ------------------------------------------------------------------------------
+
 
 def test_the_authorization_request_uses_pkce_state_and_nonce(client, city):
     url = start(client)
@@ -75,7 +81,11 @@ def test_first_sign_in_creates_a_doctor_of_the_clinic_with_the_code(client, city
     assert answer.status_code == 302 and answer.headers["Location"] == "/bookings"
     user = db.session.scalar(select(User).where(User.oidc_subject == "sub-anna"))
     assert (user.email, user.full_name, user.clinic_id, user.roles) == (
-        "anna.smirnova@mos.example", "Анна Смирнова", clinic.id, ["doctor"])
+        "anna.smirnova@mos.example",
+        "Анна Смирнова",
+        clinic.id,
+        ["doctor"],
+    )
     assert "Анна Смирнова" in client.get("/dashboard").get_data(as_text=True)
     session_row = db.session.scalar(select(SignInSession).where(SignInSession.user_id == user.id))
     assert session_row.id_token.count(".") == 2  # kept on the server for the end-session hint
@@ -94,14 +104,15 @@ def test_a_later_sign_in_updates_the_name_and_creates_nobody(client, city, clini
 
 
 def test_a_doctor_who_moved_moves_and_loses_future_bookings_in_the_former_clinic(
-        client, city, clinic, make_clinic, make_room, make_workstation, make_user):
-    user = make_user(["doctor", "trainer"], clinic=clinic, email="anna.smirnova@mos.example",
-                     oidc_subject="sub-anna")
+    client, city, clinic, make_clinic, make_room, make_workstation, make_user
+):
+    user = make_user(["doctor", "trainer"], clinic=clinic, email="anna.smirnova@mos.example", oidc_subject="sub-anna")
     workstation = make_workstation(room=make_room(clinic=clinic))
     tomorrow = to_local(utcnow(), "Europe/Moscow").date() + timedelta(days=1)
     start_at = local_to_utc(datetime.combine(tomorrow, time(10)), "Europe/Moscow")
-    booking = booking_services.create_booking(user, workstation=workstation, start=start_at,
-                                              end=start_at + timedelta(hours=1), now=utcnow())
+    booking = booking_services.create_booking(
+        user, workstation=workstation, start=start_at, end=start_at + timedelta(hours=1), now=utcnow()
+    )
     db.session.commit()
     new_clinic = make_clinic(code="0071", name="Детская городская поликлиника № 71")
     anna(city, clinic_code="0071")
@@ -112,8 +123,9 @@ def test_a_doctor_who_moved_moves_and_loses_future_bookings_in_the_former_clinic
     assert db.session.get(User, user.id).roles == ["doctor"]  # the trainer role was the former clinic's
     cancelled = db.session.get(Booking, booking.id)
     assert cancelled.status == "cancelled"
-    notice = db.session.scalar(select(Notification).where(Notification.user_id == user.id,
-                                                          Notification.kind == "booking_cancelled"))
+    notice = db.session.scalar(
+        select(Notification).where(Notification.user_id == user.id, Notification.kind == "booking_cancelled")
+    )
     assert "другой поликлинике" in notice.body
 
 
@@ -135,8 +147,7 @@ def test_a_deactivated_clinic_is_not_connected(client, city, make_clinic):
 
 
 def test_a_local_account_is_linked_when_the_provider_verified_the_email(client, city, clinic, make_user):
-    local = make_user(["doctor", "admin"], clinic=clinic, email="anna.smirnova@mos.example",
-                      full_name="Смирнова А.")
+    local = make_user(["doctor", "admin"], clinic=clinic, email="anna.smirnova@mos.example", full_name="Смирнова А.")
     anna(city)
     assert city_sign_in(client, city, "sub-anna").status_code == 302
     db.session.expire_all()
@@ -174,6 +185,7 @@ def test_a_deactivated_account_cannot_sign_in_with_the_city_account(client, city
 
 # --- refusals of a forged or replayed answer --------------------------------------------------
 
+
 def test_a_tampered_state_is_refused(client, city, clinic):
     anna(city)
     callback = city.authorize(start(client), "sub-anna")
@@ -191,12 +203,15 @@ def test_an_answer_for_another_browser_is_refused(app, client, city, clinic):
     assert users_count() == 0
 
 
-@pytest.mark.parametrize("changes", [
-    pytest.param({"nonce": "another-nonce"}, id="wrong nonce"),
-    pytest.param({"exp": int(clock.time()) - 3600, "iat": int(clock.time()) - 7200}, id="expired"),
-    pytest.param({"aud": "another-client"}, id="foreign audience"),
-    pytest.param({"iss": "https://sudir.example"}, id="other issuer"),
-])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        pytest.param({"nonce": "another-nonce"}, id="wrong nonce"),
+        pytest.param({"exp": int(clock.time()) - 3600, "iat": int(clock.time()) - 7200}, id="expired"),
+        pytest.param({"aud": "another-client"}, id="foreign audience"),
+        pytest.param({"iss": "https://sudir.example"}, id="other issuer"),
+    ],
+)
 def test_a_wrong_id_token_is_refused(client, city, clinic, changes):
     anna(city)
     city.next_id_token(**changes)
@@ -222,6 +237,7 @@ def test_the_provider_being_down_is_a_clear_page(app, client, city):
 
 # --- the sign-in page and signing out ----------------------------------------------------------
 
+
 def test_the_button_is_shown_next_to_the_local_form(client, city):
     answer = client.get("/sign-in")
     html = answer.get_data(as_text=True)
@@ -242,8 +258,9 @@ def test_signing_out_ends_the_provider_session_too(client, city, clinic):
     anna(city)
     city_sign_in(client, city, "sub-anna")
     id_token = db.session.scalar(select(SignInSession.id_token))
-    answer = client.post("/sign-out", data={"csrf_token": csrf_token_from(client.get("/dashboard").get_data(
-        as_text=True))})
+    answer = client.post(
+        "/sign-out", data={"csrf_token": csrf_token_from(client.get("/dashboard").get_data(as_text=True))}
+    )
     assert answer.status_code == 302
     assert answer.headers["Location"].startswith(city.url + "/oauth2/end_session?")
     params = query_of(answer.headers["Location"])

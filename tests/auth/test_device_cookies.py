@@ -1,6 +1,7 @@
 """OWASP's device cookies: strangers guessing a doctor's password lock out only unknown browsers, never
 the doctor's own computer; a room of twelve computers behind one address keeps signing in; every 429
 says when to come back."""
+
 import base64
 import json
 
@@ -56,8 +57,9 @@ def test_a_room_behind_one_address_signs_in_after_thirty_failures_from_it(app, m
         assert computer.login(doctor).status_code == 302
         computer.logout()
 
-    failures = [Auth(app.test_client()).login(make_user(clinic=clinic), password="guess-wrong-1").status_code
-                for _ in range(4)]
+    failures = [
+        Auth(app.test_client()).login(make_user(clinic=clinic), password="guess-wrong-1").status_code for _ in range(4)
+    ]
     newcomer = Auth(app.test_client()).login(make_user(clinic=clinic))
     regulars_again = [computer.login(doctor).status_code for computer, doctor in zip(computers, regulars, strict=True)]
 
@@ -87,8 +89,9 @@ def test_a_forged_device_cookie_is_an_unknown_browser(app, make_user, client):
 
 def test_the_api_token_lockout_says_when_to_come_back(client, make_user):
     doctor = make_user()
-    answers = [client.post("/api/v1/tokens", json={"email": doctor.email, "password": f"guess-{n}-wrong"})
-               for n in range(6)]
+    answers = [
+        client.post("/api/v1/tokens", json={"email": doctor.email, "password": f"guess-{n}-wrong"}) for n in range(6)
+    ]
     assert [answer.status_code for answer in answers] == [401] * 5 + [429]
     assert answers[-1].get_json()["error"]["code"] == "too_many_attempts"
     assert int(answers[-1].headers["Retry-After"]) == 15 * 60

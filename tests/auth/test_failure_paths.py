@@ -1,5 +1,6 @@
 """A failed sign-in is cheap for the server and tells an attacker nothing: one connection per request,
 no second look at the database on the error path, and an unknown e-mail costs what a wrong password costs."""
+
 import pytest
 from sqlalchemy import event
 
@@ -32,8 +33,11 @@ def test_a_wrong_password_with_a_stray_bearer_header_is_a_quick_401_on_one_conne
     db.session.close()  # the test's own connection goes back to the pool
     checkouts["most"] = 0
 
-    response = client.post("/api/v1/tokens", json={"email": email, "password": "wrong-password-123"},
-                           headers={"Authorization": "Bearer not-a-token"})
+    response = client.post(
+        "/api/v1/tokens",
+        json={"email": email, "password": "wrong-password-123"},
+        headers={"Authorization": "Bearer not-a-token"},
+    )
 
     assert response.status_code == 401
     assert response.get_json()["error"]["code"] == "invalid_credentials"
@@ -50,12 +54,15 @@ def test_the_error_answer_reads_nothing_after_the_rollback(client, make_user, ap
 
     event.listen(db.engine, "before_cursor_execute", seen)
     try:
-        client.post("/api/v1/tokens", json={"email": user.email, "password": "wrong-password-123"},
-                    headers={"Authorization": "Bearer not-a-token"})
+        client.post(
+            "/api/v1/tokens",
+            json={"email": user.email, "password": "wrong-password-123"},
+            headers={"Authorization": "Bearer not-a-token"},
+        )
     finally:
         event.remove(db.engine, "before_cursor_execute", seen)
     # After the refused attempt's audit row is written, nothing reads users again.
-    after_audit = statements[max(i for i, s in enumerate(statements) if "INSERT INTO audit_log" in s) + 1:]
+    after_audit = statements[max(i for i, s in enumerate(statements) if "INSERT INTO audit_log" in s) + 1 :]
     assert not any("FROM users" in statement for statement in after_audit)
 
 
@@ -68,14 +75,18 @@ def test_an_unknown_email_costs_one_password_hash_like_a_wrong_password(client, 
     real_check = services.check_password_hash
     monkeypatch.setattr(services, "check_password_hash", lambda *args: hashed.append(1) or real_check(*args))
 
-    response = client.post("/api/v1/tokens", json={
-        "email": user.email if email == "known" else email, "password": "wrong-password-123"})
+    response = client.post(
+        "/api/v1/tokens", json={"email": user.email if email == "known" else email, "password": "wrong-password-123"}
+    )
 
     assert response.status_code == 401 and hashed == [1]
 
 
 def test_the_right_password_still_gets_a_token(client, make_user):
     user = make_user()
-    response = client.post("/api/v1/tokens", json={"email": user.email, "password": PASSWORD},
-                           headers={"Authorization": "Bearer stale-token"})
+    response = client.post(
+        "/api/v1/tokens",
+        json={"email": user.email, "password": PASSWORD},
+        headers={"Authorization": "Bearer stale-token"},
+    )
     assert response.status_code == 201

@@ -1,4 +1,5 @@
 """Server-side sessions: sign-out, deactivation, password change and idle time end them everywhere."""
+
 from datetime import timedelta
 
 import pytest
@@ -41,9 +42,15 @@ def test_changing_the_password_ends_other_sessions_but_keeps_this_one(app, auth,
     other_computer = app.test_client()
     Auth = type(auth)
     Auth(other_computer).login(doctor)
-    response = client.post("/account", data={
-        "csrf_token": auth.csrf_token("/account"), "current_password": PASSWORD,
-        "password": "a-brand-new-password", "confirm": "a-brand-new-password"})
+    response = client.post(
+        "/account",
+        data={
+            "csrf_token": auth.csrf_token("/account"),
+            "current_password": PASSWORD,
+            "password": "a-brand-new-password",
+            "confirm": "a-brand-new-password",
+        },
+    )
     assert response.status_code == 302
     assert client.get("/dashboard").status_code == 200
     assert other_computer.get("/dashboard").status_code == 302
@@ -51,9 +58,15 @@ def test_changing_the_password_ends_other_sessions_but_keeps_this_one(app, auth,
 
 def test_change_password_form_shows_field_errors(auth, client, make_user):
     auth.login(make_user())
-    response = client.post("/account", data={
-        "csrf_token": auth.csrf_token("/account"), "current_password": "wrong-password",
-        "password": "short", "confirm": "other"})
+    response = client.post(
+        "/account",
+        data={
+            "csrf_token": auth.csrf_token("/account"),
+            "current_password": "wrong-password",
+            "password": "short",
+            "confirm": "other",
+        },
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "Пароль должен быть не короче 10 символов" in page
@@ -96,15 +109,19 @@ def test_set_password_link_works_once(app, client, make_user):
     assert page.status_code == 200
     from tests.conftest import csrf_token_from
 
-    response = client.post(f"/set-password/{token}", data={
-        "csrf_token": csrf_token_from(page.get_data(as_text=True)),
-        "password": "my-own-new-password", "confirm": "my-own-new-password"})
+    response = client.post(
+        f"/set-password/{token}",
+        data={
+            "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+            "password": "my-own-new-password",
+            "confirm": "my-own-new-password",
+        },
+    )
     assert response.status_code == 302
     assert client.get(f"/set-password/{token}").status_code == 404
 
 
-def test_a_session_ends_after_its_absolute_lifetime_even_when_used_all_day(app, auth, client, make_user,
-                                                                          time_machine):
+def test_a_session_ends_after_its_absolute_lifetime_even_when_used_all_day(app, auth, client, make_user, time_machine):
     signed_in_at = services.utcnow()
     time_machine.move_to(signed_in_at, tick=False)
     auth.login(make_user())
@@ -147,32 +164,56 @@ def test_changing_the_password_revokes_the_users_api_tokens(auth, client, make_u
     api = api_as(doctor)
     assert api.get("/api/v1/me").status_code == 200
     auth.login(doctor)
-    client.post("/account", data={
-        "csrf_token": auth.csrf_token("/account"), "current_password": PASSWORD,
-        "password": "a-brand-new-password", "confirm": "a-brand-new-password"})
+    client.post(
+        "/account",
+        data={
+            "csrf_token": auth.csrf_token("/account"),
+            "current_password": PASSWORD,
+            "password": "a-brand-new-password",
+            "confirm": "a-brand-new-password",
+        },
+    )
 
     revoked = api.get("/api/v1/me")
     assert revoked.status_code == 401 and revoked.get_json()["error"]["code"] == "invalid_token"
 
 
-@pytest.mark.parametrize("password, reason", [
-    ("1234567890", "самых распространённых"), ("password12", "самых распространённых"),
-    ("qwertyuiop", "самых распространённых"), ("aaaaaaaaaaaa", "Повторяющиеся символы"),
-    ("zxcvbnmasdfgh", "самых распространённых"), ("abcdefghijklmnop", "Последовательности"),
-])
+@pytest.mark.parametrize(
+    "password, reason",
+    [
+        ("1234567890", "самых распространённых"),
+        ("password12", "самых распространённых"),
+        ("qwertyuiop", "самых распространённых"),
+        ("aaaaaaaaaaaa", "Повторяющиеся символы"),
+        ("zxcvbnmasdfgh", "самых распространённых"),
+        ("abcdefghijklmnop", "Последовательности"),
+    ],
+)
 def test_guessable_passwords_are_refused_with_the_reason_in_russian(auth, client, make_user, password, reason):
     auth.login(make_user())
-    response = client.post("/account", data={
-        "csrf_token": auth.csrf_token("/account"), "current_password": PASSWORD, "password": password,
-        "confirm": password})
+    response = client.post(
+        "/account",
+        data={
+            "csrf_token": auth.csrf_token("/account"),
+            "current_password": PASSWORD,
+            "password": password,
+            "confirm": password,
+        },
+    )
     assert response.status_code == 400
     assert reason in response.get_data(as_text=True)
 
 
 def test_a_password_made_of_ones_own_name_is_refused(auth, client, make_user):
     auth.login(make_user(full_name="Снежана Всеволодовна Кондратенко", email="kondratenko@example.org"))
-    response = client.post("/account", data={
-        "csrf_token": auth.csrf_token("/account"), "current_password": PASSWORD,
-        "password": "kondratenko2026", "confirm": "kondratenko2026"})
+    response = client.post(
+        "/account",
+        data={
+            "csrf_token": auth.csrf_token("/account"),
+            "current_password": PASSWORD,
+            "password": "kondratenko2026",
+            "confirm": "kondratenko2026",
+        },
+    )
     assert response.status_code == 400
     assert "имя или адрес почты" in response.get_data(as_text=True)

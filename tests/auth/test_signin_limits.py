@@ -1,5 +1,6 @@
 """Failed sign-ins are limited per account (shared by every worker) and per address;
 successful sign-ins are never slowed."""
+
 import subprocess
 import sys
 import time
@@ -54,16 +55,14 @@ def test_forty_doctors_sign_in_from_one_address_within_a_minute(app, make_user, 
     for doctor in doctors:
         statuses.append(Auth(app.test_client()).login(doctor).status_code)
     assert statuses == [302] * 40
-    assert db.session.scalar(select(func.count()).select_from(AuditEntry).where(
-        AuditEntry.action == "sign_in")) == 40
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "sign_in")) == 40
 
 
 def _http_sign_in(base_url, email, password):
     jar = CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect())
     page = opener.open(base_url + "/sign-in", timeout=10).read().decode()
-    body = urllib.parse.urlencode({"csrf_token": csrf_token_from(page), "email": email,
-                                   "password": password}).encode()
+    body = urllib.parse.urlencode({"csrf_token": csrf_token_from(page), "email": email, "password": password}).encode()
     try:
         return opener.open(base_url + "/sign-in", data=body, timeout=10).status
     except urllib.error.HTTPError as error:
@@ -76,21 +75,38 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 @pytest.mark.slow
-def test_account_limit_holds_across_gunicorn_workers(app, database_url, make_user, counter_backend,
-                                                     config_overrides):
+def test_account_limit_holds_across_gunicorn_workers(app, database_url, make_user, counter_backend, config_overrides):
     """Four workers, fresh connections: wherever the attempts land, the sixth is refused."""
     email = make_user().email
     db.session.commit()  # end the test's transaction: on SQLite it would hold the write lock
     port = free_port()
-    env = {"DATABASE_URL": database_url, "SECRET_KEY": "workers-test", "PORTAL_LOG_REQUESTS": "0",
-           "PATH": "/usr/bin:/bin"}
+    env = {
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "workers-test",
+        "PORTAL_LOG_REQUESTS": "0",
+        "PATH": "/usr/bin:/bin",
+    }
     if counter_backend == "redis":
         env["REDIS_URL"] = config_overrides["REDIS_URL"]
         env["PORTAL_CACHE_PREFIX"] = config_overrides["CACHE_KEY_PREFIX"]
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "4", "--graceful-timeout", "2",
-         "--bind", f"127.0.0.1:{port}", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            "4",
+            "--graceful-timeout",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(base_url, server)

@@ -1,5 +1,6 @@
 """API token callers: with Redis they are cached, and every change to a user, a
 role or a token made by any server ends the cached answer at once."""
+
 import pytest
 from sqlalchemy import event
 

@@ -1,4 +1,5 @@
 """Booking fixtures: a room with workstations, its doctors, and local-time helpers."""
+
 from datetime import datetime, time, timedelta
 
 import pytest
@@ -30,6 +31,7 @@ def admin(room, make_user):
 @pytest.fixture
 def at(room):
     """at(days_ahead, "10:00") → the aware UTC time of that local wall-clock time in the room's clinic."""
+
     def make(days_ahead, hhmm):
         day = to_local(utcnow(), room.timezone).date() + timedelta(days=days_ahead)
         return local_to_utc(datetime.combine(day, time.fromisoformat(hhmm)), room.timezone)

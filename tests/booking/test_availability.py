@@ -1,4 +1,5 @@
 """GET /api/v1/rooms/{id}/availability: the spec's shape, what is busy and free, and cache exactness."""
+
 import uuid
 from datetime import time, timedelta
 
@@ -24,13 +25,21 @@ def spans(entries, kind=None):
 
 def test_availability_has_the_specs_shape_and_every_kind_of_busy(api_as, doctor, room, workstations, at):
     course = Course(clinic_id=room.clinic_id, title="Поиск в PubMed", academic_hours=1)
-    db.session.add_all([
-        Booking(user_id=doctor.id, workstation_id=workstations[0].id, room_id=room.id,
-                start_at=at(1, "10:00"), end_at=at(1, "11:00")),
-        Closure(room=room, start_at=at(1, "13:00"), end_at=at(1, "13:40"), reason="Уборка"),
-        TrainingSession(course=course, room=room, start_at=at(1, "16:00"), end_at=at(1, "17:00"), capacity=8,
-                        whole_room=True),
-    ])
+    db.session.add_all(
+        [
+            Booking(
+                user_id=doctor.id,
+                workstation_id=workstations[0].id,
+                room_id=room.id,
+                start_at=at(1, "10:00"),
+                end_at=at(1, "11:00"),
+            ),
+            Closure(room=room, start_at=at(1, "13:00"), end_at=at(1, "13:40"), reason="Уборка"),
+            TrainingSession(
+                course=course, room=room, start_at=at(1, "16:00"), end_at=at(1, "17:00"), capacity=8, whole_room=True
+            ),
+        ]
+    )
     workstations[2].status = "out_of_service"
     db.session.commit()
     response = availability(api_as(doctor), room)
@@ -80,8 +89,13 @@ def test_another_clinics_room_is_a_404_and_bad_parameters_are_400(api_as, make_u
 
 def test_the_openapi_document_describes_the_booking_endpoints(client):
     document = client.get("/api/v1/openapi.json").get_json()
-    for path, method in [("/rooms/{room_id}/availability", "get"), ("/bookings", "get"), ("/bookings", "post"),
-                         ("/bookings/{booking_id}", "delete"), ("/bookings/{booking_id}/check-in", "post")]:
+    for path, method in [
+        ("/rooms/{room_id}/availability", "get"),
+        ("/bookings", "get"),
+        ("/bookings", "post"),
+        ("/bookings/{booking_id}", "delete"),
+        ("/bookings/{booking_id}/check-in", "post"),
+    ]:
         assert method in document["paths"][path]
     from openapi_spec_validator import validate
 
@@ -97,13 +111,23 @@ def config_overrides(request):
     return {"REDIS_URL": url, "CACHE_KEY_PREFIX": f"test-{uuid.uuid4().hex}:"}
 
 
-def test_cached_availability_follows_every_change_from_any_process(redis_url, app, api_as, doctor, room,
-                                                                  workstations, at, database_url):
+def test_cached_availability_follows_every_change_from_any_process(
+    redis_url, app, api_as, doctor, room, workstations, at, database_url
+):
     api = api_as(doctor)
     assert spans(availability(api, room).get_json()["workstations"][0]["busy"], "booking") == []
     # A booking through the API.
-    assert api.post("/api/v1/bookings", json={"workstation_id": workstations[0].id, "start": at(1, "10:00").isoformat(),
-                                              "end": at(1, "11:00").isoformat()}).status_code == 201
+    assert (
+        api.post(
+            "/api/v1/bookings",
+            json={
+                "workstation_id": workstations[0].id,
+                "start": at(1, "10:00").isoformat(),
+                "end": at(1, "11:00").isoformat(),
+            },
+        ).status_code
+        == 201
+    )
     assert spans(availability(api, room).get_json()["workstations"][0]["busy"], "booking") == [("10:00", "11:00")]
     # A closure written by "another process": a second app on the same database and Redis.
     from portal import create_app

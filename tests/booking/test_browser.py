@@ -1,5 +1,6 @@
 """In Chromium: a doctor opens the room's week view, books a free slot, sees it as their own, reports the
 computer as broken from the booking, and cancels the booking through its confirmation."""
+
 import re
 from datetime import timedelta
 
@@ -14,7 +15,8 @@ from tests.conftest import browser_sign_in
 
 @pytest.mark.browser
 def test_doctor_books_a_free_slot_reports_its_computer_and_cancels_after_confirming(
-        page, live_server, doctor, room, workstations, tmp_path):
+    page, live_server, doctor, room, workstations, tmp_path
+):
     email, schedule = doctor.email, f"{live_server.url}/rooms/{room.id}/schedule?view=week"
     db.session.commit()  # SQLite: the live server needs the write lock
     browser_sign_in(page, live_server, email)
@@ -63,4 +65,7 @@ def test_doctor_books_a_free_slot_reports_its_computer_and_cancels_after_confirm
     assert (booking.status, booking.end_at - booking.start_at) == ("cancelled", timedelta(minutes=60))
     report = db.session.scalars(select(ProblemReport)).one()
     assert (report.workstation_id, report.reporter_id, report.description) == (
-        workstations[0].id, doctor.id, "Не включается монитор")
+        workstations[0].id,
+        doctor.id,
+        "Не включается монитор",
+    )

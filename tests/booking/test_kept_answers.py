@@ -1,5 +1,6 @@
 """Availability and the schedule grid are kept per process (and in Redis) under the room's version: a change
 committed by another process shows in the very next answer of every process, with and without Redis."""
+
 import os
 import re
 import subprocess
@@ -16,7 +17,7 @@ from portal.auth import services as auth_services
 from portal.booking import changes, creating
 from portal.booking.cache import room_version
 from portal.booking.models import Booking
-from portal.clinics import services as clinic_services
+from portal.clinics import timetable
 from portal.core.db import utcnow
 from portal.core.time import local_to_utc, to_local
 from portal.extensions import db
@@ -27,16 +28,29 @@ from tests.conftest import PASSWORD, csrf_token_from, free_port
 @pytest.fixture(params=["without Redis", "with Redis"])
 def servers(request, database_url, app):
     """Two gunicorn servers of one worker each: two processes, each asked in turn."""
-    env = {**os.environ, "DATABASE_URL": database_url, "PORTAL_ENV": "development", "SECRET_KEY": "kept-answers",
-           "PORTAL_LOG_REQUESTS": "0", "PORTAL_CACHE_PREFIX": f"test-{uuid.uuid4().hex}:"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "PORTAL_ENV": "development",
+        "SECRET_KEY": "kept-answers",
+        "PORTAL_LOG_REQUESTS": "0",
+        "PORTAL_CACHE_PREFIX": f"test-{uuid.uuid4().hex}:",
+    }
     env.pop("REDIS_URL", None)
     if request.param == "with Redis":
         env["REDIS_URL"] = request.getfixturevalue("redis_url")
     db.session.commit()
     gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
     ports = [free_port(), free_port()]
-    processes = [subprocess.Popen([gunicorn, "--workers", "1", "--bind", f"127.0.0.1:{port}", "wsgi:app"], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for port in ports]
+    processes = [
+        subprocess.Popen(
+            [gunicorn, "--workers", "1", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for port in ports
+    ]
     try:
         for port in ports:
             _wait_until_up(f"http://127.0.0.1:{port}/healthz")
@@ -61,8 +75,17 @@ def world(make_room, make_workstation, make_user):
     tomorrow = to_local(utcnow(), room.timezone).date() + timedelta(days=1)
     # Plain values for while the servers answer: an expired object would open a transaction to reload
     # itself, and on SQLite hold the write lock the servers need.
-    values = {"room": room, "workstation": workstation, "other": other, "admin": admin, "trainer": trainer,
-              "room_id": room.id, "viewer_email": viewer.email, "token": raw, "tomorrow": tomorrow}
+    values = {
+        "room": room,
+        "workstation": workstation,
+        "other": other,
+        "admin": admin,
+        "trainer": trainer,
+        "room_id": room.id,
+        "viewer_email": viewer.email,
+        "token": raw,
+        "tomorrow": tomorrow,
+    }
     db.session.commit()
     return values
 
@@ -72,8 +95,9 @@ def _at(world, hour):
 
 
 def _book(world):
-    return creating.create_booking(world["other"], workstation=world["workstation"], start=_at(world, 10),
-                                   end=_at(world, 11), now=utcnow())
+    return creating.create_booking(
+        world["other"], workstation=world["workstation"], start=_at(world, 10), end=_at(world, 11), now=utcnow()
+    )
 
 
 def _cancel(world):
@@ -82,24 +106,38 @@ def _cancel(world):
 
 
 def _close(world):
-    clinic_services.add_closure(world["admin"], world["room"], start=_at(world, 10), end=_at(world, 11),
-                                reason="Санобработка", now=utcnow())
+    timetable.add_closure(
+        world["admin"], world["room"], start=_at(world, 10), end=_at(world, 11), reason="Санобработка", now=utcnow()
+    )
 
 
 def _shorten_hours(world):
-    clinic_services.set_opening_hours(world["admin"], world["room"], [(day, time(8), time(12)) for day in range(7)])
+    timetable.set_opening_hours(world["admin"], world["room"], [(day, time(8), time(12)) for day in range(7)])
 
 
 def _train_in_the_whole_room(world):
     from portal.training import scheduling
     from portal.training.models import Course
 
-    course = Course(clinic_id=world["room"].clinic_id, title="Сердечно-лёгочная реанимация", description="",
-                    trainer_id=world["trainer"].id, academic_hours=Decimal("1"))
+    course = Course(
+        clinic_id=world["room"].clinic_id,
+        title="Сердечно-лёгочная реанимация",
+        description="",
+        trainer_id=world["trainer"].id,
+        academic_hours=Decimal("1"),
+    )
     db.session.add(course)
     db.session.flush()
-    scheduling.schedule_session(world["trainer"], course=course, room=world["room"], start=_at(world, 10),
-                                end=_at(world, 11), capacity=5, whole_room=True, now=utcnow())
+    scheduling.schedule_session(
+        world["trainer"],
+        course=course,
+        room=world["room"],
+        start=_at(world, 10),
+        end=_at(world, 11),
+        capacity=5,
+        whole_room=True,
+        now=utcnow(),
+    )
 
 
 def _booked(answer):
@@ -115,19 +153,28 @@ CHANGES = {
     "a booking": (None, _book, lambda a, page: len(_booked(a)) == 1 and page.count('<td class="busy"') == 1),
     "a cancellation": (_book, _cancel, lambda a, page: not _booked(a) and '<td class="busy"' not in page),
     "a closure": (None, _close, lambda a, page: len(a["closures"]) == 1 and '<td class="closure"' in page),
-    "an opening-hours change": (None, _shorten_hours,
-                                lambda a, page: _closes_at(a) == {"12:00"} and "19:00" not in page),
-    "a whole-room session": (None, _train_in_the_whole_room,
-                             lambda a, page: [s["whole_room"] for s in a["sessions"]] == [True]
-                             and '<td class="training"' in page),
+    "an opening-hours change": (
+        None,
+        _shorten_hours,
+        lambda a, page: _closes_at(a) == {"12:00"} and "19:00" not in page,
+    ),
+    "a whole-room session": (
+        None,
+        _train_in_the_whole_room,
+        lambda a, page: [s["whole_room"] for s in a["sessions"]] == [True] and '<td class="training"' in page,
+    ),
 }
 
 
 def _sign_in(base_url, email):
     browser = requests.Session()
     token = csrf_token_from(browser.get(base_url + "/sign-in", timeout=30).text)
-    answer = browser.post(base_url + "/sign-in", data={"csrf_token": token, "email": email, "password": PASSWORD},
-                          allow_redirects=False, timeout=30)
+    answer = browser.post(
+        base_url + "/sign-in",
+        data={"csrf_token": token, "email": email, "password": PASSWORD},
+        allow_redirects=False,
+        timeout=30,
+    )
     assert answer.status_code == 302
     return browser
 
@@ -140,12 +187,13 @@ def _answers(servers, browsers, world):
     for base_url, browser in zip(servers, browsers, strict=True):
         for _twice in range(2):
             for days in (1, 7):
-                answer = requests.get(f"{base_url}/api/v1/rooms/{room_id}/availability?date={day}&days={days}",
-                                      headers=bearer, timeout=30)
+                answer = requests.get(
+                    f"{base_url}/api/v1/rooms/{room_id}/availability?date={day}&days={days}", headers=bearer, timeout=30
+                )
                 assert answer.status_code == 200
                 page = browser.get(f"{base_url}/rooms/{room_id}/schedule?view=week&date={day}", timeout=30)
                 assert page.status_code == 200
-                grid = page.text[page.text.index('id="schedule"'):page.text.index("</table>")]
+                grid = page.text[page.text.index('id="schedule"') : page.text.index("</table>")]
                 seen.append((answer.json(), re.sub(r"\s+", " ", grid)))
     return seen
 

@@ -1,4 +1,5 @@
 """Check-in, cancelling, no-shows, reminders and moving bookings off a broken workstation (rules 7 and 8)."""
+
 import threading
 from datetime import timedelta
 
@@ -18,16 +19,23 @@ from portal.extensions import db
 
 @pytest.fixture
 def booking(doctor, room, workstations, at):
-    booking = Booking(user_id=doctor.id, workstation_id=workstations[0].id, room_id=room.id,
-                      start_at=at(1, "10:00"), end_at=at(1, "11:00"), status="booked")
+    booking = Booking(
+        user_id=doctor.id,
+        workstation_id=workstations[0].id,
+        room_id=room.id,
+        start_at=at(1, "10:00"),
+        end_at=at(1, "11:00"),
+        status="booked",
+    )
     db.session.add(booking)
     db.session.commit()
     return booking
 
 
 def kinds_for(user):
-    return db.session.scalars(select(Notification.kind).where(Notification.user_id == user.id)
-                              .order_by(Notification.id)).all()
+    return db.session.scalars(
+        select(Notification.kind).where(Notification.user_id == user.id).order_by(Notification.id)
+    ).all()
 
 
 @pytest.mark.parametrize("minutes_from_start, code", [(-11, "checkin_not_open"), (15, "checkin_closed")])
@@ -50,16 +58,23 @@ def test_check_in_inside_its_window_works_once(minutes_from_start, doctor, booki
 
 def test_check_in_through_the_api(api_as, doctor, make_user, room, workstations, at):
     start = utcnow().replace(second=0, microsecond=0) + timedelta(minutes=5)
-    booking = Booking(user_id=doctor.id, workstation_id=workstations[0].id, room_id=room.id,
-                      start_at=start, end_at=start + timedelta(minutes=30))
+    booking = Booking(
+        user_id=doctor.id,
+        workstation_id=workstations[0].id,
+        room_id=room.id,
+        start_at=start,
+        end_at=start + timedelta(minutes=30),
+    )
     db.session.add(booking)
     db.session.commit()
     stranger = make_user("doctor", clinic=room.clinic)
     assert api_as(stranger).post(f"/api/v1/bookings/{booking.id}/check-in").status_code == 404
     response = api_as(doctor).post(f"/api/v1/bookings/{booking.id}/check-in")
     assert response.status_code == 200 and response.get_json()["status"] == "checked_in"
-    assert api_as(doctor).post(f"/api/v1/bookings/{booking.id}/check-in").get_json()["error"]["code"] == \
-        "already_checked_in"
+    assert (
+        api_as(doctor).post(f"/api/v1/bookings/{booking.id}/check-in").get_json()["error"]["code"]
+        == "already_checked_in"
+    )
 
 
 def test_the_owner_cancels_until_the_start_and_not_after(doctor, booking):
@@ -98,8 +113,14 @@ def test_cancel_through_the_api_by_owner_and_other_doctors_get_404(api_as, docto
 
 
 def test_release_no_shows_frees_the_time_and_tells_the_doctor(doctor, booking, room, workstations, make_user):
-    checked_in = Booking(user_id=make_user("doctor", clinic=room.clinic).id, workstation_id=workstations[1].id,
-                         room_id=room.id, start_at=booking.start_at, end_at=booking.end_at, status="checked_in")
+    checked_in = Booking(
+        user_id=make_user("doctor", clinic=room.clinic).id,
+        workstation_id=workstations[1].id,
+        room_id=room.id,
+        start_at=booking.start_at,
+        end_at=booking.end_at,
+        status="checked_in",
+    )
     db.session.add(checked_in)
     db.session.commit()
     assert jobs.release_no_shows(now=booking.start_at + timedelta(minutes=14)) == []
@@ -139,7 +160,7 @@ def test_reminders_go_once_with_a_cancel_link_that_works(app, client, doctor, bo
     body = mail.get_content()
     link = next(word for word in body.split() if "/bookings/cancel-link/" in word)
     assert link.startswith("http://portal.test/")
-    path = link[len("http://portal.test"):]
+    path = link[len("http://portal.test") :]
     page = client.get(path)
     assert page.status_code == 200 and booking.status == "booked"  # opening the link cancels nothing
     from tests.conftest import csrf_token_from
@@ -163,21 +184,51 @@ def test_a_doctor_who_opted_out_gets_the_reminder_in_the_portal_only(app, doctor
 
 # --- rule 8 ------------------------------------------------------------------------------------
 
-def test_out_of_service_moves_bookings_to_a_free_workstation_or_cancels_them(admin, make_user, room, workstations,
-                                                                            at):
+
+def test_out_of_service_moves_bookings_to_a_free_workstation_or_cancels_them(admin, make_user, room, workstations, at):
     broken, spare, busy = workstations
     doctors = [make_user("doctor", clinic=room.clinic) for _ in range(4)]
-    past = Booking(user_id=doctors[0].id, workstation_id=broken.id, room_id=room.id,
-                   start_at=at(-1, "10:00"), end_at=at(-1, "11:00"), status="completed")
-    movable = Booking(user_id=doctors[1].id, workstation_id=broken.id, room_id=room.id,
-                      start_at=at(1, "10:00"), end_at=at(1, "11:00"), status="booked")
-    stuck = Booking(user_id=doctors[2].id, workstation_id=broken.id, room_id=room.id,
-                    start_at=at(1, "14:00"), end_at=at(1, "15:00"), status="booked")
+    past = Booking(
+        user_id=doctors[0].id,
+        workstation_id=broken.id,
+        room_id=room.id,
+        start_at=at(-1, "10:00"),
+        end_at=at(-1, "11:00"),
+        status="completed",
+    )
+    movable = Booking(
+        user_id=doctors[1].id,
+        workstation_id=broken.id,
+        room_id=room.id,
+        start_at=at(1, "10:00"),
+        end_at=at(1, "11:00"),
+        status="booked",
+    )
+    stuck = Booking(
+        user_id=doctors[2].id,
+        workstation_id=broken.id,
+        room_id=room.id,
+        start_at=at(1, "14:00"),
+        end_at=at(1, "15:00"),
+        status="booked",
+    )
     # Both other workstations are busy at 14:00, by two doctors (one doctor cannot hold both at once).
-    blockers = [Booking(user_id=doctors[3].id, workstation_id=spare.id, room_id=room.id,
-                        start_at=at(1, "14:00"), end_at=at(1, "14:30")),
-                Booking(user_id=doctors[0].id, workstation_id=busy.id, room_id=room.id,
-                        start_at=at(1, "13:30"), end_at=at(1, "14:15"))]
+    blockers = [
+        Booking(
+            user_id=doctors[3].id,
+            workstation_id=spare.id,
+            room_id=room.id,
+            start_at=at(1, "14:00"),
+            end_at=at(1, "14:30"),
+        ),
+        Booking(
+            user_id=doctors[0].id,
+            workstation_id=busy.id,
+            room_id=room.id,
+            start_at=at(1, "13:30"),
+            end_at=at(1, "14:15"),
+        ),
+    ]
     db.session.add_all([past, movable, stuck, *blockers])
     db.session.commit()
 
@@ -193,13 +244,16 @@ def test_out_of_service_moves_bookings_to_a_free_workstation_or_cancels_them(adm
     assert past.workstation_id == broken.id
     assert kinds_for(doctors[1]) == ["booking_moved"]
     assert kinds_for(doctors[2]) == ["booking_cancelled"]
-    assert db.session.scalars(select(AuditEntry.action).where(AuditEntry.action.in_(
-        ["booking_moved", "booking_cancelled"])).order_by(AuditEntry.action)).all() == \
-        ["booking_cancelled", "booking_moved"]
+    assert db.session.scalars(
+        select(AuditEntry.action)
+        .where(AuditEntry.action.in_(["booking_moved", "booking_cancelled"]))
+        .order_by(AuditEntry.action)
+    ).all() == ["booking_cancelled", "booking_moved"]
 
 
-def test_a_doctor_booking_the_spare_while_bookings_move_never_overlaps_them(app, admin, doctor, make_user, room,
-                                                                           workstations, at):
+def test_a_doctor_booking_the_spare_while_bookings_move_never_overlaps_them(
+    app, admin, doctor, make_user, room, workstations, at
+):
     """Another doctor books the first spare workstation for 10:30-11:30 through the booking service,
     at the worst moment: after the move found that spare free, just before the move is written.
 
@@ -208,8 +262,9 @@ def test_a_doctor_booking_the_spare_while_bookings_move_never_overlaps_them(app,
     for the move and is the one refused. Either way nobody shares a workstation.
     """
     broken, first_spare, second_spare = workstations
-    booking = Booking(user_id=doctor.id, workstation_id=broken.id, room_id=room.id,
-                      start_at=at(1, "10:00"), end_at=at(1, "11:00"))
+    booking = Booking(
+        user_id=doctor.id, workstation_id=broken.id, room_id=room.id, start_at=at(1, "10:00"), end_at=at(1, "11:00")
+    )
     db.session.add(booking)
     broken.status = "out_of_service"
     db.session.commit()
@@ -252,7 +307,10 @@ def test_a_doctor_booking_the_spare_while_bookings_move_never_overlaps_them(app,
         assert (outcomes, booking.workstation_id, racer_booking) == (["slot_taken"], first_spare_id, None)
     else:
         assert (outcomes, booking.workstation_id, racer_booking.workstation_id) == (
-            ["booked"], second_spare.id, first_spare_id)
+            ["booked"],
+            second_spare.id,
+            first_spare_id,
+        )
 
 
 def test_active_bookings_overlapping_lists_only_active_ones(doctor, booking, room, at):
@@ -263,10 +321,16 @@ def test_active_bookings_overlapping_lists_only_active_ones(doctor, booking, roo
     assert queries.active_bookings_overlapping(room.id, at(1, "10:30"), at(1, "12:00")) == []
 
 
-def test_taking_a_workstation_out_of_service_through_the_api_moves_its_bookings(api_as, admin, doctor, room,
-                                                                               workstations, at):
-    booking = Booking(user_id=doctor.id, workstation_id=workstations[0].id, room_id=room.id,
-                      start_at=at(1, "10:00"), end_at=at(1, "11:00"))
+def test_taking_a_workstation_out_of_service_through_the_api_moves_its_bookings(
+    api_as, admin, doctor, room, workstations, at
+):
+    booking = Booking(
+        user_id=doctor.id,
+        workstation_id=workstations[0].id,
+        room_id=room.id,
+        start_at=at(1, "10:00"),
+        end_at=at(1, "11:00"),
+    )
     db.session.add(booking)
     db.session.commit()
     response = api_as(admin).patch(f"/api/v1/workstations/{workstations[0].id}", json={"status": "out_of_service"})

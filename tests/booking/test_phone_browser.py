@@ -1,5 +1,6 @@
 """In Chromium on a phone-sized screen (390×844): the week is a list of days from today, a day is a list of
 free times per workstation; one tap books, one tap cancels."""
+
 import re
 
 import pytest
@@ -12,8 +13,9 @@ from tests.conftest import browser_sign_in
 
 @pytest.fixture
 def phone(chromium, tmp_path):
-    context = chromium.new_context(locale="ru-RU", viewport={"width": 390, "height": 844}, is_mobile=True,
-                                   has_touch=True)
+    context = chromium.new_context(
+        locale="ru-RU", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page

@@ -1,5 +1,6 @@
 """Random sequences of book / cancel / check in / release no-shows / time passing: after every step no two
 active bookings overlap per workstation or per doctor, and every doctor stays within the quotas."""
+
 from datetime import datetime, time, timedelta
 from itertools import combinations
 
@@ -27,14 +28,23 @@ class BookingMachine(RuleBasedStateMachine):
     @initialize()
     def build_room(self):
         clinic = Clinic(name="Поликлиника", short_name="П-1", timezone=TZ)
-        self.room = Room(clinic=clinic, name="Кабинет", capacity=6, max_active=2, max_daily_minutes=90,
-                         max_minutes=120, horizon_days=3, checkin_grace_minutes=15)
+        self.room = Room(
+            clinic=clinic,
+            name="Кабинет",
+            capacity=6,
+            max_active=2,
+            max_daily_minutes=90,
+            max_minutes=120,
+            horizon_days=3,
+            checkin_grace_minutes=15,
+        )
         self.room.opening_hours = [OpeningHours(weekday=d, opens=time(8), closes=time(14)) for d in range(7)]
         self.workstations = [Workstation(room=self.room, label=f"ПК-{n}") for n in range(3)]
         self.doctors = []
         for number in range(3):
-            doctor = User(email=f"d{number}@example.org", full_name=f"Доктор {number}", clinic=clinic,
-                          password_hash="!")
+            doctor = User(
+                email=f"d{number}@example.org", full_name=f"Доктор {number}", clinic=clinic, password_hash="!"
+            )
             doctor.set_roles(["doctor"])
             self.doctors.append(doctor)
         db.session.add_all([self.room, *self.workstations, *self.doctors])
@@ -54,13 +64,21 @@ class BookingMachine(RuleBasedStateMachine):
         db.session.commit()
         return result
 
-    @rule(doctor=st.integers(0, 2), workstation=st.integers(0, 2), day=st.integers(0, 3),
-          slot=st.integers(0, 24), slots=st.integers(1, 9))
+    @rule(
+        doctor=st.integers(0, 2),
+        workstation=st.integers(0, 2),
+        day=st.integers(0, 3),
+        slot=st.integers(0, 24),
+        slots=st.integers(1, 9),
+    )
     def book(self, doctor, workstation, day, slot, slots):
         start = BASE + timedelta(days=day, minutes=30 + 15 * slot)
         end = start + timedelta(minutes=15 * slots)
-        if self._apply(lambda: creating.create_booking(self.doctors[doctor], now=self.now, start=start, end=end,
-                                                       workstation=self.workstations[workstation])):
+        if self._apply(
+            lambda: creating.create_booking(
+                self.doctors[doctor], now=self.now, start=start, end=end, workstation=self.workstations[workstation]
+            )
+        ):
             BookingMachine.successful_bookings += 1
 
     def _some_booking(self, pick):
@@ -100,15 +118,22 @@ class BookingMachine(RuleBasedStateMachine):
             upcoming = [b for b in active if b.user_id == doctor.id and b.end_at > self.now]
             assert len(upcoming) <= self.room.max_active
             minutes_per_day = {}
-            for booking in db.session.scalars(select(Booking).where(
-                    Booking.user_id == doctor.id, Booking.status.in_(creating.DAILY_QUOTA_STATUSES))):
+            for booking in db.session.scalars(
+                select(Booking).where(Booking.user_id == doctor.id, Booking.status.in_(creating.DAILY_QUOTA_STATUSES))
+            ):
                 day = to_local(booking.start_at, TZ).date()
                 minutes_per_day[day] = minutes_per_day.get(day, 0) + (booking.end_at - booking.start_at).seconds / 60
             assert all(total <= self.room.max_daily_minutes for total in minutes_per_day.values())
 
 
 def test_random_booking_histories_keep_every_rule(app):
-    run_state_machine_as_test(BookingMachine, settings=settings(
-        max_examples=20, stateful_step_count=25, deadline=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]))
+    run_state_machine_as_test(
+        BookingMachine,
+        settings=settings(
+            max_examples=20,
+            stateful_step_count=25,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        ),
+    )
     assert BookingMachine.successful_bookings > 0

@@ -4,6 +4,7 @@ The database's constraints decide; the checks before the insert only make the
 common case fast. The variants without those checks show the database alone
 is enough.
 """
+
 import os
 import subprocess
 import sys
@@ -27,8 +28,7 @@ def quick_doctors(clinic, count):
     """Doctors with API tokens, without the cost of hashing a password for each."""
     doctors = []
     for number in range(count):
-        user = User(email=f"racer{number}@example.org", full_name=f"Racer {number}", clinic=clinic,
-                    password_hash="!")
+        user = User(email=f"racer{number}@example.org", full_name=f"Racer {number}", clinic=clinic, password_hash="!")
         user.set_roles(["doctor"])
         db.session.add(user)
         doctors.append(user)
@@ -67,8 +67,11 @@ def checks(request, monkeypatch):
 
 def test_fifty_doctors_racing_for_one_slot_get_one_201_and_49_slot_taken(app, checks, room, workstations, at):
     doctors, tokens = quick_doctors(room.clinic, 50)
-    body = {"workstation_id": workstations[0].id, "start": at(1, "10:00").isoformat(),
-            "end": at(1, "11:00").isoformat()}
+    body = {
+        "workstation_id": workstations[0].id,
+        "start": at(1, "10:00").isoformat(),
+        "end": at(1, "11:00").isoformat(),
+    }
     results = race(app, [("/api/v1/bookings", body, token) for token in tokens])
     assert sorted(results).count((201, None)) == 1
     assert results.count((409, "slot_taken")) == 49
@@ -78,8 +81,17 @@ def test_fifty_doctors_racing_for_one_slot_get_one_201_and_49_slot_taken(app, ch
 def test_one_doctor_racing_for_ten_workstations_at_once_gets_exactly_one(app, checks, room, make_workstation, at):
     workstations = [make_workstation(room=room) for _ in range(10)]
     (doctor,), (token,) = quick_doctors(room.clinic, 1)
-    results = race(app, [("/api/v1/bookings", {"workstation_id": ws.id, "start": at(1, "10:00").isoformat(),
-                                               "end": at(1, "11:00").isoformat()}, token) for ws in workstations])
+    results = race(
+        app,
+        [
+            (
+                "/api/v1/bookings",
+                {"workstation_id": ws.id, "start": at(1, "10:00").isoformat(), "end": at(1, "11:00").isoformat()},
+                token,
+            )
+            for ws in workstations
+        ],
+    )
     assert results.count((201, None)) == 1
     assert results.count((409, "overlaps_own_booking")) == 9
     assert db.session.scalar(select(func.count()).select_from(Booking).where(Booking.user_id == doctor.id)) == 1
@@ -89,8 +101,21 @@ def test_one_doctor_racing_past_the_quota_stays_within_it(app, room, make_workst
     """Quota counts run under the doctor's row lock: five racing bookings on five days, quota 3."""
     workstation = make_workstation(room=room)
     (doctor,), (token,) = quick_doctors(room.clinic, 1)
-    results = race(app, [("/api/v1/bookings", {"workstation_id": workstation.id, "start": at(day, "10:00").isoformat(),
-                                               "end": at(day, "11:00").isoformat()}, token) for day in range(1, 6)])
+    results = race(
+        app,
+        [
+            (
+                "/api/v1/bookings",
+                {
+                    "workstation_id": workstation.id,
+                    "start": at(day, "10:00").isoformat(),
+                    "end": at(day, "11:00").isoformat(),
+                },
+                token,
+            )
+            for day in range(1, 6)
+        ],
+    )
     assert results.count((201, None)) == 3
     assert results.count((409, "quota_exceeded")) == 2
 
@@ -99,13 +124,25 @@ def test_one_doctor_racing_past_the_quota_stays_within_it(app, room, make_workst
 def two_servers(database_url, app):
     """Two gunicorn instances on two ports, both on the test database, like two machines behind a proxy."""
     db.session.commit()
-    env = {**os.environ, "DATABASE_URL": database_url, "PORTAL_ENV": "development", "SECRET_KEY": "race-test",
-           "PORTAL_LOG_REQUESTS": "0"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "PORTAL_ENV": "development",
+        "SECRET_KEY": "race-test",
+        "PORTAL_LOG_REQUESTS": "0",
+    }
     env.pop("REDIS_URL", None)
     gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
     ports = [free_port(), free_port()]
-    processes = [subprocess.Popen([gunicorn, "--workers", "2", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
-                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for port in ports]
+    processes = [
+        subprocess.Popen(
+            [gunicorn, "--workers", "2", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for port in ports
+    ]
     try:
         for port in ports:
             _wait_until_up(f"http://127.0.0.1:{port}/healthz")
@@ -131,14 +168,21 @@ def _wait_until_up(url, seconds=60):
 
 def test_two_server_processes_racing_for_one_slot_book_it_once(room, workstations, at, two_servers):
     doctors, tokens = quick_doctors(room.clinic, 20)
-    body = {"workstation_id": workstations[0].id, "start": at(1, "10:00").isoformat(),
-            "end": at(1, "11:00").isoformat()}
+    body = {
+        "workstation_id": workstations[0].id,
+        "start": at(1, "10:00").isoformat(),
+        "end": at(1, "11:00").isoformat(),
+    }
     barrier = threading.Barrier(len(tokens))
 
     def send(index):
         barrier.wait()
-        response = requests.post(two_servers[index % 2] + "/api/v1/bookings", json=body, timeout=60,
-                                 headers={"Authorization": f"Bearer {tokens[index]}"})
+        response = requests.post(
+            two_servers[index % 2] + "/api/v1/bookings",
+            json=body,
+            timeout=60,
+            headers={"Authorization": f"Bearer {tokens[index]}"},
+        )
         return response.status_code, (response.json().get("error") or {}).get("code")
 
     db.session.commit()
@@ -149,8 +193,9 @@ def test_two_server_processes_racing_for_one_slot_book_it_once(room, workstation
     assert db.session.scalar(select(func.count()).select_from(Booking)) == 1
 
 
-def test_a_whole_room_training_and_bookings_racing_for_the_same_hour_never_both_stand(app, room, make_workstation,
-                                                                                     make_user, api_as, at):
+def test_a_whole_room_training_and_bookings_racing_for_the_same_hour_never_both_stand(
+    app, room, make_workstation, make_user, api_as, at
+):
     """The training takes the room's lock exclusively, each booking shares it: whichever commits first
     wins the hour, and the other side sees it (training_in_room, or bookings_conflict)."""
     workstations = [make_workstation(room=room) for _ in range(8)]
@@ -159,13 +204,23 @@ def test_a_whole_room_training_and_bookings_racing_for_the_same_hour_never_both_
     trainer_token = api_as(make_user("trainer", clinic=room.clinic)).token
     for round_number, hour in enumerate(hours):
         start, end = at(2, f"{hour:02d}:00"), at(2, f"{hour + 1:02d}:00")
-        round_tokens = tokens[round_number * len(workstations):(round_number + 1) * len(workstations)]
-        bookings = [("/api/v1/bookings", {"workstation_id": ws.id, "start": start.isoformat(),
-                                          "end": end.isoformat()}, token)
-                    for ws, token in zip(workstations, round_tokens, strict=True)]
-        training = ("/api/v1/trainings", {"room_id": room.id, "course": {"title": f"Race {hour}", "academic_hours": 1},
-                                          "start": start.isoformat(), "end": end.isoformat(), "capacity": 5,
-                                          "whole_room": True}, trainer_token)
+        round_tokens = tokens[round_number * len(workstations) : (round_number + 1) * len(workstations)]
+        bookings = [
+            ("/api/v1/bookings", {"workstation_id": ws.id, "start": start.isoformat(), "end": end.isoformat()}, token)
+            for ws, token in zip(workstations, round_tokens, strict=True)
+        ]
+        training = (
+            "/api/v1/trainings",
+            {
+                "room_id": room.id,
+                "course": {"title": f"Race {hour}", "academic_hours": 1},
+                "start": start.isoformat(),
+                "end": end.isoformat(),
+                "capacity": 5,
+                "whole_room": True,
+            },
+            trainer_token,
+        )
         results = race(app, [*bookings[:4], training, *bookings[4:]])
 
         training_result, booking_results = results[4], results[:4] + results[5:]
@@ -174,8 +229,15 @@ def test_a_whole_room_training_and_bookings_racing_for_the_same_hour_never_both_
             assert booked == 0 and set(booking_results) == {(409, "training_in_room")}
         else:
             assert training_result == (409, "bookings_conflict") and booked >= 1
-        active = db.session.scalar(select(func.count()).select_from(Booking).where(
-            Booking.room_id == room.id, Booking.status.in_(("booked", "checked_in")),
-            Booking.start_at < end, Booking.end_at > start))
+        active = db.session.scalar(
+            select(func.count())
+            .select_from(Booking)
+            .where(
+                Booking.room_id == room.id,
+                Booking.status.in_(("booked", "checked_in")),
+                Booking.start_at < end,
+                Booking.end_at > start,
+            )
+        )
         assert active == booked
         db.session.commit()

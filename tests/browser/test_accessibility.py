@@ -2,6 +2,7 @@
 Russian and English, on a 1280 px screen and a 390 px phone: no serious or critical violation,
 no page wider than the screen, every role's navbar on one line at 1024 px. And the keyboard
 alone is enough: the menus open, close and sign out, and a doctor books a workstation."""
+
 import re
 
 import pytest
@@ -24,21 +25,63 @@ NARROW_DESKTOP = {"width": 1024, "height": 768}
 PHONE = {"width": 390, "height": 844}
 SERIOUS = ("serious", "critical")
 
-DOCTOR, TRAINER, ADMIN, SUPERADMIN = ("doctor@dgp94.demo.portal", "trainer@dgp94.demo.portal",
-                                      "admin@dgp94.demo.portal", "superadmin@demo.portal")
+DOCTOR, TRAINER, ADMIN, SUPERADMIN = (
+    "doctor@dgp94.demo.portal",
+    "trainer@dgp94.demo.portal",
+    "admin@dgp94.demo.portal",
+    "superadmin@demo.portal",
+)
 MAIN_PAGES = {
-    DOCTOR: ["/dashboard", "/rooms/{room}/schedule", "/rooms/{room}/schedule?view=day", "/rooms/{room}/book",
-             "/bookings", "/bookings/{booking}", "/calendar", "/trainings", "/trainings/record", "/search",
-             "/search/reading-list", "/notifications", "/notifications/email", "/account",
-             "/rooms/{room}/report-problem"],
-    TRAINER: ["/dashboard", "/trainings/manage", "/trainings/courses/new", "/trainings/courses/{course}/edit",
-              "/trainings/sessions/new", "/trainings/{session}/edit", "/trainings/{session}/roster"],
-    ADMIN: ["/dashboard", "/admin/clinics/{clinic}", "/admin/rooms/{room}", "/admin/rooms/{room}/schedule",
-            "/admin/clinics/{clinic}/equipment", "/admin/clinics/{clinic}/problem-reports",
-            "/admin/clinics/{clinic}/users", "/admin/clinics/{clinic}/users/new", "/admin/clinics/{clinic}/usage",
-            "/admin/audit", "/search/admin", "/search/admin/usage", "/rooms/{room}/schedule"],
-    SUPERADMIN: ["/dashboard", "/admin/", "/admin/city", "/admin/audit", "/admin/clinics/new",
-                 "/admin/clinics/import", "/admin/clinics/{clinic}/edit"],
+    DOCTOR: [
+        "/dashboard",
+        "/rooms/{room}/schedule",
+        "/rooms/{room}/schedule?view=day",
+        "/rooms/{room}/book",
+        "/bookings",
+        "/bookings/{booking}",
+        "/calendar",
+        "/trainings",
+        "/trainings/record",
+        "/search",
+        "/search/reading-list",
+        "/notifications",
+        "/notifications/email",
+        "/account",
+        "/rooms/{room}/report-problem",
+    ],
+    TRAINER: [
+        "/dashboard",
+        "/trainings/manage",
+        "/trainings/courses/new",
+        "/trainings/courses/{course}/edit",
+        "/trainings/sessions/new",
+        "/trainings/{session}/edit",
+        "/trainings/{session}/roster",
+    ],
+    ADMIN: [
+        "/dashboard",
+        "/admin/clinics/{clinic}",
+        "/admin/rooms/{room}",
+        "/admin/rooms/{room}/schedule",
+        "/admin/clinics/{clinic}/equipment",
+        "/admin/clinics/{clinic}/problem-reports",
+        "/admin/clinics/{clinic}/users",
+        "/admin/clinics/{clinic}/users/new",
+        "/admin/clinics/{clinic}/usage",
+        "/admin/audit",
+        "/search/admin",
+        "/search/admin/usage",
+        "/rooms/{room}/schedule",
+    ],
+    SUPERADMIN: [
+        "/dashboard",
+        "/admin/",
+        "/admin/city",
+        "/admin/audit",
+        "/admin/clinics/new",
+        "/admin/clinics/import",
+        "/admin/clinics/{clinic}/edit",
+    ],
 }
 
 
@@ -53,8 +96,13 @@ def demo_portal(database_url):
         clinic = db.session.scalar(select(Clinic).where(Clinic.short_name == "ДГП-94"))
         doctor = db.session.scalar(select(User).where(User.email == DOCTOR))
         session = db.session.scalars(select(TrainingSession).join(Course).where(Course.clinic_id == clinic.id)).first()
-        ids = {"clinic": clinic.id, "room": clinic.rooms[0].id, "course": session.course_id, "session": session.id,
-               "booking": db.session.scalars(select(Booking.id).where(Booking.user_id == doctor.id)).first()}
+        ids = {
+            "clinic": clinic.id,
+            "room": clinic.rooms[0].id,
+            "course": session.course_id,
+            "session": session.id,
+            "booking": db.session.scalars(select(Booking.id).where(Booking.user_id == doctor.id)).first(),
+        }
         db.session.commit()  # SQLite: the server needs the write lock
         with serving(app) as server:
             yield server, ids
@@ -100,9 +148,12 @@ def with_axe(page):
 def problems_on(page, where):
     """The serious and critical axe violations of the page as shown, and whether it is wider than the screen."""
     violations = page.evaluate("() => axe.run(document, {resultTypes: ['violations']}).then(r => r.violations)")
-    found = [f"{where}: {violation['id']} ({violation['impact']}) {violation['help']}: "
-             + ", ".join(str(node["target"]) for node in violation["nodes"][:5])
-             for violation in violations if violation["impact"] in SERIOUS]
+    found = [
+        f"{where}: {violation['id']} ({violation['impact']}) {violation['help']}: "
+        + ", ".join(str(node["target"]) for node in violation["nodes"][:5])
+        for violation in violations
+        if violation["impact"] in SERIOUS
+    ]
     width, screen = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     if width > screen:
         found.append(f"{where}: the page is {width} px wide on a {screen} px screen")
@@ -147,7 +198,8 @@ def test_every_main_page_passes_axe_in_both_languages_on_a_screen_and_a_phone(pa
 
 @pytest.mark.parametrize("email", MAIN_PAGES)
 def test_every_roles_navbar_fits_one_line_at_1024_px_with_sign_out_and_notifications_in_reach(
-        page, live_server, demo, email):
+    page, live_server, demo, email
+):
     sign_in(page, live_server, email)
     for language in ("ru", "en"):
         if language == "en":
@@ -191,8 +243,9 @@ def test_a_doctor_books_a_workstation_with_the_keyboard_alone(page, live_server,
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r".*/schedule\?.*"))
     assert "Забронировано" in page.inner_text(".alert-success")
-    [booked] = db.session.scalars(select(Booking).where(Booking.user_id == doctor_id,
-                                                        Booking.id.not_in(bookings_before))).all()
+    [booked] = db.session.scalars(
+        select(Booking).where(Booking.user_id == doctor_id, Booking.id.not_in(bookings_before))
+    ).all()
     assert booked.status == "booked"
 
 

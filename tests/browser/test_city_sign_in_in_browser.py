@@ -1,5 +1,6 @@
 """The city sign-in in a real Chromium: the button, the provider's own sign-in page, the dashboard,
 and signing out of both."""
+
 import re
 
 import pytest
@@ -22,13 +23,13 @@ def loopback_only(page):
 
 
 @pytest.mark.browser
-def test_a_doctor_signs_in_with_the_city_account_and_out_of_both(app, loopback_only, live_server, city,
-                                                                 make_clinic):
+def test_a_doctor_signs_in_with_the_city_account_and_out_of_both(app, loopback_only, live_server, city, make_clinic):
     page = loopback_only
     app.config["PORTAL_BASE_URL"] = live_server.url  # the redirect URI registered at the provider
     make_clinic(code="0194")
-    city.add_user("sub-anna", email="anna.smirnova@mos.example", email_verified=True, name="Анна Смирнова",
-                  clinic_code="0194")
+    city.add_user(
+        "sub-anna", email="anna.smirnova@mos.example", email_verified=True, name="Анна Смирнова", clinic_code="0194"
+    )
     db.session.commit()
 
     page.goto(live_server.url + "/sign-in")
@@ -53,8 +54,7 @@ def test_a_doctor_signs_in_with_the_city_account_and_out_of_both(app, loopback_o
 def test_a_doctor_of_a_clinic_not_yet_connected_sees_why(app, loopback_only, live_server, city):
     page = loopback_only
     app.config["PORTAL_BASE_URL"] = live_server.url
-    city.add_user("sub-boris", email="boris@mos.example", email_verified=True, name="Борис Орлов",
-                  clinic_code="0999")
+    city.add_user("sub-boris", email="boris@mos.example", email_verified=True, name="Борис Орлов", clinic_code="0999")
     page.goto(live_server.url + "/sign-in")
     page.click("#city-sign-in")
     page.fill("input[name=sub]", "sub-boris")

@@ -1,4 +1,5 @@
 """Inventory numbers, an item's history, problem reports and taking a workstation out of service."""
+
 import csv
 import io
 from datetime import UTC, datetime, timedelta
@@ -6,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from portal.clinics import inventory
 from portal.clinics.models import EquipmentItem, ProblemReport
 from portal.core.models import AuditEntry, Notification
 from portal.extensions import db
@@ -20,11 +22,16 @@ def room_admin(make_room, make_user):
 def test_a_duplicate_inventory_number_is_a_field_error(api_as, room_admin, make_room):
     room, admin = room_admin
     api = api_as(admin)
-    assert api.post(f"/api/v1/rooms/{room.id}/equipment",
-                    json={"kind": "projector", "inventory_number": "ИН-001"}).status_code == 201
+    assert (
+        api.post(
+            f"/api/v1/rooms/{room.id}/equipment", json={"kind": "projector", "inventory_number": "ИН-001"}
+        ).status_code
+        == 201
+    )
     other_room = make_room(clinic=room.clinic)
-    response = api.post(f"/api/v1/rooms/{other_room.id}/equipment",
-                        json={"kind": "printer", "inventory_number": "ИН-001"})
+    response = api.post(
+        f"/api/v1/rooms/{other_room.id}/equipment", json={"kind": "printer", "inventory_number": "ИН-001"}
+    )
     assert response.status_code == 400
     error = response.get_json()["error"]
     assert (error["code"], error["field"]) == ("inventory_number_taken", "inventory_number")
@@ -32,19 +39,25 @@ def test_a_duplicate_inventory_number_is_a_field_error(api_as, room_admin, make_
 
 
 def test_the_equipment_form_shows_the_duplicate_next_to_the_field(auth, client, room_admin):
-    from portal.clinics import services
 
     room, admin = room_admin
-    services.create_equipment(admin, room, kind="projector", inventory_number="ИН-002")
+    inventory.create_equipment(admin, room, kind="projector", inventory_number="ИН-002")
     db.session.commit()
     auth.login(admin)
-    response = client.post(f"/admin/clinics/{room.clinic_id}/equipment/new", data={
-        "csrf_token": auth.csrf_token(), "room_id": room.id, "workstation_id": 0, "kind": "printer",
-        "inventory_number": "ИН-002"})
+    response = client.post(
+        f"/admin/clinics/{room.clinic_id}/equipment/new",
+        data={
+            "csrf_token": auth.csrf_token(),
+            "room_id": room.id,
+            "workstation_id": 0,
+            "kind": "printer",
+            "inventory_number": "ИН-002",
+        },
+    )
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     field_at = page.index('id="inventory_number"')
-    assert "Инвентарный номер ИН-002 уже зарегистрирован." in page[field_at:field_at + 400]
+    assert "Инвентарный номер ИН-002 уже зарегистрирован." in page[field_at : field_at + 400]
 
 
 def test_history_records_each_status_change_in_order(api_as, room_admin):
@@ -58,9 +71,12 @@ def test_history_records_each_status_change_in_order(api_as, room_admin):
     body = api.get(f"/api/v1/equipment/{item_id}").get_json()
     assert body["status"] == "in_service"
     assert [(e["from"], e["to"], e["note"]) for e in body["history"]] == [
-        (None, "in_service", ""), ("in_service", "broken", "не включается"),
-        ("broken", "in_repair", "отдан в сервис"), ("in_repair", "in_service", ""),
-        ("in_service", "in_service", "заменён кабель")]
+        (None, "in_service", ""),
+        ("in_service", "broken", "не включается"),
+        ("broken", "in_repair", "отдан в сервис"),
+        ("in_repair", "in_service", ""),
+        ("in_service", "in_service", "заменён кабель"),
+    ]
     assert {e["actor"] for e in body["history"]} == {admin.full_name}
     assert body["history"][0]["at"].endswith("+03:00")
     audited = db.session.scalars(select(AuditEntry.action).where(AuditEntry.object_type == "equipment_items")).all()
@@ -70,21 +86,21 @@ def test_history_records_each_status_change_in_order(api_as, room_admin):
 def test_an_unknown_status_is_refused_and_leaves_no_history(api_as, room_admin):
     room, admin = room_admin
     api = api_as(admin)
-    item_id = api.post(f"/api/v1/rooms/{room.id}/equipment",
-                       json={"kind": "webcam", "inventory_number": "ИН-8"}).get_json()["id"]
+    item_id = api.post(
+        f"/api/v1/rooms/{room.id}/equipment", json={"kind": "webcam", "inventory_number": "ИН-8"}
+    ).get_json()["id"]
     response = api.patch(f"/api/v1/equipment/{item_id}", json={"status": "lost", "note": "?"})
     assert response.status_code == 400 and response.get_json()["error"]["field"] == "status"
     assert len(api.get(f"/api/v1/equipment/{item_id}").get_json()["history"]) == 1
 
 
 def test_equipment_list_filters_and_exports_csv(auth, client, room_admin, make_room):
-    from portal.clinics import services
 
     room, admin = room_admin
     second = make_room(clinic=room.clinic, name="Лекционная")
-    services.create_equipment(admin, room, kind="projector", inventory_number="ИН-101")
-    services.create_equipment(admin, second, kind="projector", inventory_number="ИН-102", status="broken")
-    services.create_equipment(admin, second, kind="printer", inventory_number="ИН-103")
+    inventory.create_equipment(admin, room, kind="projector", inventory_number="ИН-101")
+    inventory.create_equipment(admin, second, kind="projector", inventory_number="ИН-102", status="broken")
+    inventory.create_equipment(admin, second, kind="printer", inventory_number="ИН-103")
     db.session.commit()
     auth.login(admin)
     page = client.get(f"/admin/clinics/{room.clinic_id}/equipment?kind=projector&status=broken")
@@ -98,23 +114,28 @@ def test_equipment_list_filters_and_exports_csv(auth, client, room_admin, make_r
 
 
 def test_the_equipment_csv_shows_formulas_typed_into_it_as_text(auth, client, room_admin, make_workstation):
-    from portal.clinics import services
 
     room, admin = room_admin
-    workstation = make_workstation(room=room, label="=HYPERLINK(\"http://evil.example\")")
-    services.create_equipment(admin, room, kind="@sum(a1)", inventory_number="+ИН-7", workstation=workstation,
-                              notes="-1+1\r\nвторая строка")
+    workstation = make_workstation(room=room, label='=HYPERLINK("http://evil.example")')
+    inventory.create_equipment(
+        admin, room, kind="@sum(a1)", inventory_number="+ИН-7", workstation=workstation, notes="-1+1\r\nвторая строка"
+    )
     db.session.commit()
     auth.login(admin)
     export = client.get(f"/admin/clinics/{room.clinic_id}/equipment.csv").get_data(as_text=True)
     (header, row) = csv.reader(io.StringIO(export.lstrip("\ufeff")))
     item = dict(zip(header, row, strict=True))
     assert (item["inventory_number"], item["kind"], item["workstation"], item["notes"]) == (
-        "'+ИН-7", "'@sum(a1)", "'=HYPERLINK(\"http://evil.example\")", "'-1+1 вторая строка")
+        "'+ИН-7",
+        "'@sum(a1)",
+        '\'=HYPERLINK("http://evil.example")',
+        "'-1+1 вторая строка",
+    )
 
 
 def test_a_doctor_reports_a_fault_and_is_told_when_it_is_resolved(
-        api_as, auth, client, make_workstation, room_admin, make_user, smtp_server, app, deliver_mail):
+    api_as, auth, client, make_workstation, room_admin, make_user, smtp_server, app, deliver_mail
+):
     room, admin = room_admin
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port)
     workstation = make_workstation(room=room)
@@ -122,9 +143,14 @@ def test_a_doctor_reports_a_fault_and_is_told_when_it_is_resolved(
     auth.login(doctor)
     form = client.get(f"/rooms/{room.id}/report-problem")
     assert workstation.label in form.get_data(as_text=True)
-    sent = client.post(f"/rooms/{room.id}/report-problem", data={
-        "csrf_token": auth.csrf_token(), "target": f"workstation:{workstation.id}",
-        "description": "Не включается монитор"})
+    sent = client.post(
+        f"/rooms/{room.id}/report-problem",
+        data={
+            "csrf_token": auth.csrf_token(),
+            "target": f"workstation:{workstation.id}",
+            "description": "Не включается монитор",
+        },
+    )
     assert sent.status_code == 302
     report = db.session.scalar(select(ProblemReport))
     assert (report.status, report.workstation_id, report.reporter_id) == ("open", workstation.id, doctor.id)
@@ -136,8 +162,9 @@ def test_a_doctor_reports_a_fault_and_is_told_when_it_is_resolved(
     backwards = api.patch(f"/api/v1/problem-reports/{report.id}", json={"status": "open"})
     assert backwards.status_code == 409 and backwards.get_json()["error"]["code"] == "invalid_transition"
     assert api.patch(f"/api/v1/problem-reports/{report.id}", json={"status": "in_progress"}).status_code == 200
-    done = api.patch(f"/api/v1/problem-reports/{report.id}", json={"status": "resolved",
-                                                                  "resolution": "Заменён кабель питания"})
+    done = api.patch(
+        f"/api/v1/problem-reports/{report.id}", json={"status": "resolved", "resolution": "Заменён кабель питания"}
+    )
     assert done.status_code == 200 and done.get_json()["status"] == "resolved"
     told = db.session.scalars(select(Notification).where(Notification.user_id == doctor.id)).all()
     assert [n.kind for n in told] == ["problem_resolved"]
@@ -173,13 +200,24 @@ def test_out_of_service_moves_future_bookings_or_cancels_them(api_as, room_admin
     broken, spare = make_workstation(room=room), make_workstation(room=room)
     first, second = make_user(clinic=room.clinic), make_user(clinic=room.clinic)
     start = (datetime.now(UTC) + timedelta(days=1)).replace(hour=8, minute=0, second=0, microsecond=0)
-    movable = Booking(user_id=first.id, workstation_id=broken.id, room_id=room.id, start_at=start,
-                      end_at=start + timedelta(hours=1))
+    movable = Booking(
+        user_id=first.id, workstation_id=broken.id, room_id=room.id, start_at=start, end_at=start + timedelta(hours=1)
+    )
     # The spare is busy at the second booking's time, so that one can only be cancelled.
-    blocker = Booking(user_id=first.id, workstation_id=spare.id, room_id=room.id,
-                      start_at=start + timedelta(hours=3), end_at=start + timedelta(hours=4))
-    stuck = Booking(user_id=second.id, workstation_id=broken.id, room_id=room.id,
-                    start_at=start + timedelta(hours=3), end_at=start + timedelta(hours=4))
+    blocker = Booking(
+        user_id=first.id,
+        workstation_id=spare.id,
+        room_id=room.id,
+        start_at=start + timedelta(hours=3),
+        end_at=start + timedelta(hours=4),
+    )
+    stuck = Booking(
+        user_id=second.id,
+        workstation_id=broken.id,
+        room_id=room.id,
+        start_at=start + timedelta(hours=3),
+        end_at=start + timedelta(hours=4),
+    )
     db.session.add_all([movable, blocker, stuck])
     db.session.commit()
 
@@ -190,6 +228,10 @@ def test_out_of_service_moves_future_bookings_or_cancels_them(api_as, room_admin
     db.session.expire_all()
     assert (movable.workstation_id, movable.status) == (spare.id, "booked")
     assert stuck.status == "cancelled"
-    kinds = {user.id: db.session.scalar(select(func.count()).select_from(Notification).where(
-        Notification.user_id == user.id)) for user in (first, second)}
+    kinds = {
+        user.id: db.session.scalar(
+            select(func.count()).select_from(Notification).where(Notification.user_id == user.id)
+        )
+        for user in (first, second)
+    }
     assert kinds == {first.id: 1, second.id: 1}

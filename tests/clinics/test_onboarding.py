@@ -1,5 +1,6 @@
 """Connecting polyclinics: the CSV import (command line and web), clinics and rooms in the web
 interface and the API, and what deactivating a clinic or withdrawing a room does to its people."""
+
 from datetime import datetime, time, timedelta
 
 import pytest
@@ -16,14 +17,17 @@ from portal.extensions import db
 from portal.training.models import TrainingSession
 from tests.conftest import csrf_token_from
 
-HEADER = "clinic_code,clinic_name,clinic_short_name,address,timezone,room,room_location,room_capacity," \
-         "workstation,workstation_specs\n"
+HEADER = (
+    "clinic_code,clinic_name,clinic_short_name,address,timezone,room,room_location,room_capacity,"
+    "workstation,workstation_specs\n"
+)
 CITY_FILE = HEADER + (
-    "0194,Детская городская поликлиника № 94,ДГП-94,\"ул. Лётчика Бабушкина, 4\",Europe/Moscow,"
+    '0194,Детская городская поликлиника № 94,ДГП-94,"ул. Лётчика Бабушкина, 4",Europe/Moscow,'
     "Кабинет роста,2 этаж,12,ПК-1,i5/16 ГБ\n"
     "0194,,,,,Кабинет роста,,,ПК-2,i5/16 ГБ\n"
     "0071,Детская городская поликлиника № 71,ДГП-71,,,Библиотека,1 этаж,8,ПК-1,\n"
-    "0033,Детская городская поликлиника № 33,ДГП-33,,Europe/Samara,,,,,\n")
+    "0033,Детская городская поликлиника № 33,ДГП-33,,Europe/Samara,,,,,\n"
+)
 
 
 def invoke(app, *args):
@@ -49,6 +53,7 @@ def tomorrow_at(hour, tz="Europe/Moscow"):
 
 # --- the import from the command line ------------------------------------------------------------
 
+
 def test_a_dry_run_prints_the_plan_and_writes_nothing(app, city_file):
     result = invoke(app, "portal", "import-clinics", str(city_file), "--dry-run")
     assert result.exit_code == 0, result.output
@@ -63,8 +68,11 @@ def test_the_import_creates_everything_and_a_second_import_changes_nothing(app, 
     assert result.exit_code == 0, result.output
     assert counts() == (3, 2, 3)
     clinic = db.session.scalar(select(Clinic).where(Clinic.code == "0194"))
-    assert (clinic.short_name, clinic.address, clinic.timezone) == ("ДГП-94", "ул. Лётчика Бабушкина, 4",
-                                                                    "Europe/Moscow")
+    assert (clinic.short_name, clinic.address, clinic.timezone) == (
+        "ДГП-94",
+        "ул. Лётчика Бабушкина, 4",
+        "Europe/Moscow",
+    )
     room = clinic.rooms[0]
     assert (room.name, room.location, room.capacity) == ("Кабинет роста", "2 этаж", 12)
     assert [ws.label for ws in room.workstations] == ["ПК-1", "ПК-2"]
@@ -77,9 +85,10 @@ def test_the_import_creates_everything_and_a_second_import_changes_nothing(app, 
 
 def test_a_changed_file_updates_what_differs(app, city_file):
     invoke(app, "portal", "import-clinics", str(city_file))
-    city_file.write_text(CITY_FILE.replace("2 этаж,12", "3 этаж,16").replace("ДГП-33,,Europe/Samara",
-                                                                            "ДГП-33,,Europe/Moscow"),
-                         encoding="utf-8")
+    city_file.write_text(
+        CITY_FILE.replace("2 этаж,12", "3 этаж,16").replace("ДГП-33,,Europe/Samara", "ДГП-33,,Europe/Moscow"),
+        encoding="utf-8",
+    )
     result = invoke(app, "portal", "import-clinics", str(city_file), "--dry-run")
     assert "would make 2 change(s)" in result.output
     assert "capacity: 12 → 16" in result.output and "timezone: Europe/Samara → Europe/Moscow" in result.output
@@ -89,12 +98,14 @@ def test_a_changed_file_updates_what_differs(app, city_file):
 
 def test_one_bad_row_imports_nothing_and_names_every_bad_row(app, tmp_path):
     path = tmp_path / "bad.csv"
-    path.write_text(HEADER + "0194,ДГП № 94,ДГП-94,,,Кабинет,,12,ПК-1,\n"
-                    "0195,,,,,Кабинет,,,ПК-1,\n"                      # a new clinic without a name
-                    "0196,ДГП № 96,ДГП-96,,Mars/Olympus,,,,,\n"        # an unknown time zone
-                    "0194,ДГП № 94,ДГП-94,,,,,,ПК-3,\n"                # a workstation without its room
-                    "0194,Другое название,ДГП-94,,,,,,,\n",            # contradicts row 2
-                    encoding="utf-8")
+    path.write_text(
+        HEADER + "0194,ДГП № 94,ДГП-94,,,Кабинет,,12,ПК-1,\n"
+        "0195,,,,,Кабинет,,,ПК-1,\n"  # a new clinic without a name
+        "0196,ДГП № 96,ДГП-96,,Mars/Olympus,,,,,\n"  # an unknown time zone
+        "0194,ДГП № 94,ДГП-94,,,,,,ПК-3,\n"  # a workstation without its room
+        "0194,Другое название,ДГП-94,,,,,,,\n",  # contradicts row 2
+        encoding="utf-8",
+    )
     result = invoke(app, "portal", "import-clinics", str(path))
     assert result.exit_code != 0
     for row in (3, 4, 5, 6):
@@ -111,6 +122,7 @@ def test_a_file_with_other_columns_is_refused(app, tmp_path):
 
 
 # --- the same import in the web interface -------------------------------------------------------
+
 
 def upload(client, text, dry_run):
     token = csrf_token_from(client.get("/admin/clinics/import").get_data(as_text=True))
@@ -147,12 +159,19 @@ def test_clinic_admins_cannot_open_the_city_screens(auth, client, make_user, pat
 
 # --- clinics in the web interface and the API -------------------------------------------------------
 
+
 def test_a_superadmin_creates_and_edits_a_clinic(auth, client, make_user, make_clinic):
     make_clinic(code="0071")
     auth.login(make_user("superadmin"))
     token = csrf_token_from(client.get("/admin/clinics/new").get_data(as_text=True))
-    form = {"csrf_token": token, "name": "Детская городская поликлиника № 94", "short_name": "ДГП-94",
-            "code": "0071", "address": "", "timezone": "Europe/Moscow"}
+    form = {
+        "csrf_token": token,
+        "name": "Детская городская поликлиника № 94",
+        "short_name": "ДГП-94",
+        "code": "0071",
+        "address": "",
+        "timezone": "Europe/Moscow",
+    }
     taken = client.post("/admin/clinics/new", data=form)
     assert taken.status_code == 400 and "Этот код уже у другой поликлиники." in taken.get_data(as_text=True)
     created = client.post("/admin/clinics/new", data={**form, "code": "0194"})
@@ -168,8 +187,10 @@ def test_an_admin_creates_a_room_in_their_clinic(auth, client, make_user):
     admin = make_user("admin")
     auth.login(admin)
     page = client.get(f"/admin/clinics/{admin.clinic_id}/rooms/new").get_data(as_text=True)
-    answer = client.post(f"/admin/clinics/{admin.clinic_id}/rooms/new", data={
-        "csrf_token": csrf_token_from(page), "name": "Кабинет роста", "location": "2 этаж", "capacity": "10"})
+    answer = client.post(
+        f"/admin/clinics/{admin.clinic_id}/rooms/new",
+        data={"csrf_token": csrf_token_from(page), "name": "Кабинет роста", "location": "2 этаж", "capacity": "10"},
+    )
     assert answer.status_code == 302
     assert db.session.scalar(select(Room.clinic_id).where(Room.name == "Кабинет роста")) == admin.clinic_id
 
@@ -192,16 +213,19 @@ def test_the_api_sets_a_clinic_code(api_as, make_user, make_clinic):
 
 
 def test_deactivating_a_clinic_locks_its_people_out_and_cancels_its_future(
-        app, api_as, auth, client, make_user, make_room, make_workstation):
+    app, api_as, auth, client, make_user, make_room, make_workstation
+):
     room = make_room()
     clinic = room.clinic
     doctor = make_user("doctor", clinic=clinic)
-    booking = booking_services.create_booking(doctor, workstation=make_workstation(room=room),
-                                              start=tomorrow_at(10), end=tomorrow_at(11), now=utcnow())
+    booking = booking_services.create_booking(
+        doctor, workstation=make_workstation(room=room), start=tomorrow_at(10), end=tomorrow_at(11), now=utcnow()
+    )
     db.session.commit()
     doctor_api = api_as(doctor)
     doctor_browser = app.test_client()
     from tests.conftest import Auth
+
     Auth(doctor_browser).login(doctor)
     assert doctor_browser.get("/dashboard").status_code == 200
 
@@ -211,15 +235,24 @@ def test_deactivating_a_clinic_locks_its_people_out_and_cancels_its_future(
 
     db.session.expire_all()
     assert db.session.get(Booking, booking.id).status == "cancelled"
-    assert db.session.scalar(select(func.count()).select_from(Notification).where(
-        Notification.user_id == doctor.id, Notification.kind == "booking_cancelled")) == 1
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.user_id == doctor.id, Notification.kind == "booking_cancelled")
+        )
+        == 1
+    )
     assert doctor_browser.get("/dashboard").status_code == 302  # signed out
     assert doctor_api.get("/api/v1/me").status_code == 401
     assert db.session.scalar(select(ApiToken.revoked_at)) is not None
     refused = Auth(app.test_client()).login(doctor)
     assert refused.status_code == 401 and "отключена от портала" in refused.get_data(as_text=True)
-    assert clinic.id not in [item["id"] for item in api_as(make_user("superadmin", email="b@example.org"))
-                             .get("/api/v1/clinics").get_json()["items"] if item["active"]]
+    assert clinic.id not in [
+        item["id"]
+        for item in api_as(make_user("superadmin", email="b@example.org")).get("/api/v1/clinics").get_json()["items"]
+        if item["active"]
+    ]
 
     token = csrf_token_from(client.get(f"/admin/clinics/{clinic.id}/edit").get_data(as_text=True))
     client.post(f"/admin/clinics/{clinic.id}/active", data={"csrf_token": token, "active": "y"})
@@ -227,20 +260,29 @@ def test_deactivating_a_clinic_locks_its_people_out_and_cancels_its_future(
 
 
 def test_withdrawing_a_room_cancels_its_bookings_and_trainings_and_hides_it(
-        api_as, auth, client, make_user, make_room, make_workstation):
+    api_as, auth, client, make_user, make_room, make_workstation
+):
     room = make_room()
     other_room = make_room(clinic=room.clinic)
     workstation = make_workstation(room=room)
     doctor = make_user("doctor", clinic=room.clinic)
     admin = make_user("admin", clinic=room.clinic)
-    booking = booking_services.create_booking(doctor, workstation=workstation, start=tomorrow_at(10),
-                                              end=tomorrow_at(11), now=utcnow())
+    booking = booking_services.create_booking(
+        doctor, workstation=workstation, start=tomorrow_at(10), end=tomorrow_at(11), now=utcnow()
+    )
     api = api_as(admin)
     db.session.commit()
-    session = api.post("/api/v1/trainings", json={
-        "room_id": room.id, "course": {"title": "Работа с PubMed", "academic_hours": 2},
-        "start": tomorrow_at(14).isoformat(), "end": tomorrow_at(15).isoformat(), "capacity": 5,
-        "whole_room": False}).get_json()
+    session = api.post(
+        "/api/v1/trainings",
+        json={
+            "room_id": room.id,
+            "course": {"title": "Работа с PubMed", "academic_hours": 2},
+            "start": tomorrow_at(14).isoformat(),
+            "end": tomorrow_at(15).isoformat(),
+            "capacity": 5,
+            "whole_room": False,
+        },
+    ).get_json()
     api_as(doctor).post(f"/api/v1/trainings/{session['id']}/enrolment")
 
     auth.login(admin)
@@ -253,9 +295,14 @@ def test_withdrawing_a_room_cancels_its_bookings_and_trainings_and_hides_it(
     kinds = set(db.session.scalars(select(Notification.kind).where(Notification.user_id == doctor.id)))
     assert {"booking_cancelled", "training_cancelled"} <= kinds
     doctor_api = api_as(doctor)
-    refused = doctor_api.post("/api/v1/bookings", json={"workstation_id": workstation.id,
-                                                         "start": tomorrow_at(12).isoformat(),
-                                                         "end": tomorrow_at(13).isoformat()})
+    refused = doctor_api.post(
+        "/api/v1/bookings",
+        json={
+            "workstation_id": workstation.id,
+            "start": tomorrow_at(12).isoformat(),
+            "end": tomorrow_at(13).isoformat(),
+        },
+    )
     assert refused.status_code in (403, 409)
     auth.logout()
     auth.login(doctor)

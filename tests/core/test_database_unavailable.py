@@ -1,6 +1,7 @@
 """A database that cannot be reached, or that accepts connections and never answers: the portal says so
 with 503 (the API in its error shape) instead of hanging or answering 500, and the answer itself never
 asks the database again."""
+
 import socket
 import sqlite3
 import threading
@@ -75,8 +76,9 @@ def test_everything_answers_503_when_the_database_cannot_be_reached(database_url
 def test_a_database_that_never_answers_gets_503_not_a_hang(database_url, silent_server, tmp_path):
     if database_url.startswith("postgresql"):
         # The default connect timeout, which keeps every answer within the specification's 10 seconds.
-        app = create_app(make_config(f"postgresql+psycopg://postgres@127.0.0.1:{silent_server}/portal",
-                                     BABEL_DEFAULT_LOCALE="en"))
+        app = create_app(
+            make_config(f"postgresql+psycopg://postgres@127.0.0.1:{silent_server}/portal", BABEL_DEFAULT_LOCALE="en")
+        )
         _assert_all_unavailable(_answers(app, 1))
         return
     # SQLite "never answers" when another writer holds the lock: the busy timeout ends the wait.

@@ -1,5 +1,6 @@
 """One way to write dates per language, English pages without Russian words, and notifications in the
 language their reader chose last."""
+
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -9,7 +10,7 @@ import pytest
 from flask_babel import force_locale
 from sqlalchemy import select
 
-from portal.clinics import services as clinic_services
+from portal.clinics import faults, inventory
 from portal.core.db import utcnow
 from portal.core.models import Notification
 from portal.core.time import format_day, format_local, format_local_span
@@ -42,13 +43,26 @@ def training_week(app, make_room, make_user):
     trainer = make_user(role=["trainer", "doctor"], clinic=room.clinic, full_name="Игорь Павлович Лекторов")
     start = datetime(2099, 3, 12, 13, 0, tzinfo=UTC)  # 16:00 in Moscow
     for title, nmo_id in (("Анафилаксия у детей", "2099-04512"), ("Работа с PubMed", None)):
-        course = Course(clinic_id=room.clinic_id, title=title, description="", trainer_id=trainer.id,
-                        academic_hours=Decimal("2"), nmo_id=nmo_id)
+        course = Course(
+            clinic_id=room.clinic_id,
+            title=title,
+            description="",
+            trainer_id=trainer.id,
+            academic_hours=Decimal("2"),
+            nmo_id=nmo_id,
+        )
         db.session.add(course)
         db.session.flush()
-        scheduling.schedule_session(trainer, course=course, room=room, start=start,
-                                    end=start.replace(hour=14, minute=30), capacity=5, whole_room=False,
-                                    now=datetime(2099, 3, 1, tzinfo=UTC))
+        scheduling.schedule_session(
+            trainer,
+            course=course,
+            room=room,
+            start=start,
+            end=start.replace(hour=14, minute=30),
+            capacity=5,
+            whole_room=False,
+            now=datetime(2099, 3, 1, tzinfo=UTC),
+        )
         start = start.replace(day=13)
     db.session.commit()
     return room, trainer
@@ -58,11 +72,19 @@ def test_one_date_and_time_format_per_language(app):
     start, end = datetime(2026, 12, 3, 13, 0, tzinfo=UTC), datetime(2026, 12, 3, 13, 45, tzinfo=UTC)
     with app.test_request_context():
         with force_locale("en"):
-            english = (format_local(start, "Europe/Moscow"), format_local(end, "Europe/Moscow", "time"),
-                       format_local_span(start, end, "Europe/Moscow"), format_day(start.date()))
+            english = (
+                format_local(start, "Europe/Moscow"),
+                format_local(end, "Europe/Moscow", "time"),
+                format_local_span(start, end, "Europe/Moscow"),
+                format_day(start.date()),
+            )
         with force_locale("ru"):
-            russian = (format_local(start, "Europe/Moscow"), format_local(end, "Europe/Moscow", "time"),
-                       format_local_span(start, end, "Europe/Moscow"), format_day(start.date()))
+            russian = (
+                format_local(start, "Europe/Moscow"),
+                format_local(end, "Europe/Moscow", "time"),
+                format_local_span(start, end, "Europe/Moscow"),
+                format_day(start.date()),
+            )
 
     assert english == ("3 Dec 2026, 16:00", "16:45", "3 Dec 2026, 16:00–16:45", "3 Dec 2026")
     assert russian == ("03.12.2026, 16:00", "16:45", "03.12.2026, 16:00–16:45", "03.12.2026")
@@ -70,8 +92,9 @@ def test_one_date_and_time_format_per_language(app):
 
 def test_a_span_over_midnight_names_both_days(app):
     with app.test_request_context(), force_locale("ru"):
-        span = format_local_span(datetime(2026, 12, 3, 20, 0, tzinfo=UTC), datetime(2026, 12, 3, 21, 30, tzinfo=UTC),
-                                 "Europe/Moscow")
+        span = format_local_span(
+            datetime(2026, 12, 3, 20, 0, tzinfo=UTC), datetime(2026, 12, 3, 21, 30, tzinfo=UTC), "Europe/Moscow"
+        )
     assert span == "03.12.2026, 23:00 – 04.12.2026, 00:30"
 
 
@@ -117,15 +140,19 @@ def test_each_admin_is_told_of_a_problem_in_their_own_language(app, make_room, m
     english_admin = make_user(role="admin", clinic=room.clinic, locale="en")
     russian_admin = make_user(role="admin", clinic=room.clinic, locale="ru")
     doctor = make_user(clinic=room.clinic, locale="ru")
-    item = clinic_services.create_equipment(english_admin, room, kind="projector", inventory_number="INV-1")
+    item = inventory.create_equipment(english_admin, room, kind="projector", inventory_number="INV-1")
 
     with app.test_request_context(), force_locale("ru"):  # the reporting doctor's own language
-        clinic_services.report_problem(doctor, room, description="Не включается", now=utcnow(),
-                                       workstation=workstation, equipment=item)
+        faults.report_problem(
+            doctor, room, description="Не включается", now=utcnow(), workstation=workstation, equipment=item
+        )
     db.session.commit()
 
-    subjects = dict(db.session.execute(select(Notification.user_id, Notification.subject)
-                                       .where(Notification.kind == "problem_reported")).all())
+    subjects = dict(
+        db.session.execute(
+            select(Notification.user_id, Notification.subject).where(Notification.kind == "problem_reported")
+        ).all()
+    )
     assert subjects[english_admin.id] == "Problem reported: PC-5 / projector INV-1"
     assert subjects[russian_admin.id] == "Новая заявка о неисправности: PC-5 / проектор INV-1"
 
@@ -134,12 +161,12 @@ def test_the_reporter_hears_of_the_resolution_in_their_language_not_the_admins(a
     room = make_room()
     admin = make_user(role="admin", clinic=room.clinic, locale="ru")
     doctor = make_user(clinic=room.clinic, locale="en")
-    item = clinic_services.create_equipment(admin, room, kind="printer", inventory_number="INV-2")
-    report = clinic_services.report_problem(doctor, room, description="Paper jam", now=utcnow(), equipment=item)
+    item = inventory.create_equipment(admin, room, kind="printer", inventory_number="INV-2")
+    report = faults.report_problem(doctor, room, description="Paper jam", now=utcnow(), equipment=item)
 
     with app.test_request_context(), force_locale("ru"):  # the administrator works in Russian
-        clinic_services.set_problem_status(admin, report, "in_progress", now=utcnow())
-        clinic_services.set_problem_status(admin, report, "resolved", now=utcnow())
+        faults.set_problem_status(admin, report, "in_progress", now=utcnow())
+        faults.set_problem_status(admin, report, "resolved", now=utcnow())
     db.session.commit()
 
     told = db.session.scalar(select(Notification).where(Notification.user_id == doctor.id))
@@ -198,18 +225,30 @@ def test_a_checked_in_booking_reads_the_same_for_any_doctor(app):
     from flask import render_template_string
 
     with app.test_request_context(), force_locale("ru"):
-        badges = {status: render_template_string(
-            '{% from "booking/_macros.html" import status_badge %}{{ status_badge(booking) }}',
-            booking={"status": status}) for status in ("booked", "checked_in", "completed", "cancelled", "no_show")}
+        badges = {
+            status: render_template_string(
+                '{% from "booking/_macros.html" import status_badge %}{{ status_badge(booking) }}',
+                booking={"status": status},
+            )
+            for status in ("booked", "checked_in", "completed", "cancelled", "no_show")
+        }
 
     texts = {status: re.sub("<[^>]+>", "", badge).strip() for status, badge in badges.items()}
-    assert texts == {"booked": "активна", "checked_in": "приход отмечен", "completed": "завершена",
-                     "cancelled": "отменена", "no_show": "неявка"}
+    assert texts == {
+        "booked": "активна",
+        "checked_in": "приход отмечен",
+        "completed": "завершена",
+        "cancelled": "отменена",
+        "no_show": "неявка",
+    }
 
 
 # Past tenses that take the reader's or the actor's gender: the portal does not know it.
-GENDERED = re.compile(r"\(а\)|\b(?:отметил|отметился|отметилась|записался|записалась|сообщил|передал|отменил|"
-                      r"перешёл|принял|присутствовал|отсутствовал)\b", re.IGNORECASE)
+GENDERED = re.compile(
+    r"\(а\)|\b(?:отметил|отметился|отметилась|записался|записалась|сообщил|передал|отменил|"
+    r"перешёл|принял|присутствовал|отсутствовал)\b",
+    re.IGNORECASE,
+)
 
 
 def test_no_russian_text_presumes_a_gender():

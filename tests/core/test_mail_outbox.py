@@ -1,5 +1,6 @@
 """The mail outbox: written with the change, delivered by the worker over real SMTP, through outages,
 by several workers at once, each message once."""
+
 from collections import Counter
 from datetime import timedelta
 
@@ -21,6 +22,7 @@ def config_overrides(smtp_server):
 @pytest.fixture
 def tell_doctors(make_user):
     """tell_doctors(n) → n doctors, each notified once in one committed change; returns their addresses."""
+
     def tell(count):
         doctors = [make_user() for _ in range(count)]
         for doctor in doctors:
@@ -41,8 +43,7 @@ def outbox():
     return db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
 
 
-def test_a_ten_minute_smtp_outage_delivers_every_mail_once_when_smtp_returns(
-        smtp_server, tell_doctors, deliver_mail):
+def test_a_ten_minute_smtp_outage_delivers_every_mail_once_when_smtp_returns(smtp_server, tell_doctors, deliver_mail):
     smtp_server.stop()
     addresses = tell_doctors(3)
     start = utcnow()

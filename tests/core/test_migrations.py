@@ -1,5 +1,6 @@
 """The schema only changes through migrations: upgrading an empty database yields exactly the
 models' schema, and downgrading to base removes everything again."""
+
 import uuid
 
 import pytest
@@ -33,11 +34,12 @@ def empty_database(database_url, tmp_path):
 
 
 EXPECTED_GUARDS = {
-    "postgresql": {"ex_bookings_workstation_overlap", "ex_bookings_user_overlap",
-                   "ex_training_sessions_room_overlap"},
-    "sqlite": {f"{name}_{event}" for name in ("bookings_workstation_overlap", "bookings_user_overlap",
-                                              "training_sessions_room_overlap")
-               for event in ("insert", "update")},
+    "postgresql": {"ex_bookings_workstation_overlap", "ex_bookings_user_overlap", "ex_training_sessions_room_overlap"},
+    "sqlite": {
+        f"{name}_{event}"
+        for name in ("bookings_workstation_overlap", "bookings_user_overlap", "training_sessions_room_overlap")
+        for event in ("insert", "update")
+    },
 }
 
 
@@ -48,8 +50,9 @@ def overlap_guards():
         if db.engine.dialect.name == "postgresql":
             rows = connection.execute(text("SELECT conname FROM pg_constraint WHERE contype = 'x'"))
         else:
-            rows = connection.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger' "
-                                           "AND name LIKE '%overlap%'"))
+            rows = connection.execute(
+                text("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%overlap%'")
+            )
         return {row[0] for row in rows}
 
 

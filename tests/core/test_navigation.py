@@ -1,5 +1,6 @@
 """The navbar: each role's links grouped (main links, the management menu, the user's menu) and the
 current page marked, also on the pages under a link."""
+
 from html.parser import HTMLParser
 
 import pytest
@@ -52,14 +53,26 @@ def english(client):
 
 
 def test_a_doctor_has_the_main_links_and_a_user_menu_with_profile_notifications_and_sign_out(
-        client, auth, make_user, english):
+    client, auth, make_user, english
+):
     auth.login(make_user("doctor"))
     links = navbar(client, "/bookings")
     assert [(text, current) for menu, text, _href, current in links if menu is None] == [
-        ("Growth Room", False), ("Workstation booking", False), ("My bookings", True), ("Trainings", False),
-        ("Search", False)]
+        ("Growth Room", False),
+        ("Workstation booking", False),
+        ("My bookings", True),
+        ("Trainings", False),
+        ("Search", False),
+    ]
     assert [text for menu, text, _href, _current in links if menu == "user-menu"] == [
-        "My account", "Learning record", "Reading list", "Notifications", "RU", "EN", "Sign out"]
+        "My account",
+        "Learning record",
+        "Reading list",
+        "Notifications",
+        "RU",
+        "EN",
+        "Sign out",
+    ]
     assert not [link for link in links if link[0] == "menu-admin"]
 
 
@@ -70,8 +83,7 @@ def test_a_page_under_a_link_marks_that_link(client, auth, make_user, make_room,
     assert current == ["Workstation booking"]
 
 
-def test_an_admin_finds_the_clinic_pages_in_the_management_menu_marked_where_they_are(
-        client, auth, make_user, english):
+def test_an_admin_finds_the_clinic_pages_in_the_management_menu_marked_where_they_are(client, auth, make_user, english):
     admin = make_user("admin")
     auth.login(admin)
     links = navbar(client, f"/admin/clinics/{admin.clinic_id}/equipment")
@@ -86,5 +98,9 @@ def test_a_superadmin_has_the_citys_view_and_nothing_of_a_clinic(client, auth, m
     auth.login(make_user("superadmin"))
     links = navbar(client, "/admin/city")
     assert [(text, current) for menu, text, _href, current in links if menu == "menu-admin"] == [
-        ("Clinics and rooms", False), ("Audit log", False), ("The city's view", True), ("Search sources", False)]
+        ("Clinics and rooms", False),
+        ("Audit log", False),
+        ("The city's view", True),
+        ("Search sources", False),
+    ]
     assert [text for menu, text, _href, _current in links if menu is None] == ["Growth Room"]

@@ -1,4 +1,5 @@
 """Notifications: in the portal always, by e-mail through the outbox, delivered over real SMTP by the worker."""
+
 import pytest
 from sqlalchemy import select
 
@@ -65,8 +66,10 @@ def test_email_preferences_list_every_features_kinds_and_keep_unknown_ones(auth,
     page = client.get("/notifications/email").get_data(as_text=True)
     for label in ("Бронь подтверждена", "Напоминание перед началом занятия", "Моя заявка о неисправности решена"):
         assert label in page
-    response = client.post("/notifications/email", data={
-        "csrf_token": csrf_token_from(page), "booking_confirmed": "y", "training_reminder": "y"})
+    response = client.post(
+        "/notifications/email",
+        data={"csrf_token": csrf_token_from(page), "booking_confirmed": "y", "training_reminder": "y"},
+    )
     assert response.status_code == 302
     db.session.refresh(doctor)
     assert doctor.wants_email("booking_confirmed") and doctor.wants_email("training_reminder")

@@ -6,6 +6,7 @@ answers. Signing in, availability, booking and cancelling go on; /healthz says
 "degraded"; and once Redis answers again no answer cached before the outage is
 served as current.
 """
+
 import logging
 import os
 import shutil
@@ -20,13 +21,7 @@ import redis
 
 from portal.core.db import utcnow
 from portal.core.time import local_to_utc, to_local
-from tests.conftest import (
-    PASSWORD,
-    csrf_token_from,
-    free_port,
-    redis_config,
-    require_part,
-)
+from tests.conftest import PASSWORD, csrf_token_from, free_port, redis_config, require_part
 
 
 class PrivateRedis:
@@ -34,8 +29,20 @@ class PrivateRedis:
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process = subprocess.Popen(
-            [shutil.which("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                shutil.which("redis-server"),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         client = redis.Redis.from_url(self.url, socket_connect_timeout=0.2)
         for _ in range(100):
             try:
@@ -72,14 +79,16 @@ def portal(make_app, private_redis):
 
 
 def _availability(client, room, day, token):
-    answer = client.get(f"/api/v1/rooms/{room.id}/availability?date={day}&days=1",
-                        headers={"Authorization": f"Bearer {token}"})
+    answer = client.get(
+        f"/api/v1/rooms/{room.id}/availability?date={day}&days=1", headers={"Authorization": f"Bearer {token}"}
+    )
     assert answer.status_code == 200, answer.get_data(as_text=True)
     return answer.get_json()["workstations"][0]["busy"]
 
 
-def test_booking_cancelling_and_signing_in_go_on_while_redis_hangs(portal, private_redis, make_user, api_as,
-                                                                  make_workstation, caplog):
+def test_booking_cancelling_and_signing_in_go_on_while_redis_hangs(
+    portal, private_redis, make_user, api_as, make_workstation, caplog
+):
     workstation = make_workstation()
     room = workstation.room
     doctor = make_user(clinic=room.clinic)
@@ -92,17 +101,27 @@ def test_booking_cancelling_and_signing_in_go_on_while_redis_hangs(portal, priva
 
     private_redis.pause()
     with caplog.at_level(logging.ERROR, logger="portal.core.redis_client"):
-        booked = portal.post("/api/v1/bookings", headers={"Authorization": f"Bearer {token}"},
-                             json={"workstation_id": workstation.id, "start": start.isoformat(),
-                                   "end": end.isoformat()})
+        booked = portal.post(
+            "/api/v1/bookings",
+            headers={"Authorization": f"Bearer {token}"},
+            json={"workstation_id": workstation.id, "start": start.isoformat(), "end": end.isoformat()},
+        )
         during = [b for b in _availability(portal, room, day, token) if b["kind"] == "booking"]
         health = portal.get("/healthz")
         page = portal.get("/sign-in")
-        signed_in = portal.post("/sign-in", data={"csrf_token": csrf_token_from(page.get_data(as_text=True)),
-                                                  "email": doctor.email, "password": PASSWORD})
+        signed_in = portal.post(
+            "/sign-in",
+            data={
+                "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+                "email": doctor.email,
+                "password": PASSWORD,
+            },
+        )
     private_redis.resume()
     after_booking = [b for b in _availability(portal, room, day, token) if b["kind"] == "booking"]
-    cancelled = portal.delete(f"/api/v1/bookings/{booked.get_json()['id']}", headers={"Authorization": f"Bearer {token}"})
+    cancelled = portal.delete(
+        f"/api/v1/bookings/{booked.get_json()['id']}", headers={"Authorization": f"Bearer {token}"}
+    )
 
     assert booked.status_code == 201
     assert len(during) == 1

@@ -25,9 +25,18 @@ def test_templates_escape_user_text(auth, client, make_user):
 
 
 # What browsers read as another site: they drop tabs and line breaks and read "\\" as "/".
-OFF_SITE_TARGETS = ["//evil.example/x", "https://evil.example/", "/\t/evil.example", "/\n/evil.example",
-                    "/\r\n/evil.example", "/\\evil.example", "\\\\evil.example", "javascript:alert(1)",
-                    " //evil.example", "http:/evil.example"]
+OFF_SITE_TARGETS = [
+    "//evil.example/x",
+    "https://evil.example/",
+    "/\t/evil.example",
+    "/\n/evil.example",
+    "/\r\n/evil.example",
+    "/\\evil.example",
+    "\\\\evil.example",
+    "javascript:alert(1)",
+    " //evil.example",
+    "http:/evil.example",
+]
 # (A NUL character never gets this far: every form and query string holding one is a 400.)
 
 
@@ -44,8 +53,9 @@ def test_sign_in_does_not_redirect_to_other_sites(client, make_user, target):
     user = make_user()
     next_query = "?next=" + quote(target, safe="")
     page = client.get("/sign-in" + next_query).get_data(as_text=True)
-    response = client.post("/sign-in" + next_query, data={
-        "csrf_token": csrf_token_from(page), "email": user.email, "password": PASSWORD})
+    response = client.post(
+        "/sign-in" + next_query, data={"csrf_token": csrf_token_from(page), "email": user.email, "password": PASSWORD}
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == "/dashboard"
 
@@ -53,8 +63,10 @@ def test_sign_in_does_not_redirect_to_other_sites(client, make_user, target):
 def test_sign_in_returns_to_the_page_asked_for(client, make_user):
     user = make_user()
     page = client.get("/sign-in?next=%2Fbookings%3Fx%3D1").get_data(as_text=True)
-    response = client.post("/sign-in?next=%2Fbookings%3Fx%3D1", data={
-        "csrf_token": csrf_token_from(page), "email": user.email, "password": PASSWORD})
+    response = client.post(
+        "/sign-in?next=%2Fbookings%3Fx%3D1",
+        data={"csrf_token": csrf_token_from(page), "email": user.email, "password": PASSWORD},
+    )
     assert response.headers["Location"] == "/bookings?x=1"
 
 
@@ -62,14 +74,21 @@ def test_production_sends_hsts_and_a_host_only_secure_session_cookie(make_app, m
     from config import ProductionConfig
 
     production = ProductionConfig()
-    client = make_app(**{name: getattr(production, name) for name in (
-        "HSTS_SECONDS", "SESSION_COOKIE_NAME", "SESSION_COOKIE_SECURE", "DEVICE_COOKIE_NAME")}).test_client()
+    client = make_app(
+        **{
+            name: getattr(production, name)
+            for name in ("HSTS_SECONDS", "SESSION_COOKIE_NAME", "SESSION_COOKIE_SECURE", "DEVICE_COOKIE_NAME")
+        }
+    ).test_client()
     user = make_user()
 
     page = client.get("/sign-in", base_url="https://portal.example")
-    signed_in = client.post("/sign-in", base_url="https://portal.example", data={
-        "csrf_token": csrf_token_from(page.get_data(as_text=True)), "email": user.email, "password": PASSWORD},
-        headers={"Referer": "https://portal.example/sign-in"})  # over HTTPS the CSRF check wants it
+    signed_in = client.post(
+        "/sign-in",
+        base_url="https://portal.example",
+        data={"csrf_token": csrf_token_from(page.get_data(as_text=True)), "email": user.email, "password": PASSWORD},
+        headers={"Referer": "https://portal.example/sign-in"},
+    )  # over HTTPS the CSRF check wants it
 
     assert page.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
     assert signed_in.status_code == 302

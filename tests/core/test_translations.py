@@ -1,4 +1,5 @@
 """Every user-facing string is translated into Russian, and the compiled catalogues are current."""
+
 import re
 from pathlib import Path
 
@@ -15,8 +16,11 @@ KEYWORDS = {"_": None, "_l": None, "gettext": None, "lazy_gettext": None, "ngett
 def source_messages(feature):
     found = set()
     for _filename, _line, message, _comments, _context in extract_from_dir(
-            ROOT / "portal" / feature, METHOD_MAP, keywords=KEYWORDS,
-            options_map={"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}}):
+        ROOT / "portal" / feature,
+        METHOD_MAP,
+        keywords=KEYWORDS,
+        options_map={"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}},
+    ):
         found.add(message if isinstance(message, str) else message[0])
     return found
 
@@ -31,8 +35,11 @@ def test_every_string_has_a_russian_translation(feature):
     with po_path.open("rb") as fh:
         catalog = read_po(fh, locale="ru")
     translated = {m.id if isinstance(m.id, str) else m.id[0]: m for m in catalog if m.id}
-    missing = sorted(msg for msg in messages if msg not in translated or not translated[msg].string
-                     or "fuzzy" in translated[msg].flags)
+    missing = sorted(
+        msg
+        for msg in messages
+        if msg not in translated or not translated[msg].string or "fuzzy" in translated[msg].flags
+    )
     assert missing == [], f"untranslated in {feature}"
 
 
@@ -40,7 +47,8 @@ def test_compiled_catalogues_are_not_older_than_their_sources():
     for po_path in (ROOT / "portal").glob("*/translations/ru/LC_MESSAGES/messages.po"):
         mo_path = po_path.with_suffix(".mo")
         assert mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime, (
-            f"{mo_path.relative_to(ROOT)} is missing or stale: run `make translations`")
+            f"{mo_path.relative_to(ROOT)} is missing or stale: run `make translations`"
+        )
 
 
 @pytest.mark.parametrize("feature", FEATURES)

@@ -1,5 +1,6 @@
 """The worker: each due job runs once across workers, a failed run is retried, and one command
 delivers the mail and runs the jobs until SIGTERM."""
+
 import os
 import signal
 import subprocess
@@ -26,8 +27,9 @@ def guidelines_catalogue_just_loaded(app):
     (a due sync would page through the rubricator, which these tests do not stand in for)."""
     from portal.search.guidelines import catalogue
 
-    catalogue.load_listing_file(None, (ROOT / "tests/search/samples/minzdrav/list_page1.json").read_bytes(),
-                                now=utcnow())
+    catalogue.load_listing_file(
+        None, (ROOT / "tests/search/samples/minzdrav/list_page1.json").read_bytes(), now=utcnow()
+    )
     db.session.commit()
 
 
@@ -141,15 +143,29 @@ def test_the_worker_process_delivers_mail_and_stops_cleanly_on_sigterm(database_
     notifications.notify(doctor, "booking_cancelled", "Бронь отменена", "")
     address = doctor.email
     db.session.commit()
-    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "worker-test", "PORTAL_ENV": "development",
-           "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(smtp_server.port)}
-    process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "portal", "worker",
-                                "--poll-seconds", "0.2"], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "worker-test",
+        "PORTAL_ENV": "development",
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": str(smtp_server.port),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "portal", "worker", "--poll-seconds", "0.2"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
-        while not (smtp_server.messages and _job_started("release-no-shows")) and time.monotonic() < deadline \
-                and process.poll() is None:
+        while (
+            not (smtp_server.messages and _job_started("release-no-shows"))
+            and time.monotonic() < deadline
+            and process.poll() is None
+        ):
             time.sleep(0.1)
         assert [message["To"] for message in smtp_server.messages] == [address]
         process.send_signal(signal.SIGTERM)

@@ -9,9 +9,16 @@ from portal.extensions import db
 
 
 def make_booking(user, workstation, start, status):
-    booking = Booking(user_id=user.id, workstation_id=workstation.id, room_id=workstation.room_id,
-                      start_at=start, end_at=start + timedelta(hours=1), status=status,
-                      created_by_id=user.id, cancel_reason="заболел" if status == "cancelled" else None)
+    booking = Booking(
+        user_id=user.id,
+        workstation_id=workstation.id,
+        room_id=workstation.room_id,
+        start_at=start,
+        end_at=start + timedelta(hours=1),
+        status=status,
+        created_by_id=user.id,
+        cancel_reason="заболел" if status == "cancelled" else None,
+    )
     db.session.add(booking)
     db.session.commit()
     return booking.id

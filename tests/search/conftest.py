@@ -51,8 +51,10 @@ DEFAULT_SAMPLES = {
 }
 # The first title each source's default answer yields.
 FIRST_TITLES = {
-    "pubmed": "Inhaled corticosteroid adherence in school-age children with persistent asthma: a cluster-randomised trial.",
-    "europepmc": "Home spirometry telemonitoring and exacerbations in school-age children with asthma: a randomised trial.",
+    "pubmed": "Inhaled corticosteroid adherence in school-age children with persistent asthma: "
+    "a cluster-randomised trial.",
+    "europepmc": "Home spirometry telemonitoring and exacerbations in school-age children with asthma: "
+    "a randomised trial.",
     "crossref": "Home spirometry in paediatric asthma: a feasibility study in primary care",
     "clinicaltrials": "Home-Based Inspiratory Muscle Training in Children With Asthma",
     "openalex": "School-based asthma education delivered by primary care nurses: a stepped-wedge trial",
@@ -143,5 +145,8 @@ def recorded_samples():
     """The recorded upstream answers beside the project, which only the fidelity tests read: outside CI
     their absence skips those tests, saying so; under CI it fails them."""
     samples = shared_samples_dir()
-    require_part(samples.is_dir(), "the directory of recorded upstream answers",
-                 f"expected at {samples} (set PORTAL_UPSTREAM_SAMPLES)")
+    require_part(
+        samples.is_dir(),
+        "the directory of recorded upstream answers",
+        f"expected at {samples} (set PORTAL_UPSTREAM_SAMPLES)",
+    )

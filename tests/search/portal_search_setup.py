@@ -4,6 +4,7 @@ time budgets so that a hanging source costs the suite little time.
 
 Test modules import these fixtures by name.
 """
+
 import pytest
 
 from portal.search.providers import SOURCE_NAMES
@@ -13,8 +14,16 @@ from .conftest import API_ROOTS, FIRST_TITLES, MINZDRAV_ROOT, SEARCH_PATHS
 SOURCE_BUDGET = 1.0
 TOTAL_BUDGET = 1.5
 
-__all__ = ["API_ROOTS", "SEARCH_PATHS", "SOURCE_NAMES", "config_overrides", "search_settings", "clinic_doctor",
-           "api", "FIRST_TITLES"]
+__all__ = [
+    "API_ROOTS",
+    "SEARCH_PATHS",
+    "SOURCE_NAMES",
+    "config_overrides",
+    "search_settings",
+    "clinic_doctor",
+    "api",
+    "FIRST_TITLES",
+]
 
 
 @pytest.fixture
@@ -26,8 +35,10 @@ def search_settings():
 @pytest.fixture
 def config_overrides(upstream, search_settings):
     return {
-        "UPSTREAM_BASE_URLS": {**{name: upstream.url + root for name, root in API_ROOTS.items()},
-                               "minzdrav": upstream.url + MINZDRAV_ROOT},
+        "UPSTREAM_BASE_URLS": {
+            **{name: upstream.url + root for name, root in API_ROOTS.items()},
+            "minzdrav": upstream.url + MINZDRAV_ROOT,
+        },
         "PORTAL_CONTACT_EMAIL": "library@example.org",
         "SEARCH_SOURCE_BUDGET_SECONDS": SOURCE_BUDGET,
         "SEARCH_TOTAL_BUDGET_SECONDS": TOTAL_BUDGET,

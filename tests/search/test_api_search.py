@@ -1,4 +1,5 @@
 """GET /api/v1/search against the replay server of upstream answers."""
+
 import time
 from urllib.parse import quote
 
@@ -47,8 +48,10 @@ def test_search_answers_the_spec_shape_with_every_source(api, upstream):
 
 FAILURES = {
     "timeout": ({"delay_ms": 2500}, "timeout"),
-    "http_500": ({"status": 500, "body": b"Internal Server Error", "content_type": "text/plain"},
-                 "upstream_unavailable"),
+    "http_500": (
+        {"status": 500, "body": b"Internal Server Error", "content_type": "text/plain"},
+        "upstream_unavailable",
+    ),
     "http_429": ({"status": 429, "body": b"", "headers": {"Retry-After": "30"}}, "rate_limited"),
     "cut_connection": ({"behaviour": CUT}, "upstream_unavailable"),
     "malformed_body": ({"behaviour": MALFORMED}, "bad_response"),
@@ -89,7 +92,8 @@ def test_every_source_failing_is_still_an_answer_with_each_error(api, upstream):
     body = response.get_json()
     assert body["results"] == []
     assert {name: body["sources"][name]["error"]["code"] for name in SEARCH_PATHS} == dict.fromkeys(
-        SEARCH_PATHS, "upstream_unavailable")
+        SEARCH_PATHS, "upstream_unavailable"
+    )
     assert body["sources"]["minzdrav"]["status"] == "ok"  # the portal's own catalogue
 
 
@@ -133,13 +137,15 @@ def test_a_url_in_the_query_is_searched_as_text_and_never_fetched(api, upstream,
     assert response.status_code == 200
     assert {("127.0.0.1", upstream.port)} == {address[:2] for address in connections}
     assert {request.path for request in upstream.requests} <= set(SEARCH_PATHS.values()) | {
-        "/entrez/eutils/esummary.fcgi"}
+        "/entrez/eutils/esummary.fcgi"
+    }
     assert upstream.requests_to(SEARCH_PATHS["pubmed"])[0].param("term") == target
     assert upstream.requests_to(SEARCH_PATHS["crossref"])[0].param("query") == target
 
 
-@pytest.mark.parametrize("query", ["page=http://evil.example/", "year_from=http://evil.example/",
-                                   "open_access=http://evil.example/"])
+@pytest.mark.parametrize(
+    "query", ["page=http://evil.example/", "year_from=http://evil.example/", "open_access=http://evil.example/"]
+)
 def test_a_url_in_another_parameter_is_refused(api, upstream, query):
     response = api.get("/api/v1/search?q=cancer&" + query)
 
@@ -148,14 +154,24 @@ def test_a_url_in_another_parameter_is_refused(api, upstream, query):
     assert upstream.requests == []
 
 
-@pytest.mark.parametrize("query, code", [("q=" + "a" * 501, "invalid_query"), ("q=", "invalid_query"),
-                                         ("q=%20%20%20", "invalid_query"), ("", "missing_parameter")])
+@pytest.mark.parametrize(
+    "query, code",
+    [
+        ("q=" + "a" * 501, "invalid_query"),
+        ("q=", "invalid_query"),
+        ("q=%20%20%20", "invalid_query"),
+        ("", "missing_parameter"),
+    ],
+)
 def test_a_query_that_is_too_long_empty_or_missing_is_refused(api, upstream, query, code):
     response = api.get("/api/v1/search?" + query)
 
     assert response.status_code == 400
     assert response.get_json()["error"] == {
-        "code": code, "message": response.get_json()["error"]["message"], "field": "q"}
+        "code": code,
+        "message": response.get_json()["error"]["message"],
+        "field": "q",
+    }
     assert upstream.requests == []
 
 
@@ -180,13 +196,13 @@ def test_an_identical_search_is_answered_from_the_cache(api, upstream):
     assert sorted(events) == [("crossref", False), ("crossref", True), ("pubmed", False), ("pubmed", True)]
 
 
-def test_a_cached_answer_still_gets_the_clinic_link_prefix_and_linked_sources(api, upstream, clinic_doctor,
-                                                                               make_user):
+def test_a_cached_answer_still_gets_the_clinic_link_prefix_and_linked_sources(api, upstream, clinic_doctor, make_user):
     admin = make_user("admin", clinic=clinic_doctor.clinic)
     first = api.get("/api/v1/search?q=ecology&sources=crossref").get_json()
     services.set_link_prefix(admin, admin.clinic, "https://proxy.library.example/login?url=", now=utcnow())
-    services.set_linked_sources(admin, admin.clinic, [name for name in services.SOURCE_NAMES if name != "pubmed"],
-                                now=utcnow())
+    services.set_linked_sources(
+        admin, admin.clinic, [name for name in services.SOURCE_NAMES if name != "pubmed"], now=utcnow()
+    )
     db.session.commit()
 
     second = api.get("/api/v1/search?q=ecology&sources=crossref").get_json()
@@ -204,7 +220,8 @@ SETTINGS_LIFETIME = 3
 
 @pytest.mark.parametrize("search_settings", [{"SEARCH_SETTINGS_CACHE_SECONDS": SETTINGS_LIFETIME}])
 def test_a_change_made_by_another_server_reaches_searches_within_the_settings_lifetime(
-        api, upstream, clinic_doctor, make_user, database_url, search_settings):
+    api, upstream, clinic_doctor, make_user, database_url, search_settings
+):
     from portal import create_app
 
     admin_id = make_user("admin", clinic=clinic_doctor.clinic).id
@@ -238,8 +255,9 @@ def test_other_pages_and_filters_are_not_served_from_the_cache(api, upstream):
 
 
 @pytest.mark.parametrize("search_settings", [{"SEARCH_RATE_LIMIT": "30 per minute"}])
-def test_searches_beyond_the_rate_limit_answer_429_in_the_error_shape(api, upstream, make_user, api_as,
-                                                                        search_settings):
+def test_searches_beyond_the_rate_limit_answer_429_in_the_error_shape(
+    api, upstream, make_user, api_as, search_settings
+):
     answers = [api.get("/api/v1/search?q=cancer&sources=crossref").status_code for _ in range(30)]
     refused = api.get("/api/v1/search?q=cancer&sources=crossref")
     colleague = api_as(make_user("doctor")).get("/api/v1/search?q=cancer&sources=crossref")

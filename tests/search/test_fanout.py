@@ -38,7 +38,10 @@ def test_all_sources_answer_and_interleave(all_providers):
 # mode -> (route options for the failing source, expected error code)
 FAILURES = {
     "timeout": ({"delay_ms": 2000}, "timeout"),
-    "http_500": ({"status": 500, "body": b"Internal Server Error", "content_type": "text/plain"}, "upstream_unavailable"),
+    "http_500": (
+        {"status": 500, "body": b"Internal Server Error", "content_type": "text/plain"},
+        "upstream_unavailable",
+    ),
     "http_503": ({"status": 503, "body": b"", "content_type": "text/plain"}, "upstream_unavailable"),
     "http_429": ({"status": 429, "body": b"", "headers": {"Retry-After": "5"}}, "rate_limited"),
     "cut_connection": ({"behaviour": CUT}, "upstream_unavailable"),
@@ -61,8 +64,9 @@ def test_one_failing_source_does_not_hide_the_others(all_providers, upstream, fa
     # Short budgets where the failure is slowness itself; elsewhere room for a loaded machine
     # (streaming 5 MB up to the byte cap must not be mistaken for a timeout).
     source_budget, total_budget = (0.5, 1.0) if code == "timeout" else (5.0, 6.0)
-    result = search_all(all_providers, SearchOptions("cancer", per_page=10), source_budget=source_budget,
-                        total_budget=total_budget)
+    result = search_all(
+        all_providers, SearchOptions("cancer", per_page=10), source_budget=source_budget, total_budget=total_budget
+    )
 
     elapsed = time.monotonic() - started
     status = result.sources[failing]
@@ -118,12 +122,19 @@ def test_duplicates_across_sources_are_merged(all_providers, upstream):
     spirometry = by_doi["10.1016/j.rmed.2023.107411"]
     assert spirometry.sources == ("pubmed", "crossref")
     assert spirometry.ids == {"pubmed": "37654321", "crossref": "10.1016/j.rmed.2023.107411"}
-    assert spirometry.title == "Spirometry reference values for Moscow schoolchildren aged 6-17 years."  # PubMed comes first
+    assert (
+        spirometry.title == "Spirometry reference values for Moscow schoolchildren aged 6-17 years."
+    )  # PubMed comes first
     assert spirometry.snippet.startswith("Abstract Background Home spirometry")  # only Crossref had one
     adherence = by_pmid["38912345"]
     assert adherence.sources == ("pubmed", "openalex")
     assert adherence.doi == "10.1002/ppul.27011"
-    assert adherence.authors == ("Kovalenko AS", "Lindqvist M", "Okafor CN", "van der Berg JH")  # as many as OpenAlex lists: the earlier source wins
+    assert adherence.authors == (
+        "Kovalenko AS",
+        "Lindqvist M",
+        "Okafor CN",
+        "van der Berg JH",
+    )  # as many as OpenAlex lists: the earlier source wins
     assert adherence.open_access is True
     assert len(result.records) == sum(status.count for status in result.sources.values()) - 2
     assert len({record.doi for record in result.records if record.doi}) == len([r for r in result.records if r.doi])
@@ -186,7 +197,20 @@ def test_merge_prefers_earlier_sources_and_richer_fields():
     merged = merge_records(
         [
             ("pubmed", [record("pubmed", "1", pmid="1", doi="10.1/a", authors=("A B",), year=2020, open_access=None)]),
-            ("europepmc", [record("europepmc", "MED/1", pmid="1", authors=("A B", "C D"), snippet="longer text", year=2021, open_access=False)]),
+            (
+                "europepmc",
+                [
+                    record(
+                        "europepmc",
+                        "MED/1",
+                        pmid="1",
+                        authors=("A B", "C D"),
+                        snippet="longer text",
+                        year=2021,
+                        open_access=False,
+                    )
+                ],
+            ),
             ("openalex", [record("openalex", "W1", doi="10.1/a", snippet="short", open_access=True, journal="J")]),
         ]
     )
@@ -253,7 +277,10 @@ def test_sources_default_to_every_linked_one_in_canonical_order():
     assert select_sources(["crossref"], SOURCE_NAMES) == ("crossref",)
 
 
-@pytest.mark.parametrize(("requested", "linked"), [("scopus", SOURCE_NAMES), ("pubmed,scopus", SOURCE_NAMES), ("crossref", ["pubmed"]), (None, [])])
+@pytest.mark.parametrize(
+    ("requested", "linked"),
+    [("scopus", SOURCE_NAMES), ("pubmed,scopus", SOURCE_NAMES), ("crossref", ["pubmed"]), (None, [])],
+)
 def test_unknown_or_unlinked_sources_are_refused(requested, linked):
     with pytest.raises(QueryError) as caught:
         select_sources(requested, linked)
@@ -262,7 +289,14 @@ def test_unknown_or_unlinked_sources_are_refused(requested, linked):
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"page": 0}, {"per_page": 51}, {"page": 51, "per_page": 20}, {"year_from": 1700}, {"year_from": 2020, "year_to": 2019}, {"page": "2"}],
+    [
+        {"page": 0},
+        {"per_page": 51},
+        {"page": 51, "per_page": 20},
+        {"year_from": 1700},
+        {"year_from": 2020, "year_to": 2019},
+        {"page": "2"},
+    ],
 )
 def test_invalid_options(kwargs):
     with pytest.raises(QueryError) as caught:

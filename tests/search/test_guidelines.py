@@ -1,6 +1,7 @@
 """The clinical guidelines (source ``minzdrav``): the catalogue synced from the rubricator's list
 call, replayed by the local server in the rubricator's format (tests/search/samples/minzdrav,
 invented guidelines), and searched in the portal's database in Russian and by ICD-10 code."""
+
 import copy
 import io
 import json
@@ -46,8 +47,10 @@ def rubricator():
 @pytest.fixture
 def config_overrides(rubricator):
     return {
-        "UPSTREAM_BASE_URLS": {**{name: rubricator.url + "/" + name for name in SOURCE_NAMES},
-                               "minzdrav": rubricator.url + MINZDRAV_ROOT},
+        "UPSTREAM_BASE_URLS": {
+            **{name: rubricator.url + "/" + name for name in SOURCE_NAMES},
+            "minzdrav": rubricator.url + MINZDRAV_ROOT,
+        },
         "PORTAL_CONTACT_EMAIL": "library@example.org",
         "GUIDELINES_SYNC_PAGE_SIZE": PAGE_SIZE,
         "GUIDELINES_SYNC_PAUSE_SECONDS": PAUSE,
@@ -60,8 +63,11 @@ def config_overrides(rubricator):
 def serve_pages(rubricator, *pages, **options):
     """Answer the list call's page 1, 2, … with these bodies (a sample name or decoded JSON)."""
     for number, page in enumerate(pages, start=1):
-        body = (LOCAL_SAMPLES / "minzdrav" / page).read_bytes() if isinstance(page, str) else json.dumps(
-            page, ensure_ascii=False).encode()
+        body = (
+            (LOCAL_SAMPLES / "minzdrav" / page).read_bytes()
+            if isinstance(page, str)
+            else json.dumps(page, ensure_ascii=False).encode()
+        )
         rubricator.add(MINZDRAV_LIST_PATH, body=body, query=LIST_QUERY, json_body={"currentPage": number}, **options)
 
 
@@ -97,6 +103,7 @@ def state():
 
 # --- the sync ------------------------------------------------------------------------------
 
+
 def test_the_sync_pages_through_the_list_politely_and_keeps_every_field(app, rubricator):
     serve_pages(rubricator, "list_page1.json", "list_page2.json")
     now = utcnow()
@@ -104,22 +111,35 @@ def test_the_sync_pages_through_the_list_politely_and_keeps_every_field(app, rub
     change = sync.sync_now(now)
 
     requests = rubricator.requests_to(MINZDRAV_LIST_PATH)
-    assert [(request.method, request.param("op"), request.json()["currentPage"], request.json()["pageSize"])
-            for request in requests] == [("POST", "GetJsonClinrecsFilterV2", 1, PAGE_SIZE),
-                                         ("POST", "GetJsonClinrecsFilterV2", 2, PAGE_SIZE)]
+    assert [
+        (request.method, request.param("op"), request.json()["currentPage"], request.json()["pageSize"])
+        for request in requests
+    ] == [("POST", "GetJsonClinrecsFilterV2", 1, PAGE_SIZE), ("POST", "GetJsonClinrecsFilterV2", 2, PAGE_SIZE)]
     assert requests[1].at - requests[0].at >= PAUSE
     assert {request.headers["User-Agent"] for request in requests} == {
-        "GrowthRoomPortal/1.0 (mailto:library@example.org)"}
+        "GrowthRoomPortal/1.0 (mailto:library@example.org)"
+    }
     assert (change.listed, change.added, change.removed, change.complete) == (5, 5, 0, True)
     rickets = guideline("1059_2")
     assert (rickets.title, rickets.code, rickets.version, rickets.rubricator_id) == (
-        "Недостаточность витамина D. Рахит.", 1059, 2, 9205)
+        "Недостаточность витамина D. Рахит.",
+        1059,
+        2,
+        9205,
+    )
     assert (rickets.age_category, rickets.age_label, rickets.status, rickets.applies_now, rickets.council_approved) == (
-        2, "Дети", 0, True, True)
+        2,
+        "Дети",
+        0,
+        True,
+        True,
+    )
     assert rickets.developers == ["Союз педиатров России", "Российская ассоциация эндокринологов"]
     assert rickets.published_at == datetime(2026, 10, 14, 12, 5, 41, tzinfo=MSK)
     assert [(code.code, code.name) for code in rickets.mkb_codes] == [
-        ("E55", "Недостаточность витамина D"), ("E55.0", "Рахит активный")]
+        ("E55", "Недостаточность витамина D"),
+        ("E55.0", "Рахит активный"),
+    ]
     assert guideline("1059_1").applies_now is False and guideline("1059_1").status == 4
     assert (state().last_success_at, state().guideline_count, state().last_origin) == (now, 5, "upstream")
 
@@ -152,12 +172,25 @@ def test_a_list_that_ends_short_of_its_own_count_marks_nothing_as_gone(synced, r
 
 
 FAILURES = {
-    "refused_451": ({"body": (LOCAL_SAMPLES / "minzdrav" / "refusal_451.html").read_bytes(), "status": 451,
-                     "content_type": "text/html; charset=utf-8"}, "refused the portal's request (HTTP 451)"),
-    "changed_shape": ({"body": (LOCAL_SAMPLES / "minzdrav" / "list_changed_shape.json").read_bytes()},
-                      "changed shape: guideline 1 of the answer: CodeVersion is missing"),
-    "html_page": ({"body": (LOCAL_SAMPLES / "minzdrav" / "refusal_451.html").read_bytes(),
-                   "content_type": "text/html; charset=utf-8"}, "an HTML page came where JSON was expected"),
+    "refused_451": (
+        {
+            "body": (LOCAL_SAMPLES / "minzdrav" / "refusal_451.html").read_bytes(),
+            "status": 451,
+            "content_type": "text/html; charset=utf-8",
+        },
+        "refused the portal's request (HTTP 451)",
+    ),
+    "changed_shape": (
+        {"body": (LOCAL_SAMPLES / "minzdrav" / "list_changed_shape.json").read_bytes()},
+        "changed shape: guideline 1 of the answer: CodeVersion is missing",
+    ),
+    "html_page": (
+        {
+            "body": (LOCAL_SAMPLES / "minzdrav" / "refusal_451.html").read_bytes(),
+            "content_type": "text/html; charset=utf-8",
+        },
+        "an HTML page came where JSON was expected",
+    ),
     "empty_list": ({"body": b'{"Data": [], "TotalRecords": 0}'}, "listed no guidelines"),
     "unavailable": ({"status": 503, "body": b"", "content_type": "text/plain"}, "answered HTTP 503"),
 }
@@ -175,15 +208,19 @@ def test_a_failed_sync_says_why_and_keeps_the_last_good_catalogue(synced, rubric
 
     assert message in raised.value.message
     assert found(doctor, "рахита") == ["1059_2", "1059_1"]
-    assert db.session.scalar(select(db.func.count()).select_from(Guideline)
-                             .where(Guideline.removed_at.is_(None))) == 5
+    assert db.session.scalar(select(db.func.count()).select_from(Guideline).where(Guideline.removed_at.is_(None))) == 5
     assert (state().last_success_at, state().last_failure_at, state().running_until) == (before, later, None)
     assert message in state().last_error
 
 
 def test_the_command_reports_a_refusal_and_exits_with_failure(app, rubricator):
-    rubricator.add(MINZDRAV_LIST_PATH, query=LIST_QUERY, status=451, content_type="text/html",
-                   body=(LOCAL_SAMPLES / "minzdrav" / "refusal_451.html").read_bytes())
+    rubricator.add(
+        MINZDRAV_LIST_PATH,
+        query=LIST_QUERY,
+        status=451,
+        content_type="text/html",
+        body=(LOCAL_SAMPLES / "minzdrav" / "refusal_451.html").read_bytes(),
+    )
 
     result = app.test_cli_runner().invoke(args=["portal", "sync-guidelines"])
 
@@ -270,6 +307,7 @@ def test_of_several_machines_starting_the_scheduled_sync_at_once_one_syncs(app, 
 
 # --- searching -----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("q", ["рахит", "рахита", "Рахиту", "РАХИТОМ", "о рахите"])
 def test_any_grammatical_form_finds_the_current_guideline_first(synced, doctor, q):
     assert found(doctor, q) == ["1059_2", "1059_1"]
@@ -280,16 +318,19 @@ def test_nouns_in_it_are_found_in_every_case(synced, doctor, q):
     assert found(doctor, q) == ["360_3"]
 
 
-@pytest.mark.parametrize(("q", "expected"), [
-    ("E55", ["1059_2", "1110_1", "1059_1"]),  # the guideline of exactly E55 before the one of E55.9
-    ("е55", ["1059_2", "1110_1", "1059_1"]),  # typed with a Cyrillic «е»
-    ("E55.9", ["1110_1", "1059_2", "1059_1"]),  # E55.9 itself, then the guidelines of all of E55
-    ("J21", ["360_3"]),
-    ("J21.9", ["360_3"]),
-    ("J18.1", ["714_2"]),
-    ("J21 E55.0", ["1059_2", "360_3", "1059_1"]),  # either code; E55.0 also finds the guideline of all of E55
-    ("K35", []),
-])
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("E55", ["1059_2", "1110_1", "1059_1"]),  # the guideline of exactly E55 before the one of E55.9
+        ("е55", ["1059_2", "1110_1", "1059_1"]),  # typed with a Cyrillic «е»
+        ("E55.9", ["1110_1", "1059_2", "1059_1"]),  # E55.9 itself, then the guidelines of all of E55
+        ("J21", ["360_3"]),
+        ("J21.9", ["360_3"]),
+        ("J18.1", ["714_2"]),
+        ("J21 E55.0", ["1059_2", "360_3", "1059_1"]),  # either code; E55.0 also finds the guideline of all of E55
+        ("K35", []),
+    ],
+)
 def test_icd10_codes_and_their_prefixes_find_their_guidelines(synced, doctor, q, expected):
     assert found(doctor, q) == expected
 
@@ -320,12 +361,26 @@ def test_the_api_answers_guidelines_with_their_own_fields_and_the_catalogue_age(
 
     first = body["results"][0]
     assert (first["title"], first["year"], first["url"], first["type"], first["sources"]) == (
-        "Недостаточность витамина D. Рахит.", 2026, RUBRICATOR_PAGE.format("1059_2"), "guideline", ["minzdrav"])
+        "Недостаточность витамина D. Рахит.",
+        2026,
+        RUBRICATOR_PAGE.format("1059_2"),
+        "guideline",
+        ["minzdrav"],
+    )
     assert first["authors"] == ["Союз педиатров России", "Российская ассоциация эндокринологов"]
     assert first["guideline"] | {"published_at": None} == {
-        "code_version": "1059_2", "code": 1059, "version": 2, "age_group": "children", "age_label": "Дети",
-        "applies_now": True, "archived": False, "status": 0, "council_approved": True, "published_at": None,
-        "mkb": [{"code": "E55", "name": "Недостаточность витамина D"}, {"code": "E55.0", "name": "Рахит активный"}]}
+        "code_version": "1059_2",
+        "code": 1059,
+        "version": 2,
+        "age_group": "children",
+        "age_label": "Дети",
+        "applies_now": True,
+        "archived": False,
+        "status": 0,
+        "council_approved": True,
+        "published_at": None,
+        "mkb": [{"code": "E55", "name": "Недостаточность витамина D"}, {"code": "E55.0", "name": "Рахит активный"}],
+    }
     assert datetime.fromisoformat(first["guideline"]["published_at"]) == datetime(2026, 10, 14, 12, 5, 41, tzinfo=MSK)
     assert body["results"][1]["guideline"]["archived"] is True
     assert body["sources"]["minzdrav"]["catalogue"]["guidelines"] == 5
@@ -333,8 +388,9 @@ def test_the_api_answers_guidelines_with_their_own_fields_and_the_catalogue_age(
     assert rubricator.requests == []  # nothing fetched while searching
 
 
-def test_a_default_search_includes_the_guidelines_and_fetches_nothing_from_the_rubricator(synced, api_as, doctor,
-                                                                                          rubricator):
+def test_a_default_search_includes_the_guidelines_and_fetches_nothing_from_the_rubricator(
+    synced, api_as, doctor, rubricator
+):
     body = api_as(doctor).get("/api/v1/search?q=рахит").get_json()
 
     assert set(body["sources"]) == set(SOURCE_NAMES)
@@ -345,8 +401,9 @@ def test_a_default_search_includes_the_guidelines_and_fetches_nothing_from_the_r
 def test_a_clinic_admin_can_unlink_the_guidelines(synced, make_user, api_as):
     admin = make_user("admin")
     doctor = make_user("doctor", clinic=admin.clinic)
-    services.set_linked_sources(admin, admin.clinic, [name for name in SOURCE_NAMES if name != "minzdrav"],
-                                now=utcnow())
+    services.set_linked_sources(
+        admin, admin.clinic, [name for name in SOURCE_NAMES if name != "minzdrav"], now=utcnow()
+    )
     db.session.commit()
 
     unlinked = api_as(doctor).get("/api/v1/search?q=рахит&sources=minzdrav")
@@ -370,6 +427,7 @@ def test_guideline_searches_count_in_the_usage_statistics(synced, doctor, client
 
 # --- the search page -----------------------------------------------------------------------
 
+
 @pytest.fixture
 def doctor_client(client, auth, doctor):
     auth.login(doctor)
@@ -378,7 +436,7 @@ def doctor_client(client, auth, doctor):
 
 def catalogue_notice(html):
     start = html.index('id="guidelines-catalogue"')
-    return html[html.rindex("<div", 0, start):html.index("</div>", start)]
+    return html[html.rindex("<div", 0, start) : html.index("</div>", start)]
 
 
 def test_the_search_page_shows_the_guideline_first_with_its_details(synced, doctor_client, rubricator):
@@ -386,8 +444,8 @@ def test_the_search_page_shows_the_guideline_first_with_its_details(synced, doct
 
     first = html.index('class="card mb-2 search-result"')
     assert html.index("Недостаточность витамина D. Рахит.", first) < html.index('data-code-version="1059_1"')
-    details = html[html.index('data-code-version="1059_2"'):]
-    details = details[:details.index("</div>")]
+    details = html[html.index('data-code-version="1059_2"') :]
+    details = details[: details.index("</div>")]
     assert "1059" in details and "2026" in details and "Дети" in details and "E55.0" in details
     assert 'text-bg-success">применяется' in details
     assert f'href="{RUBRICATOR_PAGE.format("1059_2")}"' in html
@@ -405,8 +463,7 @@ def test_the_search_page_says_when_the_catalogue_is_out_of_date(synced, doctor_c
     assert 'data-stale="true"' in notice and "alert-warning" in notice and "устарел" in notice
 
 
-def test_the_search_page_says_when_the_catalogue_was_never_loaded_or_its_update_failed(app, doctor_client,
-                                                                                      rubricator):
+def test_the_search_page_says_when_the_catalogue_was_never_loaded_or_its_update_failed(app, doctor_client, rubricator):
     never = catalogue_notice(unescape(doctor_client.get("/search").get_data(as_text=True)))
     rubricator.add(MINZDRAV_LIST_PATH, query=LIST_QUERY, status=451, body=b"", content_type="text/html")
     with pytest.raises(SyncFailed):
@@ -426,12 +483,22 @@ def test_the_search_page_shows_an_unknown_age_group_next_to_the_filters(synced, 
 
 # --- the reading list ----------------------------------------------------------------------
 
+
 def test_a_guideline_on_the_reading_list_is_kept_as_the_catalogue_says_and_exported_as_a_report(
-        synced, doctor_client, doctor):
+    synced, doctor_client, doctor
+):
     page = doctor_client.get("/search?q=рахит").get_data(as_text=True)
-    saved = doctor_client.post("/search/reading-list", data={
-        "csrf_token": csrf_token_from(page), "title": "Something else", "authors": "[]", "source": "minzdrav",
-        "source_id": "1059_2", "next": "/search?q=рахит"})
+    saved = doctor_client.post(
+        "/search/reading-list",
+        data={
+            "csrf_token": csrf_token_from(page),
+            "title": "Something else",
+            "authors": "[]",
+            "source": "minzdrav",
+            "source_id": "1059_2",
+            "next": "/search?q=рахит",
+        },
+    )
 
     ris = doctor_client.get("/search/reading-list.ris").get_data(as_text=True)
     bibtex = doctor_client.get("/search/reading-list.bib").get_data(as_text=True)
@@ -439,11 +506,20 @@ def test_a_guideline_on_the_reading_list_is_kept_as_the_catalogue_says_and_expor
     assert saved.status_code == 302
     reference = db.session.scalars(select(SavedReference)).one()
     assert (reference.kind, reference.title, reference.report_number, reference.year) == (
-        "guideline", "Недостаточность витамина D. Рахит.", "1059_2", 2026)
+        "guideline",
+        "Недостаточность витамина D. Рахит.",
+        "1059_2",
+        2026,
+    )
     assert ris.split("\r\n")[:7] == [
-        "TY  - RPRT", "TI  - Недостаточность витамина D. Рахит.", "AU  - Союз педиатров России",
-        "AU  - Российская ассоциация эндокринологов", "PB  - Министерство здравоохранения Российской Федерации",
-        "M3  - Клинические рекомендации", "SN  - 1059_2"]
+        "TY  - RPRT",
+        "TI  - Недостаточность витамина D. Рахит.",
+        "AU  - Союз педиатров России",
+        "AU  - Российская ассоциация эндокринологов",
+        "PB  - Министерство здравоохранения Российской Федерации",
+        "M3  - Клинические рекомендации",
+        "SN  - 1059_2",
+    ]
     assert f"UR  - {RUBRICATOR_PAGE.format('1059_2')}" in ris and "PY  - 2026" in ris
     assert bibtex.startswith("@techreport{ref")
     assert "author = {{Союз педиатров России} and {Российская ассоциация эндокринологов}}" in bibtex
@@ -452,14 +528,22 @@ def test_a_guideline_on_the_reading_list_is_kept_as_the_catalogue_says_and_expor
 
 def test_a_guideline_not_in_the_catalogue_is_not_saved(synced, doctor_client):
     page = doctor_client.get("/search").get_data(as_text=True)
-    doctor_client.post("/search/reading-list", data={
-        "csrf_token": csrf_token_from(page), "title": "Forged", "authors": "[]", "source": "minzdrav",
-        "source_id": "9999_1"})
+    doctor_client.post(
+        "/search/reading-list",
+        data={
+            "csrf_token": csrf_token_from(page),
+            "title": "Forged",
+            "authors": "[]",
+            "source": "minzdrav",
+            "source_id": "9999_1",
+        },
+    )
 
     assert db.session.scalars(select(SavedReference)).all() == []
 
 
 # --- loading a saved list ------------------------------------------------------------------
+
 
 def saved_list(**changes):
     """The two fixture pages saved as one list, in the recorded capture's shape."""
@@ -479,14 +563,18 @@ def test_the_command_loads_a_saved_list_file(app, tmp_path, doctor):
     assert state().last_origin == "file"
 
 
-@pytest.mark.parametrize(("content", "problem"), [
-    (b"<html>not json</html>", None),
-    (json.dumps({"Data": {"rows": []}}).encode(), "the list of guidelines is not a JSON array"),
-    (json.dumps({"items": [{"Name": "Рахит", "Mkbs": []}]}).encode(), "CodeVersion is missing"),
-    (json.dumps({"total_count": 0, "items": []}).encode(), None),
-])
-def test_the_command_refuses_a_file_that_is_not_a_list_and_keeps_the_catalogue(synced, app, tmp_path, doctor,
-                                                                               content, problem):
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b"<html>not json</html>", None),
+        (json.dumps({"Data": {"rows": []}}).encode(), "the list of guidelines is not a JSON array"),
+        (json.dumps({"items": [{"Name": "Рахит", "Mkbs": []}]}).encode(), "CodeVersion is missing"),
+        (json.dumps({"total_count": 0, "items": []}).encode(), None),
+    ],
+)
+def test_the_command_refuses_a_file_that_is_not_a_list_and_keeps_the_catalogue(
+    synced, app, tmp_path, doctor, content, problem
+):
     path = tmp_path / "list.json"
     path.write_bytes(content)
 
@@ -510,7 +598,8 @@ def test_a_superadmin_uploads_a_saved_list_on_the_sources_page(app, superadmin_c
     response = superadmin_client.post(
         f"/search/admin/guidelines?clinic_id={clinic.id}",
         data={"csrf_token": csrf_token_from(page), "file": (io.BytesIO(saved_list()), "list.json")},
-        content_type="multipart/form-data")
+        content_type="multipart/form-data",
+    )
 
     assert response.status_code == 302
     assert found(doctor, "бронхиолита") == ["360_3"]
@@ -526,13 +615,13 @@ def test_an_upload_that_is_not_a_list_is_refused_next_to_the_field(synced, super
 
     response = superadmin_client.post(
         f"/search/admin/guidelines?clinic_id={clinic.id}",
-        data={"csrf_token": csrf_token_from(page),
-              "file": (io.BytesIO(json.dumps(broken).encode()), "list.json")},
-        content_type="multipart/form-data")
+        data={"csrf_token": csrf_token_from(page), "file": (io.BytesIO(json.dumps(broken).encode()), "list.json")},
+        content_type="multipart/form-data",
+    )
 
     html = unescape(response.get_data(as_text=True))
     assert response.status_code == 400
-    assert "CodeVersion is missing" in html[html.index('id="guidelines-form"'):]
+    assert "CodeVersion is missing" in html[html.index('id="guidelines-form"') :]
     assert found(doctor, "рахита") == ["1059_2", "1059_1"]
 
 
@@ -541,9 +630,11 @@ def test_a_clinic_admin_sees_the_catalogue_but_cannot_replace_it(synced, client,
     auth.login(admin)
     page = client.get("/search/admin").get_data(as_text=True)
 
-    response = client.post("/search/admin/guidelines", data={
-        "csrf_token": csrf_token_from(page), "file": (io.BytesIO(saved_list()), "list.json")},
-        content_type="multipart/form-data")
+    response = client.post(
+        "/search/admin/guidelines",
+        data={"csrf_token": csrf_token_from(page), "file": (io.BytesIO(saved_list()), "list.json")},
+        content_type="multipart/form-data",
+    )
 
     assert 'id="guidelines-catalogue"' in page and 'id="guidelines-form"' not in page
     assert response.status_code == 404
@@ -578,14 +669,18 @@ def assert_catalogue_holds(items):
         assert (kept.code, kept.version, kept.rubricator_id) == (item["Code"], item["Version"], item["Id"])
         assert kept.title == " ".join(item["Name"].split())
         assert (kept.age_category, kept.age_label, kept.status) == (
-            item["AgeCategory"], item["AgeCategoryStr"], item["Status"])
+            item["AgeCategory"],
+            item["AgeCategoryStr"],
+            item["Status"],
+        )
         assert kept.applies_now is (item["ApplyStatusCalculated"] == 1)
         assert kept.council_approved is item["NPC_approved"]
         # PublishDate (milliseconds) and PublishDateStr (Moscow time) name the same moment.
         assert kept.published_at.astimezone(MSK).strftime("%Y-%m-%dT%H:%M:%S") == item["PublishDateStr"]
         assert kept.developers == [" ".join(developer["NkoName"].split()) for developer in item["Developers"]]
         assert [(code.code, code.name) for code in kept.mkb_codes] == [
-            (mkb["MkbCode"], " ".join(mkb["MkbName"].split())) for mkb in item["Mkbs"]]  # some have double spaces
+            (mkb["MkbCode"], " ".join(mkb["MkbName"].split())) for mkb in item["Mkbs"]
+        ]  # some have double spaces
 
 
 def test_the_recorded_list_loads_from_its_saved_file_and_is_searchable(app, recorded_items, doctor):
@@ -602,7 +697,10 @@ def test_the_recorded_list_loads_from_its_saved_file_and_is_searchable(app, reco
     outcome = services.search(doctor, q="рахита", sources="minzdrav", now=utcnow())
     rickets = outcome.data["results"][0]
     assert (rickets["title"], rickets["year"], rickets["url"]) == (
-        "Недостаточность витамина D. Рахит.", 2026, RUBRICATOR_PAGE.format("1059_1"))
+        "Недостаточность витамина D. Рахит.",
+        2026,
+        RUBRICATOR_PAGE.format("1059_1"),
+    )
     assert rickets["guideline"]["age_group"] == "children" and rickets["guideline"]["applies_now"] is True
     assert found(doctor, "надпочечниковой недостаточности", age_group="children") == ["1056_1"]
     assert found(doctor, "E75.2") == ["1064_1", "318_3"]  # newest first among equals
@@ -611,8 +709,10 @@ def test_the_recorded_list_loads_from_its_saved_file_and_is_searchable(app, reco
 def test_the_recorded_items_replayed_as_the_list_call_sync_the_same_catalogue(app, rubricator, recorded_items):
     # The recording kept the items without the server's envelope; this replay puts them, three a
     # page, in the envelope every published client reads (Data, TotalRecords) — ours, not recorded.
-    pages = [{"Data": recorded_items[start:start + PAGE_SIZE], "TotalRecords": len(recorded_items)}
-             for start in range(0, len(recorded_items), PAGE_SIZE)]
+    pages = [
+        {"Data": recorded_items[start : start + PAGE_SIZE], "TotalRecords": len(recorded_items)}
+        for start in range(0, len(recorded_items), PAGE_SIZE)
+    ]
     serve_pages(rubricator, *pages)
 
     change = sync.sync_now(utcnow())

@@ -132,7 +132,9 @@ def test_honours_retry_after_seconds(client, upstream):
 
 def test_honours_retry_after_date(client, upstream):
     upstream.add(PATH, body=b'{"ok": 1}')
-    upstream.add(PATH, status=503, headers={"Retry-After": email.utils.formatdate(time.time() + 2, usegmt=True)}, times=1)
+    upstream.add(
+        PATH, status=503, headers={"Retry-After": email.utils.formatdate(time.time() + 2, usegmt=True)}, times=1
+    )
 
     response = client(max_retries=1).get(PATH, {}, deadline=in_seconds(6))
 
@@ -210,7 +212,9 @@ def test_api_keys_never_reach_the_logs(make_provider, upstream, caplog):
     assert upstream.requests_to(SEARCH_PATHS["pubmed"])[0].param("api_key") == NCBI_KEY
     assert upstream.requests_to(SEARCH_PATHS["openalex"])[0].param("api_key") == OPENALEX_KEY
     # ...urllib3 really logged the request lines at DEBUG...
-    request_lines = [r.getMessage() for r in caplog.records if r.name.startswith("urllib3") and "esearch.fcgi" in r.getMessage()]
+    request_lines = [
+        r.getMessage() for r in caplog.records if r.name.startswith("urllib3") and "esearch.fcgi" in r.getMessage()
+    ]
     assert request_lines and all("[redacted]" in line for line in request_lines)
     # ...and no form of a key is in any of it.
     text = all_log_text(caplog)
@@ -269,7 +273,9 @@ def test_ncbi_limit_via_redis_holds_across_limiter_instances(make_provider, upst
     # Two providers with separate limiter objects and Redis connections, as in
     # two worker processes: only the shared Redis key coordinates them.
     providers = [
-        make_provider("pubmed", total_timeout=10, limiter=ncbi_rate_limiter(None, redis_handle.url, redis_handle.prefix))
+        make_provider(
+            "pubmed", total_timeout=10, limiter=ncbi_rate_limiter(None, redis_handle.url, redis_handle.prefix)
+        )
         for _ in range(2)
     ]
 
@@ -293,7 +299,12 @@ def _acquire_in_subprocess(redis_url: str, prefix: str, count: int, ready, go, r
 def test_ncbi_limit_via_redis_holds_across_processes(redis_handle):
     context = multiprocessing.get_context("spawn")
     ready, go, results = context.Queue(), context.Event(), context.Queue()
-    workers = [context.Process(target=_acquire_in_subprocess, args=(redis_handle.url, redis_handle.prefix, 3, ready, go, results)) for _ in range(2)]
+    workers = [
+        context.Process(
+            target=_acquire_in_subprocess, args=(redis_handle.url, redis_handle.prefix, 3, ready, go, results)
+        )
+        for _ in range(2)
+    ]
     for worker in workers:
         worker.start()
     for _ in workers:
@@ -336,7 +347,9 @@ def test_redis_limiter_falls_back_to_the_process_when_redis_is_down(caplog):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
-    limiter = RedisRateLimiter(limiter_redis_client(f"redis://127.0.0.1:{closed_port}/0"), "test:down", limit=2, period=10)
+    limiter = RedisRateLimiter(
+        limiter_redis_client(f"redis://127.0.0.1:{closed_port}/0"), "test:down", limit=2, period=10
+    )
     started = time.monotonic()
 
     limiter.acquire(in_seconds(1))

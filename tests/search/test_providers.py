@@ -29,10 +29,17 @@ def test_pubmed_reads_esummary_records_in_uids_order(make_provider, upstream):
 
     assert page.total == 1873
     # "uids" gives the order; the summary object lists the records in another one.
-    assert list(sample_json("pubmed/esummary_asthma_children.json")["result"])[1:] == ["36543210", "38912345", "37654321"]
+    assert list(sample_json("pubmed/esummary_asthma_children.json")["result"])[1:] == [
+        "36543210",
+        "38912345",
+        "37654321",
+    ]
     assert [record.pmid for record in page.records] == ["38912345", "37654321", "36543210"]
     adherence, spirometry, magnesium = page.records
-    assert adherence.title == "Inhaled corticosteroid adherence in school-age children with persistent asthma: a cluster-randomised trial."
+    assert (
+        adherence.title
+        == "Inhaled corticosteroid adherence in school-age children with persistent asthma: a cluster-randomised trial."
+    )
     assert adherence.authors == ("Kovalenko AS", "Lindqvist M", "Okafor CN", "van der Berg JH")
     assert (adherence.doi, adherence.year, adherence.journal) == ("10.1002/ppul.27011", 2024, "Pediatric pulmonology")
     assert adherence.url == "https://pubmed.ncbi.nlm.nih.gov/38912345/"
@@ -138,8 +145,16 @@ def test_pubmed_structured_abstract(make_provider, upstream):
     abstract = make_provider("pubmed").fetch_abstract("38912345")
 
     paragraphs = abstract.split("\n\n")
-    assert [paragraph.split(":", 1)[0] for paragraph in paragraphs] == ["BACKGROUND", "METHODS", "RESULTS", "CONCLUSIONS"]
-    assert paragraphs[0] == "BACKGROUND: Fewer than half of children prescribed inhaled corticosteroids take them as advised."
+    assert [paragraph.split(":", 1)[0] for paragraph in paragraphs] == [
+        "BACKGROUND",
+        "METHODS",
+        "RESULTS",
+        "CONCLUSIONS",
+    ]
+    assert (
+        paragraphs[0]
+        == "BACKGROUND: Fewer than half of children prescribed inhaled corticosteroids take them as advised."
+    )
     # Entities decoded, inline markup gone, its text kept.
     assert "score <20 and good adherence as >80% of prescribed doses (FEV1 and FeNO" in paragraphs[1]
     assert "95% CI 12 to 26; p<0.001" in paragraphs[2]
@@ -179,7 +194,10 @@ def test_pubmed_abstract_rejects_non_numeric_ids(make_provider, upstream, pmid):
 
 
 def test_pubmed_xml_with_entity_declarations_is_refused(make_provider, upstream):
-    bomb = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]><PubmedArticleSet>&b;</PubmedArticleSet>'
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
+        b"<PubmedArticleSet>&b;</PubmedArticleSet>"
+    )
     upstream.add(EFETCH_PATH, body=bomb, content_type="text/xml")
 
     with raises_upstream("bad_response"):
@@ -208,10 +226,17 @@ def test_europepmc_core_results(make_provider, upstream):
     assert page.total == 48213
     assert [record.id for record in page.records] == ["MED/39876543", "MED/38765432", "PPR/PPR912345", "MED/37123456"]
     telemonitoring, biologics, preprint, no_doi = page.records
-    assert telemonitoring.title == "Home spirometry telemonitoring and exacerbations in school-age children with asthma: a randomised trial."
+    assert (
+        telemonitoring.title
+        == "Home spirometry telemonitoring and exacerbations in school-age children with asthma: a randomised trial."
+    )
     assert telemonitoring.authors == ("Grigorieva NA", "Walsh CM", "Bakirov RF")
     assert telemonitoring.journal == "The European respiratory journal"
-    assert (telemonitoring.year, telemonitoring.doi, telemonitoring.pmid) == (2025, "10.1183/13993003.01234-2024", "39876543")
+    assert (telemonitoring.year, telemonitoring.doi, telemonitoring.pmid) == (
+        2025,
+        "10.1183/13993003.01234-2024",
+        "39876543",
+    )
     assert telemonitoring.url == "https://europepmc.org/article/MED/39876543"
     assert (telemonitoring.open_access, biologics.open_access) == (True, False)
     # Abstract headings (<h4>) become plain text, cut at a word boundary.
@@ -233,7 +258,12 @@ def test_europepmc_lite_results_split_the_author_string(make_provider, upstream)
 
     assert record.title == "Montelukast and sleep disturbance in children: a nationwide cohort study."
     assert record.authors == ("Ivanova TP", "Brennan K", "Al-Sayed M", "O'Connor D", "Nakamura Y")
-    assert (record.journal, record.doi, record.pmid, record.year) == ("Thorax", "10.1136/thorax-2022-219876", "36987654", 2023)
+    assert (record.journal, record.doi, record.pmid, record.year) == (
+        "Thorax",
+        "10.1136/thorax-2022-219876",
+        "36987654",
+        2023,
+    )
     assert record.open_access is True
 
 
@@ -266,7 +296,11 @@ def test_europepmc_later_page_skips_with_an_id_list_cursor(make_provider, upstre
 
     skip, fetch = upstream.requests_to(SEARCH_PATHS["europepmc"])
     assert (skip.param("resultType"), skip.param("pageSize"), skip.param("cursorMark")) == ("idlist", "20", "*")
-    assert (fetch.param("resultType"), fetch.param("pageSize"), fetch.param("cursorMark")) == ("core", "10", "AoIIQDZ0cCgzNzEyMzQ1Ng==")
+    assert (fetch.param("resultType"), fetch.param("pageSize"), fetch.param("cursorMark")) == (
+        "core",
+        "10",
+        "AoIIQDZ0cCgzNzEyMzQ1Ng==",
+    )
     assert page.total == 48213 and len(page.records) == 4  # what the replayed page holds
 
 
@@ -279,10 +313,18 @@ def test_crossref_works(make_provider, upstream):
     assert page.total == 40917
     article, chapter, guide = page.records
     assert (article.title, article.doi, article.year, article.journal) == (
-        "Home spirometry in paediatric asthma: a feasibility study in primary care", "10.1186/s12887-024-04711-3", 2024, "BMC Pediatrics")
+        "Home spirometry in paediatric asthma: a feasibility study in primary care",
+        "10.1186/s12887-024-04711-3",
+        2024,
+        "BMC Pediatrics",
+    )
     assert article.authors == ("Smirnova O", "de Vries P", "Moreau JL")
     # JATS markup becomes plain text.
-    assert article.snippet == "Abstract Background Home spirometry could help general practitioners follow children with asthma between visits. Methods Sixty children used a portable spirometer at home for 12 weeks."
+    assert (
+        article.snippet
+        == "Abstract Background Home spirometry could help general practitioners follow children with asthma "
+        "between visits. Methods Sixty children used a portable spirometer at home for 12 weeks."
+    )
     assert article.url == "https://doi.org/10.1186/s12887-024-04711-3"
     assert (chapter.authors, chapter.year, chapter.snippet) == ((), 2023, None)
     # An organisation as author; no container title.
@@ -301,7 +343,11 @@ def test_crossref_items_with_only_doi_and_title(make_provider, upstream):
 
     assert len(records) == 3
     assert (records[1].title, records[1].doi, records[1].authors, records[1].year) == (
-        "Asthma in adolescence", "10.1093/med/9780198870340.003.0042", (), None)
+        "Asthma in adolescence",
+        "10.1093/med/9780198870340.003.0042",
+        (),
+        None,
+    )
     assert records[1].url == "https://doi.org/10.1093/med/9780198870340.003.0042"
 
 
@@ -309,7 +355,10 @@ def test_crossref_jats_and_html_markup_become_plain_text(make_provider, upstream
     answer = sample_json("crossref/works_query.json")
     item = answer["message"]["items"][1]
     item["title"] = ["<i>Drosophila</i> ecology &amp; <b>behaviour</b>"]
-    item["abstract"] = '<jats:title>Abstract</jats:title><jats:p>Flies <jats:italic>prefer</jats:italic> fruit.</jats:p><jats:p>Second <script>alert(1)</script>paragraph.</jats:p>'
+    item["abstract"] = (
+        "<jats:title>Abstract</jats:title><jats:p>Flies <jats:italic>prefer</jats:italic> fruit.</jats:p>"
+        "<jats:p>Second <script>alert(1)</script>paragraph.</jats:p>"
+    )
     item["URL"] = "javascript:alert(1)"
     upstream.add(SEARCH_PATHS["crossref"], body=json.dumps(answer).encode())
 
@@ -331,9 +380,12 @@ def test_crossref_empty_result(make_provider, upstream):
 @pytest.mark.parametrize(
     ("sample", "status", "message"),
     [
-        ("crossref/error_400_two_validation_failures.json", 400,
-         "Integer specified as 5000 but must be a positive integer less than or equal to 1000.; "
-         "Filter from-pub-dat specified but there is no such filter for this route."),
+        (
+            "crossref/error_400_two_validation_failures.json",
+            400,
+            "Integer specified as 5000 but must be a positive integer less than or equal to 1000.; "
+            "Filter from-pub-dat specified but there is no such filter for this route.",
+        ),
         ("crossref/error_404_unknown_member.json", 404, "Member specified as 999999 not found"),
         ("crossref/error_404_not_found.txt", 404, "Resource not found."),
     ],
@@ -381,17 +433,30 @@ def test_clinicaltrials_studies(make_provider, upstream):
     assert first.year == 2024
     assert first.url == "https://clinicaltrials.gov/study/NCT06712345"
     # Paragraphs of the summary run together, cut at a word boundary.
-    assert first.snippet.startswith("This study tests whether eight weeks of inspiratory muscle training at home improves asthma control in children aged 8 to 14 years. Participants will train")
+    assert first.snippet.startswith(
+        "This study tests whether eight weeks of inspiratory muscle training at home improves asthma control "
+        "in children aged 8 to 14 years. Participants will train"
+    )
     assert len(first.snippet) <= 301
     assert (first.authors, first.doi, first.open_access) == ((), None, True)
     assert second.year == 2023  # a start date of year and month only
     [request] = upstream.requests_to(SEARCH_PATHS["clinicaltrials"])
-    assert (request.param("query.term"), request.param("pageSize"), request.param("countTotal")) == ("asthma children", "3", "true")
+    assert (request.param("query.term"), request.param("pageSize"), request.param("countTotal")) == (
+        "asthma children",
+        "3",
+        "true",
+    )
 
 
 def test_clinicaltrials_later_page_skips_with_a_page_token(make_provider, upstream):
-    upstream.add(SEARCH_PATHS["clinicaltrials"], "clinicaltrials/studies_ids_first_page.json", query={"fields": "NCTId"})
-    upstream.add(SEARCH_PATHS["clinicaltrials"], "clinicaltrials/studies_second_page.json", query={"pageToken": "NF0g5JKBl_Ax3m8pQ2s4_RYt9w"})
+    upstream.add(
+        SEARCH_PATHS["clinicaltrials"], "clinicaltrials/studies_ids_first_page.json", query={"fields": "NCTId"}
+    )
+    upstream.add(
+        SEARCH_PATHS["clinicaltrials"],
+        "clinicaltrials/studies_second_page.json",
+        query={"pageToken": "NF0g5JKBl_Ax3m8pQ2s4_RYt9w"},
+    )
 
     page = make_provider("clinicaltrials").search("asthma children", page=2, per_page=3)
 
@@ -449,10 +514,17 @@ def test_openalex_works(make_provider, upstream):
     assert school.authors == ("Kuznetsova EV", "Herrera T", "van der Meer L", "Bello A")
     assert school.open_access is True
     # The abstract comes as {word: [positions]}.
-    assert school.snippet.startswith("Abstract Asthma education in schools can reach children who rarely see a doctor. We randomised 24 schools")
+    assert school.snippet.startswith(
+        "Abstract Asthma education in schools can reach children who rarely see a doctor. We randomised 24 schools"
+    )
     # Names written "Surname, Given"; a repository as the source; no abstract.
     assert videos.authors == ("Petrov I", "O'Neill G")
-    assert (videos.doi, videos.pmid, videos.journal, videos.snippet) == ("10.1101/2024.06.12.24308765", None, "medRxiv (Cold Spring Harbor Laboratory)", None)
+    assert (videos.doi, videos.pmid, videos.journal, videos.snippet) == (
+        "10.1101/2024.06.12.24308765",
+        None,
+        "medRxiv (Cold Spring Harbor Laboratory)",
+        None,
+    )
     assert videos.url == "https://www.medrxiv.org/content/10.1101/2024.06.12.24308765v1"
     # No source and no landing page: the DOI is the link.
     assert (action_plans.journal, action_plans.open_access, action_plans.authors) == (None, False, ("Chen R Jr",))

@@ -1,5 +1,6 @@
 """With Redis (several workers and machines), identical searches and the
 per-user search limit are shared by every server."""
+
 import pytest
 import redis
 
@@ -38,8 +39,10 @@ def test_a_search_cached_by_one_server_is_answered_by_another(api, other_server,
 
 def test_the_per_user_limit_counts_searches_on_every_server(app, api, other_server, upstream):
     other_server.token = api.token
-    answers = [(api if number % 2 else other_server).get("/api/v1/search?q=ecology&sources=crossref").status_code
-               for number in range(30)]
+    answers = [
+        (api if number % 2 else other_server).get("/api/v1/search?q=ecology&sources=crossref").status_code
+        for number in range(30)
+    ]
     refused = api.get("/api/v1/search?q=ecology&sources=crossref")
 
     assert answers == [200] * 30

@@ -1,4 +1,5 @@
 """The search service: usage statistics, privacy of queries, the cache key, link prefixes."""
+
 from datetime import UTC, datetime
 
 import pytest
@@ -18,8 +19,17 @@ SECRET_QUERY = "Сидоров Пётр 12.03.2015 полис 7700123456789012"
 
 
 def _event(clinic, source, at, *, ok=True, latency_ms=100, cached=False):
-    db.session.add(SearchEvent(clinic_id=clinic.id, source=source, at=at, ok=ok, latency_ms=latency_ms,
-                               cached=cached, error_code=None if ok else "timeout"))
+    db.session.add(
+        SearchEvent(
+            clinic_id=clinic.id,
+            source=source,
+            at=at,
+            ok=ok,
+            latency_ms=latency_ms,
+            cached=cached,
+            error_code=None if ok else "timeout",
+        )
+    )
 
 
 def test_usage_statistics_per_source_and_month_in_the_clinic_zone(make_clinic):
@@ -36,8 +46,9 @@ def test_usage_statistics_per_source_and_month_in_the_clinic_zone(make_clinic):
     _event(other, "pubmed", october)
     db.session.commit()
 
-    rows = services.usage_statistics(clinic, since=datetime(2026, 1, 1, tzinfo=UTC),
-                                     until=datetime(2027, 1, 1, tzinfo=UTC))
+    rows = services.usage_statistics(
+        clinic, since=datetime(2026, 1, 1, tzinfo=UTC), until=datetime(2027, 1, 1, tzinfo=UTC)
+    )
 
     assert [(r.month, r.source, r.searches, r.cached, r.errors, r.median_latency_ms) for r in rows] == [
         ("2026-11", "pubmed", 1, 0, 0, 70),
@@ -51,13 +62,16 @@ def test_cached_hits_are_counted_per_source_and_month(clinic_doctor, upstream):
     november = datetime(2026, 11, 5, 9, tzinfo=UTC)
     first = services.search(clinic_doctor, q="asthma", sources="crossref,europepmc", now=october)
     calls = len(upstream.requests)
-    repeats = [services.search(clinic_doctor, q=" asthma ", sources="europepmc,crossref", now=at)
-               for at in (later_in_october, later_in_october, november)]
+    repeats = [
+        services.search(clinic_doctor, q=" asthma ", sources="europepmc,crossref", now=at)
+        for at in (later_in_october, later_in_october, november)
+    ]
 
     assert first.cached is False and all(outcome.cached for outcome in repeats)
     assert len(upstream.requests) == calls  # the repeats never reached an upstream
-    rows = services.usage_statistics(clinic_doctor.clinic, since=datetime(2026, 1, 1, tzinfo=UTC),
-                                     until=datetime(2027, 1, 1, tzinfo=UTC))
+    rows = services.usage_statistics(
+        clinic_doctor.clinic, since=datetime(2026, 1, 1, tzinfo=UTC), until=datetime(2027, 1, 1, tzinfo=UTC)
+    )
     assert [(r.month, r.source, r.searches, r.cached, r.errors) for r in rows] == [
         ("2026-11", "europepmc", 1, 1, 0),
         ("2026-11", "crossref", 1, 1, 0),
@@ -84,9 +98,13 @@ def test_stored_search_settings_read_linked_sources_and_prefix_together(make_use
     doctor, other = make_user("doctor"), make_user("doctor")
     assert services.stored_search_settings(doctor.clinic_id) == (services.SOURCE_NAMES, None)
     assert services.search_settings(None) == (services.SOURCE_NAMES, None)
-    db.session.add_all([UnlinkedSource(clinic_id=doctor.clinic_id, source="crossref"),
-                        UnlinkedSource(clinic_id=doctor.clinic_id, source="pubmed"),
-                        ClinicSearchSettings(clinic_id=doctor.clinic_id, link_prefix="https://proxy.example/")])
+    db.session.add_all(
+        [
+            UnlinkedSource(clinic_id=doctor.clinic_id, source="crossref"),
+            UnlinkedSource(clinic_id=doctor.clinic_id, source="pubmed"),
+            ClinicSearchSettings(clinic_id=doctor.clinic_id, link_prefix="https://proxy.example/"),
+        ]
+    )
     db.session.commit()
 
     linked, prefix = services.stored_search_settings(doctor.clinic_id)
@@ -99,9 +117,12 @@ def test_stored_search_settings_read_linked_sources_and_prefix_together(make_use
 def test_no_query_text_is_stored_anywhere_in_the_database(app, clinic_doctor, upstream):
     db.session.commit()
     inspector = inspect(db.engine)
-    text_columns = [(table, column["name"]) for table in inspector.get_table_names()
-                    for column in inspector.get_columns(table)
-                    if any(kind in str(column["type"]).upper() for kind in ("CHAR", "TEXT", "JSON"))]
+    text_columns = [
+        (table, column["name"])
+        for table in inspector.get_table_names()
+        for column in inspector.get_columns(table)
+        if any(kind in str(column["type"]).upper() for kind in ("CHAR", "TEXT", "JSON"))
+    ]
     services.search(clinic_doctor, q=SECRET_QUERY, now=utcnow())
     services.search(clinic_doctor, q=SECRET_QUERY, now=utcnow())  # a cached repeat
     db.session.commit()
@@ -110,9 +131,10 @@ def test_no_query_text_is_stored_anywhere_in_the_database(app, clinic_doctor, up
     assert ("search_events", "source") in text_columns and ("audit_log", "details") in text_columns
     for table, column in text_columns:
         for fragment in (SECRET_QUERY, "Сидоров", "7700123456789012"):
-            found = db.session.execute(text(
-                f'SELECT COUNT(*) FROM {table} WHERE CAST("{column}" AS TEXT) LIKE :pattern'),
-                {"pattern": f"%{fragment}%"}).scalar()
+            found = db.session.execute(
+                text(f'SELECT COUNT(*) FROM {table} WHERE CAST("{column}" AS TEXT) LIKE :pattern'),
+                {"pattern": f"%{fragment}%"},
+            ).scalar()
             assert found == 0, f"{table}.{column} holds the query"
 
 
@@ -127,16 +149,21 @@ def test_the_cache_keeps_neither_the_query_in_its_key_nor_in_its_value(app, clin
 
 def test_same_search_with_other_spacing_shares_a_cache_key():
     assert services.cache_key(SearchOptions("a  b"), ("pubmed", "crossref")) != services.cache_key(
-        SearchOptions("a b", page=2), ("crossref", "pubmed"))
+        SearchOptions("a b", page=2), ("crossref", "pubmed")
+    )
     assert services.cache_key(SearchOptions("a b"), ("pubmed", "crossref")) == services.cache_key(
-        SearchOptions("a b"), ("crossref", "pubmed"))
+        SearchOptions("a b"), ("crossref", "pubmed")
+    )
 
 
-@pytest.mark.parametrize("prefix, expected", [
-    (None, "https://doi.org/10.1000/xyz-1"),
-    ("https://proxy.example/login?url=", "https://proxy.example/login?url=https%3A%2F%2Fdoi.org%2F10.1000%2Fxyz-1"),
-    ("https://doi-org.proxy.example/", "https://doi-org.proxy.example/https://doi.org/10.1000/xyz-1"),
-])
+@pytest.mark.parametrize(
+    "prefix, expected",
+    [
+        (None, "https://doi.org/10.1000/xyz-1"),
+        ("https://proxy.example/login?url=", "https://proxy.example/login?url=https%3A%2F%2Fdoi.org%2F10.1000%2Fxyz-1"),
+        ("https://doi-org.proxy.example/", "https://doi-org.proxy.example/https://doi.org/10.1000/xyz-1"),
+    ],
+)
 def test_doi_links_through_the_library_proxy(prefix, expected):
     assert services.record_links({"doi": "10.1000/xyz-1"}, prefix)["doi"] == expected
 
@@ -147,8 +174,10 @@ def test_a_doi_with_markup_characters_stays_one_encoded_link():
 
 def test_only_open_records_get_a_full_text_link():
     assert "full_text" not in services.record_links({"url": "https://example.org/a", "open_access": None})
-    assert services.record_links({"url": "https://example.org/a", "open_access": True})["full_text"] == \
-        "https://example.org/a"
+    assert (
+        services.record_links({"url": "https://example.org/a", "open_access": True})["full_text"]
+        == "https://example.org/a"
+    )
 
 
 @pytest.mark.parametrize("prefix", ["javascript:alert(1)", "ftp://proxy.example/", "proxy.example"])

@@ -84,7 +84,10 @@ def test_names_become_surname_and_initials():
 identifiers = st.sampled_from([None, "10.1/a", "10.1/b", "10.1/c"])
 pmids = st.sampled_from([None, "1", "2", "3"])
 source_pages = st.lists(
-    st.tuples(st.sampled_from(["pubmed", "europepmc", "crossref", "openalex"]), st.lists(st.tuples(identifiers, pmids), max_size=5)),
+    st.tuples(
+        st.sampled_from(["pubmed", "europepmc", "crossref", "openalex"]),
+        st.lists(st.tuples(identifiers, pmids), max_size=5),
+    ),
     max_size=4,
     unique_by=lambda page: page[0],
 )
@@ -93,7 +96,13 @@ source_pages = st.lists(
 @given(source_pages)
 def test_merging_keeps_every_doi_once_and_every_source(pages):
     inputs = [
-        (source, [Record(source=source, id=f"{source}-{i}", title=f"t{i}", doi=doi, pmid=pmid) for i, (doi, pmid) in enumerate(items)])
+        (
+            source,
+            [
+                Record(source=source, id=f"{source}-{i}", title=f"t{i}", doi=doi, pmid=pmid)
+                for i, (doi, pmid) in enumerate(items)
+            ],
+        )
         for source, items in pages
     ]
 

@@ -1,6 +1,7 @@
 """Search usage rows are written in batches, and every counted search reaches
 the statistics: when the window passes, when a batch is full, when the
 statistics are read and when the process exits."""
+
 import re
 import subprocess
 import sys
@@ -27,8 +28,9 @@ def stored_rows():
 
 
 @pytest.mark.parametrize("search_settings", [{"SEARCH_USAGE_FLUSH_SECONDS": 3600}])
-def test_rows_wait_for_the_batch_and_still_show_in_the_statistics(client, auth, make_user, clinic_doctor, api,
-                                                                  upstream, search_settings):
+def test_rows_wait_for_the_batch_and_still_show_in_the_statistics(
+    client, auth, make_user, clinic_doctor, api, upstream, search_settings
+):
     assert api.get(TWO_SOURCES).get_json()["cached"] is False
     assert api.get(TWO_SOURCES).get_json()["cached"] is True
     waiting = stored_rows()

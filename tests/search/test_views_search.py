@@ -1,4 +1,5 @@
 """The search pages: search, record, reading list with exports, admin settings and statistics."""
+
 import re
 from html import unescape
 
@@ -77,7 +78,10 @@ def test_admin_unlinking_sources_changes_what_the_page_and_api_search(client, au
     assert FIRST_TITLES["crossref"] not in page and FIRST_TITLES["openalex"] in page
     assert set(api_body["sources"]) == {"pubmed", "openalex"}
     assert {request.path for request in upstream.requests} <= {
-        SEARCH_PATHS["pubmed"], SEARCH_PATHS["openalex"], "/entrez/eutils/esummary.fcgi"}
+        SEARCH_PATHS["pubmed"],
+        SEARCH_PATHS["openalex"],
+        "/entrez/eutils/esummary.fcgi",
+    }
 
 
 def test_a_doctor_cannot_open_the_search_administration(doctor_client):
@@ -89,24 +93,35 @@ def test_doi_links_go_through_the_clinic_link_prefix(client, auth, make_user, up
     admin = make_user("admin")
     auth.login(admin)
     token = csrf_token_from(client.get("/search/admin").get_data(as_text=True))
-    client.post("/search/admin/link-prefix", data={"csrf_token": token,
-                                                   "link_prefix": "https://proxy.library.example/login?url="})
+    client.post(
+        "/search/admin/link-prefix",
+        data={"csrf_token": token, "link_prefix": "https://proxy.library.example/login?url="},
+    )
 
     html = client.get("/search?q=cancer&sources=crossref").get_data(as_text=True)
 
-    assert ('href="https://proxy.library.example/login?url=https%3A%2F%2Fdoi.org%2F10.1186%2F'
-            's12887-024-04711-3"') in html
+    assert (
+        'href="https://proxy.library.example/login?url=https%3A%2F%2Fdoi.org%2F10.1186%2Fs12887-024-04711-3"'
+    ) in html
 
 
 def test_linked_resources_added_by_the_admin_show_on_the_search_page(client, auth, make_user, upstream):
     admin = make_user("admin")
     auth.login(admin)
     token = csrf_token_from(client.get("/search/admin").get_data(as_text=True))
-    refused = client.post("/search/admin/resources", data={
-        "csrf_token": token, "name": "Bad", "url": "javascript:alert(1)"})
-    client.post("/search/admin/resources", data={
-        "csrf_token": token, "name": "Рубрикатор клинических рекомендаций", "url": "https://cr.minzdrav.gov.ru",
-        "description": "Клинические рекомендации", "access_note": "Открытый доступ"})
+    refused = client.post(
+        "/search/admin/resources", data={"csrf_token": token, "name": "Bad", "url": "javascript:alert(1)"}
+    )
+    client.post(
+        "/search/admin/resources",
+        data={
+            "csrf_token": token,
+            "name": "Рубрикатор клинических рекомендаций",
+            "url": "https://cr.minzdrav.gov.ru",
+            "description": "Клинические рекомендации",
+            "access_note": "Открытый доступ",
+        },
+    )
 
     html = _text(client.get("/search"))
 
@@ -150,8 +165,10 @@ def test_reading_list_save_note_export_and_delete(doctor_client, clinic_doctor, 
     _save_first_result(doctor_client)  # saving twice keeps one entry
     reference = db.session.scalars(select(SavedReference)).one()
     token = csrf_token_from(doctor_client.get("/search/reading-list").get_data(as_text=True))
-    doctor_client.post(f"/search/reading-list/{reference.id}/note",
-                       data={"csrf_token": token, "note": "Для журнального клуба {важно} 50% & ещё"})
+    doctor_client.post(
+        f"/search/reading-list/{reference.id}/note",
+        data={"csrf_token": token, "note": "Для журнального клуба {важно} 50% & ещё"},
+    )
 
     ris = doctor_client.get("/search/reading-list.ris")
     bib = doctor_client.get("/search/reading-list.bib")
@@ -177,6 +194,7 @@ def test_reading_list_save_note_export_and_delete(doctor_client, clinic_doctor, 
     other = make_user("doctor", clinic=clinic_doctor.clinic)
     doctor_client.post("/sign-out", data={"csrf_token": token})
     from tests.conftest import Auth
+
     Auth(doctor_client).login(other)
     other_token = csrf_token_from(doctor_client.get("/search/reading-list").get_data(as_text=True))
     stolen = doctor_client.post(f"/search/reading-list/{reference.id}/delete", data={"csrf_token": other_token})
@@ -247,8 +265,10 @@ def test_with_every_database_down_the_russian_page_says_so_and_shows_no_pages(do
 
 def test_with_every_database_down_the_english_page_says_so_in_english(doctor_client, upstream):
     _every_upstream_down(upstream)
-    doctor_client.post("/language", data={"lang": "en", "csrf_token": csrf_token_from(
-        doctor_client.get("/dashboard").get_data(as_text=True))})
+    doctor_client.post(
+        "/language",
+        data={"lang": "en", "csrf_token": csrf_token_from(doctor_client.get("/dashboard").get_data(as_text=True))},
+    )
 
     html = _search_every_upstream(doctor_client)
 
@@ -257,8 +277,7 @@ def test_with_every_database_down_the_english_page_says_so_in_english(doctor_cli
     assert "The database cannot be reached right now." in html
 
 
-def test_when_the_databases_that_answered_found_nothing_the_page_does_not_claim_nothing_exists(
-        doctor_client, upstream):
+def test_when_the_databases_that_answered_found_nothing_the_page_does_not_claim_nothing_exists(doctor_client, upstream):
     upstream.add(SEARCH_PATHS["pubmed"], body=b'{"esearchresult": {"count": "0", "idlist": []}}')
     upstream.add(SEARCH_PATHS["crossref"], status=503, body=b"", content_type="text/plain")
 

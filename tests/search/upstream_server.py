@@ -25,7 +25,12 @@ from urllib.parse import parse_qs, urlsplit
 SHARED_SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "upstream-samples"
 LOCAL_SAMPLES = Path(__file__).resolve().parent / "samples"
 
-CONTENT_TYPES = {".json": "application/json; charset=UTF-8", ".xml": "text/xml; charset=UTF-8", ".html": "text/html; charset=utf-8", ".txt": "text/plain; charset=utf-8"}
+CONTENT_TYPES = {
+    ".json": "application/json; charset=UTF-8",
+    ".xml": "text/xml; charset=UTF-8",
+    ".html": "text/html; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+}
 
 # Behaviours a route can have besides answering normally.
 CUT = "cut"  # send half the declared body, then drop the connection
@@ -49,7 +54,9 @@ def recorded_sample_bytes(name: str) -> bytes:
     """An answer recorded from the real upstream, in the shared directory beside the project."""
     path = shared_samples_dir() / name
     if not path.is_file():
-        raise FileNotFoundError(f"recorded upstream answer {name!r} not found under {shared_samples_dir()} (set PORTAL_UPSTREAM_SAMPLES)")
+        raise FileNotFoundError(
+            f"recorded upstream answer {name!r} not found under {shared_samples_dir()} (set PORTAL_UPSTREAM_SAMPLES)"
+        )
     return path.read_bytes()
 
 
@@ -105,7 +112,9 @@ class UpstreamServer:
         self.requests: list[RecordedRequest] = []
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, name="upstream-server", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, name="upstream-server", daemon=True
+        )
 
     @property
     def host(self) -> str:
@@ -127,7 +136,15 @@ class UpstreamServer:
         self._httpd.shutdown()
         self._httpd.server_close()
 
-    def add(self, path: str, sample: str | None = None, *, body: bytes | None = None, content_type: str | None = None, **options) -> Route:
+    def add(
+        self,
+        path: str,
+        sample: str | None = None,
+        *,
+        body: bytes | None = None,
+        content_type: str | None = None,
+        **options,
+    ) -> Route:
         """Answer requests to ``path`` with ``sample`` (a file under tests/search/samples) or ``body``."""
         if sample is not None:
             body = sample_bytes(sample)
@@ -174,7 +191,11 @@ class UpstreamServer:
                 parts = urlsplit(self.path)
                 query = parse_qs(parts.query, keep_blank_values=True)
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                server._record(RecordedRequest(arrived, parts.path, query, dict(self.headers.items()), self.client_address[1], method, body))
+                server._record(
+                    RecordedRequest(
+                        arrived, parts.path, query, dict(self.headers.items()), self.client_address[1], method, body
+                    )
+                )
                 try:
                     body_json = json.loads(body) if body else None
                 except ValueError:
@@ -196,7 +217,10 @@ class UpstreamServer:
             def _misbehave_or_send(self, route: Route) -> None:
                 body, behaviour = route.body, route.behaviour
                 if behaviour == HTML:
-                    html = b"<!DOCTYPE html><html><head><title>Maintenance</title></head><body><h1>Down for maintenance</h1></body></html>"
+                    html = (
+                        b"<!DOCTYPE html><html><head><title>Maintenance</title></head>"
+                        b"<body><h1>Down for maintenance</h1></body></html>"
+                    )
                     self._send(200, html, "text/html; charset=utf-8", route.headers)
                 elif behaviour == MALFORMED:
                     self._send(route.status, body[: len(body) // 2], route.content_type, route.headers)

@@ -1,5 +1,6 @@
 """Training fixtures: a clinic with a 12-seat room, its trainer, admin and doctors, a course,
 and factories for sessions ahead of now and sessions that have already started."""
+
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
@@ -47,8 +48,14 @@ def doctor(make_user, clinic):
 def course(app, clinic, trainer):
     from portal.training.models import Course
 
-    course = Course(clinic_id=clinic.id, title="Анафилаксия у детей", description="Неотложная помощь",
-                    trainer_id=trainer.id, academic_hours=Decimal("2"), nmo_id="НМО-2026-04512")
+    course = Course(
+        clinic_id=clinic.id,
+        title="Анафилаксия у детей",
+        description="Неотложная помощь",
+        trainer_id=trainer.id,
+        academic_hours=Decimal("2"),
+        nmo_id="НМО-2026-04512",
+    )
     db.session.add(course)
     db.session.commit()
     return course
@@ -62,8 +69,15 @@ def schedule(app, trainer, course, room):
     def make(start=None, minutes=90, capacity=5, whole_room=False, in_room=None, of_course=None):
         start = start or local(2, 10)
         training = scheduling.schedule_session(
-            trainer, course=of_course or course, room=in_room or room, start=start,
-            end=start + timedelta(minutes=minutes), capacity=capacity, whole_room=whole_room, now=utcnow())
+            trainer,
+            course=of_course or course,
+            room=in_room or room,
+            start=start,
+            end=start + timedelta(minutes=minutes),
+            capacity=capacity,
+            whole_room=whole_room,
+            now=utcnow(),
+        )
         db.session.commit()
         return training
 
@@ -82,8 +96,14 @@ def started_session(app, trainer, course, room):
 
     def make(enrolled=(), capacity=5, minutes_ago=10):
         start = utcnow() - timedelta(minutes=minutes_ago)
-        training = TrainingSession(course_id=course.id, room_id=room.id, start_at=start,
-                                   end_at=start + timedelta(minutes=90), capacity=capacity, created_by_id=trainer.id)
+        training = TrainingSession(
+            course_id=course.id,
+            room_id=room.id,
+            start_at=start,
+            end_at=start + timedelta(minutes=90),
+            capacity=capacity,
+            created_by_id=trainer.id,
+        )
         db.session.add(training)
         db.session.flush()
         for user in enrolled:

@@ -1,4 +1,5 @@
 """Training rule 4: attendance after the start, the learning record, certificates and their public check."""
+
 import csv
 import io
 from datetime import timedelta
@@ -21,16 +22,18 @@ def pdf_text(data):
 def test_attendance_waits_for_the_start(api_as, schedule, trainer, doctor):
     training = schedule()
     api_as(doctor).post(f"/api/v1/trainings/{training.id}/enrolment")
-    response = api_as(trainer).post(f"/api/v1/trainings/{training.id}/attendance",
-                                    json={"user_id": doctor.id, "attended": True})
+    response = api_as(trainer).post(
+        f"/api/v1/trainings/{training.id}/attendance", json={"user_id": doctor.id, "attended": True}
+    )
     assert response.status_code == 409
     assert response.get_json()["error"]["code"] == "session_not_started"
 
 
 def test_trainer_marks_attendance_and_a_certificate_is_issued(api_as, started_session, trainer, doctor):
     training = started_session(enrolled=[doctor])
-    response = api_as(trainer).post(f"/api/v1/trainings/{training.id}/attendance",
-                                    json={"user_id": doctor.id, "attended": True})
+    response = api_as(trainer).post(
+        f"/api/v1/trainings/{training.id}/attendance", json={"user_id": doctor.id, "attended": True}
+    )
     assert response.status_code == 200
     body = response.get_json()
     assert (body["user_id"], body["status"]) == (doctor.id, "attended")
@@ -61,8 +64,9 @@ def test_marking_absent_withdraws_the_certificate(api_as, client, started_sessio
     assert again["certificate_number"] == number  # the same document is valid again
 
 
-def test_certificate_pdf_reads_back_and_the_public_page_confirms_it(app, client, auth, started_session, trainer,
-                                                                   doctor):
+def test_certificate_pdf_reads_back_and_the_public_page_confirms_it(
+    app, client, auth, started_session, trainer, doctor
+):
     app.config["PORTAL_BASE_URL"] = "https://portal.example.ru"
     training = started_session(enrolled=[doctor])
     attendance.mark_attendance(trainer, training, doctor.id, True, now=utcnow())
@@ -89,8 +93,9 @@ def test_certificate_pdf_reads_back_and_the_public_page_confirms_it(app, client,
     assert "не существует" in missing.get_data(as_text=True)
 
 
-def test_certificate_of_a_non_nmo_course_says_it_gives_no_credit(app, client, auth, started_session, trainer,
-                                                                 doctor, course):
+def test_certificate_of_a_non_nmo_course_says_it_gives_no_credit(
+    app, client, auth, started_session, trainer, doctor, course
+):
     course.nmo_id = None
     course.academic_hours = Decimal("1.5")
     db.session.commit()
@@ -104,8 +109,9 @@ def test_certificate_of_a_non_nmo_course_says_it_gives_no_credit(app, client, au
     assert "1,5 академического часа" in text
 
 
-def test_only_the_holder_and_trainers_download_a_certificate(client, auth, started_session, trainer, doctor,
-                                                             make_user, clinic):
+def test_only_the_holder_and_trainers_download_a_certificate(
+    client, auth, started_session, trainer, doctor, make_user, clinic
+):
     training = started_session(enrolled=[doctor])
     attendance.mark_attendance(trainer, training, doctor.id, True, now=utcnow())
     db.session.commit()
@@ -117,8 +123,9 @@ def test_only_the_holder_and_trainers_download_a_certificate(client, auth, start
     assert client.get(path).status_code == 200
 
 
-def test_the_learning_record_pdf_keeps_each_column_header_inside_its_column(client, auth, trainer, doctor, course,
-                                                                            room):
+def test_the_learning_record_pdf_keeps_each_column_header_inside_its_column(
+    client, auth, trainer, doctor, course, room
+):
     _attend(trainer, doctor, course, room, utcnow() - timedelta(days=3))
     auth.login(doctor)
     with pdfplumber.open(io.BytesIO(client.get("/trainings/record.pdf").data)) as document:
@@ -126,7 +133,13 @@ def test_the_learning_record_pdf_keeps_each_column_header_inside_its_column(clie
         (table,) = page.find_tables()
         header = table.rows[0]
         assert [" ".join(label.split()) for label in table.extract()[0]] == [
-            "Дата", "Занятие", "Преподаватель", "Академические часы", "НМО", "Сертификат"]
+            "Дата",
+            "Занятие",
+            "Преподаватель",
+            "Академические часы",
+            "НМО",
+            "Сертификат",
+        ]
         left, top, right, bottom = header.bbox
         words = [word for word in page.extract_words() if top <= word["top"] and word["bottom"] <= bottom]
         assert len(words) == 7  # "Академические часы" on two lines
@@ -134,15 +147,14 @@ def test_the_learning_record_pdf_keeps_each_column_header_inside_its_column(clie
             assert any(x0 < word["x0"] and word["x1"] < x1 for x0, _top, x1, _bottom in header.cells), word
 
 
-def test_the_learning_record_csv_shows_a_formula_in_a_course_title_as_text(client, auth, trainer, doctor, course,
-                                                                            room):
-    course.title = "=HYPERLINK(\"http://evil.example\";\"Сертификат\")"
+def test_the_learning_record_csv_shows_a_formula_in_a_course_title_as_text(client, auth, trainer, doctor, course, room):
+    course.title = '=HYPERLINK("http://evil.example";"Сертификат")'
     db.session.commit()
     _attend(trainer, doctor, course, room, utcnow() - timedelta(days=3))
     auth.login(doctor)
     exported = client.get("/trainings/record.csv").get_data(as_text=True)
     rows = list(csv.reader(io.StringIO(exported.lstrip("\ufeff"))))
-    assert rows[1][1] == "'=HYPERLINK(\"http://evil.example\";\"Сертификат\")"
+    assert rows[1][1] == '\'=HYPERLINK("http://evil.example";"Сертификат")'
 
 
 def _attend(trainer, doctor, course, room, start):
@@ -150,9 +162,15 @@ def _attend(trainer, doctor, course, room, start):
     `now`."""
     from portal.training.models import TrainingSession
 
-    training = TrainingSession(course_id=course.id, room_id=room.id, start_at=start,
-                               end_at=start + timedelta(minutes=course.minutes), capacity=3, created_by_id=trainer.id,
-                               trainer_id=trainer.id)
+    training = TrainingSession(
+        course_id=course.id,
+        room_id=room.id,
+        start_at=start,
+        end_at=start + timedelta(minutes=course.minutes),
+        capacity=3,
+        created_by_id=trainer.id,
+        trainer_id=trainer.id,
+    )
     db.session.add(training)
     db.session.flush()
     enrolling.enrol(doctor, training, now=start - timedelta(days=1))
@@ -161,8 +179,9 @@ def _attend(trainer, doctor, course, room, start):
 
 
 def test_learning_record_totals_and_exports(client, auth, trainer, doctor, course, room, clinic):
-    pubmed = Course(clinic_id=clinic.id, title="Поиск в PubMed", trainer_id=trainer.id,
-                    academic_hours=Decimal("1"), nmo_id=None)
+    pubmed = Course(
+        clinic_id=clinic.id, title="Поиск в PubMed", trainer_id=trainer.id, academic_hours=Decimal("1"), nmo_id=None
+    )
     db.session.add(pubmed)
     db.session.commit()
     now = utcnow()

@@ -1,5 +1,6 @@
 """End to end in Chromium: a trainer schedules, a doctor enrols, the trainer marks attendance,
 the doctor downloads the certificate."""
+
 import io
 from datetime import timedelta
 
@@ -17,8 +18,7 @@ from tests.training.conftest import MOSCOW, local
 
 
 @pytest.mark.browser
-def test_schedule_enrol_attend_and_download_the_certificate(page, live_server, tmp_path, trainer, doctor, course,
-                                                            room):
+def test_schedule_enrol_attend_and_download_the_certificate(page, live_server, tmp_path, trainer, doctor, course, room):
     trainer_email, doctor_email, doctor_id, course_id = trainer.email, doctor.email, doctor.id, course.id
     db.session.commit()  # SQLite: every transaction takes the write lock, so the test holds none meanwhile
     browser_sign_in(page, live_server, trainer_email)
@@ -68,8 +68,9 @@ def test_schedule_enrol_attend_and_download_the_certificate(page, live_server, t
 
 
 @pytest.mark.browser
-def test_trainer_moves_a_session_and_cuts_its_seats(page, live_server, tmp_path, trainer, course, schedule,
-                                                   make_user, clinic):
+def test_trainer_moves_a_session_and_cuts_its_seats(
+    page, live_server, tmp_path, trainer, course, schedule, make_user, clinic
+):
     training = schedule(start=local(2, 10), minutes=90, capacity=3)
     doctors = [make_user(role="doctor", clinic=clinic, full_name=f"Врач {n}") for n in range(1, 4)]
     for doctor in doctors:
@@ -102,5 +103,4 @@ def test_trainer_moves_a_session_and_cuts_its_seats(page, live_server, tmp_path,
     assert "Врач 3" in page.locator("ol").inner_text()  # the waitlist on the roster
     db.session.expire_all()
     moved = db.session.get(TrainingSession, training_id)
-    assert (moved.start_at, moved.end_at, moved.capacity, moved.seats_taken) == (
-        local(3, 12), local(3, 13, 30), 2, 2)
+    assert (moved.start_at, moved.end_at, moved.capacity, moved.seats_taken) == (local(3, 12), local(3, 13, 30), 2, 2)

@@ -1,5 +1,6 @@
 """Trainers edit and cancel courses and sessions (training rules 1–4): checked like scheduling, doctors told
 of what affects them, seats never silently below the doctors enrolled."""
+
 from datetime import timedelta
 from decimal import Decimal
 
@@ -45,15 +46,22 @@ def statuses(training):
 
 # --- courses ----------------------------------------------------------------------------------
 
+
 def test_trainer_edits_a_course_and_signed_up_doctors_are_told(api_as, trainer, schedule, course, doctors):
     training = schedule(start=local(3, 10), capacity=1)
     enrol_in_order(training, doctors[:2])  # one enrolled, one waitlisted
-    response = api_as(trainer).patch(f"/api/v1/courses/{course.id}", json={
-        "title": "Анафилаксия и шок у детей", "academic_hours": 1.5, "nmo_id": None})
+    response = api_as(trainer).patch(
+        f"/api/v1/courses/{course.id}",
+        json={"title": "Анафилаксия и шок у детей", "academic_hours": 1.5, "nmo_id": None},
+    )
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     assert (body["title"], body["academic_hours"], body["nmo_id"], body["nmo"]) == (
-        "Анафилаксия и шок у детей", 1.5, None, False)
+        "Анафилаксия и шок у детей",
+        1.5,
+        None,
+        False,
+    )
     for doctor in doctors[:2]:
         (note,) = notes(doctor, "training_changed")
         assert note.subject == "Занятие изменено: Анафилаксия и шок у детей"
@@ -69,25 +77,30 @@ def test_a_description_alone_is_no_news(api_as, trainer, schedule, course, docto
 
 
 def test_editing_hours_leaves_issued_certificates_and_the_record_as_they_were(
-        api_as, trainer, doctor, course, started_session):
+    api_as, trainer, doctor, course, started_session
+):
     training = started_session(enrolled=[doctor])
     attendance.mark_attendance(trainer, training, doctor.id, True, now=utcnow())
     db.session.commit()
     assert api_as(trainer).patch(f"/api/v1/courses/{course.id}", json={"academic_hours": 4}).status_code == 200
     db.session.expire_all()
     assert db.session.scalar(select(Certificate.academic_hours)) == Decimal("2")
-    record = attendance.learning_record(doctor, first_day=utcnow().date() - timedelta(days=1),
-                                        last_day=utcnow().date() + timedelta(days=1))
+    record = attendance.learning_record(
+        doctor, first_day=utcnow().date() - timedelta(days=1), last_day=utcnow().date() + timedelta(days=1)
+    )
     assert record.total_hours == Decimal("2")
 
 
-@pytest.mark.parametrize("body, code", [
-    ({"academic_hours": 0.3}, "invalid_academic_hours"),
-    ({"academic_hours": "two"}, "invalid_field"),  # a type error, as everywhere in the API
-    ({"title": ""}, "invalid_title"),
-    ({"title": 5}, "invalid_field"),
-    ({"nmo_id": "Н" * 61}, "invalid_nmo_id"),
-])
+@pytest.mark.parametrize(
+    "body, code",
+    [
+        ({"academic_hours": 0.3}, "invalid_academic_hours"),
+        ({"academic_hours": "two"}, "invalid_field"),  # a type error, as everywhere in the API
+        ({"title": ""}, "invalid_title"),
+        ({"title": 5}, "invalid_field"),
+        ({"nmo_id": "Н" * 61}, "invalid_nmo_id"),
+    ],
+)
 def test_bad_course_edits_are_400_and_change_nothing(api_as, trainer, course, body, code):
     response = api_as(trainer).patch(f"/api/v1/courses/{course.id}", json=body)
     assert (response.status_code, response.get_json()["error"]["code"]) == (400, code)
@@ -103,7 +116,8 @@ def test_only_the_clinics_trainers_edit_its_courses(api_as, doctor, course, make
 
 
 def test_cancelling_a_course_cancels_its_upcoming_sessions_and_no_new_ones_follow(
-        api_as, trainer, schedule, course, room, doctors):
+    api_as, trainer, schedule, course, room, doctors
+):
     first, second = schedule(start=local(3, 10)), schedule(start=local(4, 10))
     enrol_in_order(first, doctors[:1])
     client = api_as(trainer)
@@ -115,29 +129,41 @@ def test_cancelling_a_course_cancels_its_upcoming_sessions_and_no_new_ones_follo
     assert (first.status, second.status) == ("cancelled", "cancelled")
     (note,) = notes(doctors[0], "training_cancelled")
     assert "Лектор заболел" in note.body
-    again = client.post("/api/v1/trainings", json={
-        "room_id": room.id, "course_id": course.id, "start": iso(local(5, 10), MOSCOW),
-        "end": iso(local(5, 11, 30), MOSCOW), "capacity": 3})
+    again = client.post(
+        "/api/v1/trainings",
+        json={
+            "room_id": room.id,
+            "course_id": course.id,
+            "start": iso(local(5, 10), MOSCOW),
+            "end": iso(local(5, 11, 30), MOSCOW),
+            "capacity": 3,
+        },
+    )
     assert (again.status_code, again.get_json()["error"]["code"]) == (409, "course_cancelled")
     assert client.delete(f"/api/v1/courses/{course.id}").status_code == 409
 
 
 # --- sessions: time and room ------------------------------------------------------------------
 
-def test_moving_a_session_tells_the_enrolled_and_the_waitlisted(api_as, trainer, schedule, doctors, room,
-                                                                make_room):
+
+def test_moving_a_session_tells_the_enrolled_and_the_waitlisted(api_as, trainer, schedule, doctors, room, make_room):
     training = schedule(start=local(3, 10), capacity=1)
     enrol_in_order(training, doctors[:2])
     enrolment = db.session.scalar(select(Enrolment).where(Enrolment.user_id == doctors[0].id))
     enrolment.reminded_at = utcnow()
     db.session.commit()
     other_room = make_room(clinic=room.clinic, name="Актовый зал", capacity=30)
-    response = api_as(trainer).patch(f"/api/v1/trainings/{training.id}", json={
-        "start": iso(local(4, 12), MOSCOW), "end": iso(local(4, 13, 30), MOSCOW), "room_id": other_room.id})
+    response = api_as(trainer).patch(
+        f"/api/v1/trainings/{training.id}",
+        json={"start": iso(local(4, 12), MOSCOW), "end": iso(local(4, 13, 30), MOSCOW), "room_id": other_room.id},
+    )
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     assert (body["start"], body["end"], body["room_id"]) == (
-        iso(local(4, 12), MOSCOW), iso(local(4, 13, 30), MOSCOW), other_room.id)
+        iso(local(4, 12), MOSCOW),
+        iso(local(4, 13, 30), MOSCOW),
+        other_room.id,
+    )
     for doctor in doctors[:2]:
         (note,) = notes(doctor, "training_changed")
         assert "Актовый зал" in note.body and "13:30" in note.body
@@ -145,16 +171,17 @@ def test_moving_a_session_tells_the_enrolled_and_the_waitlisted(api_as, trainer,
     assert enrolment.reminded_at is None  # reminded again, for the new time
 
 
-@pytest.mark.parametrize("start, minutes, status, code", [
-    ((3, 19, 30), 90, 409, "outside_hours"),
-    ((-1, 10), 90, 400, "in_past"),
-    ((3, 12), 9 * 60, 400, "too_long"),
-])
+@pytest.mark.parametrize(
+    "start, minutes, status, code",
+    [((3, 19, 30), 90, 409, "outside_hours"), ((-1, 10), 90, 400, "in_past"), ((3, 12), 9 * 60, 400, "too_long")],
+)
 def test_a_new_time_is_checked_like_a_new_session(api_as, trainer, schedule, start, minutes, status, code):
     training = schedule(start=local(3, 10))
     begin = local(*start)
-    response = api_as(trainer).patch(f"/api/v1/trainings/{training.id}", json={
-        "start": iso(begin, MOSCOW), "end": iso(begin + timedelta(minutes=minutes), MOSCOW)})
+    response = api_as(trainer).patch(
+        f"/api/v1/trainings/{training.id}",
+        json={"start": iso(begin, MOSCOW), "end": iso(begin + timedelta(minutes=minutes), MOSCOW)},
+    )
     assert (response.status_code, response.get_json()["error"]["code"]) == (status, code)
     db.session.expire_all()
     assert training.start_at == local(3, 10)
@@ -166,11 +193,14 @@ def test_a_session_cannot_move_into_a_closure_or_onto_another_session(api_as, tr
     db.session.add(Closure(room_id=room.id, start_at=local(4, 0), end_at=local(5, 0), reason="Ремонт"))
     db.session.commit()
     client = api_as(trainer)
-    closed = client.patch(f"/api/v1/trainings/{training.id}", json={
-        "start": iso(local(4, 10), MOSCOW), "end": iso(local(4, 11, 30), MOSCOW)})
+    closed = client.patch(
+        f"/api/v1/trainings/{training.id}",
+        json={"start": iso(local(4, 10), MOSCOW), "end": iso(local(4, 11, 30), MOSCOW)},
+    )
     assert (closed.status_code, closed.get_json()["error"]["code"]) == (409, "room_closed")
-    taken = client.patch(f"/api/v1/trainings/{training.id}", json={
-        "start": iso(local(5, 11), MOSCOW), "end": iso(local(5, 12), MOSCOW)})
+    taken = client.patch(
+        f"/api/v1/trainings/{training.id}", json={"start": iso(local(5, 11), MOSCOW), "end": iso(local(5, 12), MOSCOW)}
+    )
     assert (taken.status_code, taken.get_json()["error"]["code"]) == (409, "session_overlap")
     # Moving within its own time is no overlap with itself.
     later = client.patch(f"/api/v1/trainings/{training.id}", json={"end": iso(local(3, 12), MOSCOW)})
@@ -184,26 +214,37 @@ def test_a_room_of_another_clinic_or_too_small_is_refused(api_as, trainer, sched
     small = make_room(clinic=room.clinic, name="Малый", capacity=3)
     response = client.patch(f"/api/v1/trainings/{training.id}", json={"room_id": small.id})
     assert (response.status_code, response.get_json()["error"]["code"]) == (400, "capacity_exceeds_room")
-    assert client.patch(f"/api/v1/trainings/{training.id}", json={"room_id": small.id, "capacity": 3}).status_code \
-        == 200
+    assert (
+        client.patch(f"/api/v1/trainings/{training.id}", json={"room_id": small.id, "capacity": 3}).status_code == 200
+    )
 
 
-def test_moving_a_whole_room_session_rechecks_the_bookings(api_as, trainer, admin, doctor, schedule, room,
-                                                           make_workstation):
+def test_moving_a_whole_room_session_rechecks_the_bookings(
+    api_as, trainer, admin, doctor, schedule, room, make_workstation
+):
     training = schedule(start=local(3, 10), whole_room=True)
-    booking = Booking(user_id=doctor.id, workstation_id=make_workstation(room=room).id, room_id=room.id,
-                      start_at=local(4, 10, 30), end_at=local(4, 11, 30), status="booked", created_by_id=doctor.id)
+    booking = Booking(
+        user_id=doctor.id,
+        workstation_id=make_workstation(room=room).id,
+        room_id=room.id,
+        start_at=local(4, 10, 30),
+        end_at=local(4, 11, 30),
+        status="booked",
+        created_by_id=doctor.id,
+    )
     db.session.add(booking)
     db.session.commit()
     move = {"start": iso(local(4, 10), MOSCOW), "end": iso(local(4, 11, 30), MOSCOW)}
     refused = api_as(trainer).patch(f"/api/v1/trainings/{training.id}", json=move)
     assert refused.status_code == 409
     assert [c["id"] for c in refused.get_json()["error"]["conflicts"]] == [booking.id]
-    by_trainer = api_as(trainer).patch(f"/api/v1/trainings/{training.id}",
-                                       json={**move, "cancel_conflicting_bookings": True})
+    by_trainer = api_as(trainer).patch(
+        f"/api/v1/trainings/{training.id}", json={**move, "cancel_conflicting_bookings": True}
+    )
     assert by_trainer.get_json()["error"]["code"] == "confirmation_requires_admin"
-    confirmed = api_as(admin).patch(f"/api/v1/trainings/{training.id}",
-                                    json={**move, "cancel_conflicting_bookings": True})
+    confirmed = api_as(admin).patch(
+        f"/api/v1/trainings/{training.id}", json={**move, "cancel_conflicting_bookings": True}
+    )
     assert confirmed.status_code == 200 and confirmed.get_json()["cancelled_bookings"] == [booking.id]
     db.session.expire_all()
     assert booking.status == "cancelled" and "Анафилаксия у детей" in booking.cancel_reason
@@ -227,6 +268,7 @@ def test_doctors_cannot_change_sessions(api_as, doctor, schedule):
 
 # --- sessions: seats --------------------------------------------------------------------------
 
+
 def test_seats_below_the_enrolled_are_refused_without_an_explicit_choice(api_as, trainer, schedule, doctors):
     training = schedule(start=local(3, 10), capacity=4)
     enrol_in_order(training, doctors[:4])
@@ -243,15 +285,18 @@ def test_seats_below_the_enrolled_are_refused_without_an_explicit_choice(api_as,
 def test_the_doctors_seated_last_go_back_to_the_head_of_the_waitlist_in_order(api_as, trainer, schedule, doctors):
     training = schedule(start=local(3, 10), capacity=3)
     enrol_in_order(training, doctors[:4])  # 1, 2, 3 seated; 4 waiting
-    response = api_as(trainer).patch(f"/api/v1/trainings/{training.id}",
-                                     json={"capacity": 1, "move_to_waitlist": True})
+    response = api_as(trainer).patch(f"/api/v1/trainings/{training.id}", json={"capacity": 1, "move_to_waitlist": True})
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     assert (body["capacity"], body["seats_taken"]) == (1, 1)
     assert body["moved_to_waitlist"] == [doctors[2].id, doctors[1].id]  # the last seated first
     one, two, three, four = (doctor.id for doctor in doctors[:4])
     assert statuses(training) == {
-        one: ("enrolled", None), two: ("waitlisted", 1), three: ("waitlisted", 2), four: ("waitlisted", 3)}
+        one: ("enrolled", None),
+        two: ("waitlisted", 1),
+        three: ("waitlisted", 2),
+        four: ("waitlisted", 3),
+    }
     (note,) = notes(doctors[1], "training_waitlisted")[-1:]
     assert note.subject == "Снова в листе ожидания: Анафилаксия у детей" and "ожидания: 1" in note.body
     assert "ожидания: 2" in notes(doctors[2], "training_waitlisted")[-1].body
@@ -271,6 +316,7 @@ def test_enrolment_after_the_seats_changed_joins_the_end(api_as, trainer, schedu
 
 
 # --- sessions: trainer ------------------------------------------------------------------------
+
 
 def test_a_colleague_takes_over_a_session(api_as, admin, trainer, schedule, doctors, make_user, clinic):
     training = schedule(start=local(3, 10))
@@ -295,8 +341,7 @@ def test_the_trainer_must_be_a_trainer_of_the_clinic(api_as, trainer, schedule, 
     assert training.trainer_id == trainer.id
 
 
-def test_the_certificate_names_the_trainer_who_ran_the_session(trainer, doctor, started_session, make_user,
-                                                               clinic):
+def test_the_certificate_names_the_trainer_who_ran_the_session(trainer, doctor, started_session, make_user, clinic):
     training = started_session(enrolled=[doctor])
     training.trainer = make_user(role="trainer", clinic=clinic, full_name="Ольга Викторовна Сменщица")
     attendance.mark_attendance(trainer, training, doctor.id, True, now=utcnow())

@@ -1,4 +1,5 @@
 """Training rule 3: enrolment never exceeds capacity; beyond it a FIFO waitlist; a freed seat promotes."""
+
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -16,8 +17,9 @@ from portal.training.models import Enrolment
 
 
 def kinds_of(user):
-    return db.session.scalars(select(Notification.kind).where(Notification.user_id == user.id)
-                              .order_by(Notification.id)).all()
+    return db.session.scalars(
+        select(Notification.kind).where(Notification.user_id == user.id).order_by(Notification.id)
+    ).all()
 
 
 def test_enrolment_then_waitlist_then_promotion(api_as, schedule, make_user, clinic):
@@ -27,16 +29,24 @@ def test_enrolment_then_waitlist_then_promotion(api_as, schedule, make_user, cli
 
     enrolled = api_as(first).post(path)
     assert enrolled.status_code == 201
-    assert enrolled.get_json() == {"session_id": training.id, "user_id": first.id, "status": "enrolled",
-                                   "position": None}
+    assert enrolled.get_json() == {
+        "session_id": training.id,
+        "user_id": first.id,
+        "status": "enrolled",
+        "position": None,
+    }
     assert [api_as(u).post(path).get_json()["position"] for u in (second, third)] == [1, 2]
     assert api_as(second).get(path).get_json()["status"] == "waitlisted"
     assert api_as(first).get(f"/api/v1/trainings/{training.id}").get_json()["seats_left"] == 0
 
     left = api_as(first).delete(path)
     assert left.status_code == 200 and left.get_json()["status"] == "cancelled"
-    assert api_as(second).get(path).get_json() == {"session_id": training.id, "user_id": second.id,
-                                                   "status": "enrolled", "position": None}
+    assert api_as(second).get(path).get_json() == {
+        "session_id": training.id,
+        "user_id": second.id,
+        "status": "enrolled",
+        "position": None,
+    }
     assert api_as(third).get(path).get_json()["position"] == 1
     assert kinds_of(second) == ["training_waitlisted", "training_promoted"]
     assert api_as(first).get(path).status_code == 404
@@ -54,7 +64,8 @@ def test_promotion_is_mailed_to_the_doctor(smtp_server, deliver_mail, app, api_a
     api_as(holder).delete(path)
     deliver_mail()
     assert [(m["To"], m["Subject"]) for m in smtp_server.messages] == [
-        (waiting.email, "Место ваше: Анафилаксия у детей")]
+        (waiting.email, "Место ваше: Анафилаксия у детей")
+    ]
 
 
 def test_asking_twice_changes_nothing(api_as, schedule, doctor):
@@ -119,8 +130,9 @@ def test_cancelling_a_session_notifies_enrolled_and_waitlisted(api_as, schedule,
     assert response.status_code == 200 and response.get_json()["status"] == "cancelled"
     assert kinds_of(holder)[-1] == kinds_of(waiting)[-1] == "training_cancelled"
     assert kinds_of(bystander) == []
-    note = db.session.scalar(select(Notification).where(Notification.user_id == holder.id,
-                                                        Notification.kind == "training_cancelled"))
+    note = db.session.scalar(
+        select(Notification).where(Notification.user_id == holder.id, Notification.kind == "training_cancelled")
+    )
     assert "Болезнь лектора" in note.body
     refused = api_as(bystander).post(path)
     assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "session_cancelled"
@@ -141,8 +153,14 @@ def test_listing_sessions_by_room_and_period(api_as, schedule, doctor, room):
     client = api_as(doctor)
     default = client.get(f"/api/v1/trainings?room_id={room.id}").get_json()["items"]
     assert [s["id"] for s in default] == [soon.id]  # the room's 14-day horizon
-    wide = client.get("/api/v1/trainings", query_string={
-        "room_id": room.id, "from": utcnow().isoformat(), "to": (utcnow() + timedelta(days=30)).isoformat()})
+    wide = client.get(
+        "/api/v1/trainings",
+        query_string={
+            "room_id": room.id,
+            "from": utcnow().isoformat(),
+            "to": (utcnow() + timedelta(days=30)).isoformat(),
+        },
+    )
     assert [s["id"] for s in wide.get_json()["items"]] == [soon.id, later.id]
     assert client.get("/api/v1/trainings?from=yesterday").status_code == 400
 

@@ -1,4 +1,5 @@
 """The training pages as doctors and trainers use them (Russian by default)."""
+
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -52,19 +53,29 @@ def test_doctors_cannot_open_the_trainer_pages(client, auth, schedule, doctor):
 def test_trainer_creates_a_course_and_a_90_minute_session(client, auth, trainer, room):
     auth.login(trainer)
     form = client.get("/trainings/courses/new").get_data(as_text=True)
-    created = client.post("/trainings/courses/new", data={
-        "csrf_token": csrf_token_from(form), "title": "Вакцинопрофилактика", "academic_hours": "2",
-        "nmo_id": ""})
+    created = client.post(
+        "/trainings/courses/new",
+        data={"csrf_token": csrf_token_from(form), "title": "Вакцинопрофилактика", "academic_hours": "2", "nmo_id": ""},
+    )
     assert created.status_code == 302
     course = db.session.scalar(select(Course).where(Course.title == "Вакцинопрофилактика"))
     assert course.nmo_id is None and course.trainer_id == trainer.id
 
     start = local(3, 9)
     page = client.get(created.headers["Location"]).get_data(as_text=True)
-    response = client.post("/trainings/sessions/new", data={
-        "csrf_token": csrf_token_from(page), "course_id": course.id, "room_id": room.id,
-        "day": to_local(start, MOSCOW).date().isoformat(), "start_time": "09:00", "duration": "90",
-        "capacity": "10", "weeks": "1"})
+    response = client.post(
+        "/trainings/sessions/new",
+        data={
+            "csrf_token": csrf_token_from(page),
+            "course_id": course.id,
+            "room_id": room.id,
+            "day": to_local(start, MOSCOW).date().isoformat(),
+            "start_time": "09:00",
+            "duration": "90",
+            "capacity": "10",
+            "weeks": "1",
+        },
+    )
     assert response.status_code == 302
     training = db.session.scalar(select(TrainingSession))
     assert (training.start_at, training.end_at - training.start_at) == (start, timedelta(minutes=90))
@@ -74,10 +85,19 @@ def test_trainer_creates_a_course_and_a_90_minute_session(client, auth, trainer,
 def test_refused_session_shows_the_reason_next_to_the_field(client, auth, trainer, room, course):
     auth.login(trainer)
     page = client.get("/trainings/sessions/new").get_data(as_text=True)
-    response = client.post("/trainings/sessions/new", data={
-        "csrf_token": csrf_token_from(page), "course_id": course.id, "room_id": room.id,
-        "day": to_local(local(3, 9), MOSCOW).date().isoformat(), "start_time": "19:30", "duration": "90",
-        "capacity": "10", "weeks": "1"})
+    response = client.post(
+        "/trainings/sessions/new",
+        data={
+            "csrf_token": csrf_token_from(page),
+            "course_id": course.id,
+            "room_id": room.id,
+            "day": to_local(local(3, 9), MOSCOW).date().isoformat(),
+            "start_time": "19:30",
+            "duration": "90",
+            "capacity": "10",
+            "weeks": "1",
+        },
+    )
     assert response.status_code == 400
     assert "Кабинет открыт не на всё время занятия." in response.get_data(as_text=True)
     assert db.session.scalar(select(TrainingSession.id)) is None
@@ -87,10 +107,19 @@ def test_series_form_reports_each_date(client, auth, trainer, room, course, sche
     schedule(start=local(8, 9))
     auth.login(trainer)
     page = client.get("/trainings/sessions/new").get_data(as_text=True)
-    response = client.post("/trainings/sessions/new", data={
-        "csrf_token": csrf_token_from(page), "course_id": course.id, "room_id": room.id,
-        "day": to_local(local(1, 9), MOSCOW).date().isoformat(), "start_time": "09:00", "duration": "45",
-        "capacity": "10", "weeks": "3"})
+    response = client.post(
+        "/trainings/sessions/new",
+        data={
+            "csrf_token": csrf_token_from(page),
+            "course_id": course.id,
+            "room_id": room.id,
+            "day": to_local(local(1, 9), MOSCOW).date().isoformat(),
+            "start_time": "09:00",
+            "duration": "45",
+            "capacity": "10",
+            "weeks": "3",
+        },
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert html.count("table-success") == 2 and html.count("table-warning") == 1
@@ -102,8 +131,11 @@ def test_roster_marks_attendance_and_prints_a_sign_in_sheet(client, auth, traine
     auth.login(trainer)
     roster = client.get(f"/trainings/{training.id}/roster").get_data(as_text=True)
     assert "Мария Ивановна Петрова" in roster
-    saved = client.post(f"/trainings/{training.id}/attendance", data={
-        "csrf_token": csrf_token_from(roster), f"attendance-{doctor.id}": "attended"}, follow_redirects=True)
+    saved = client.post(
+        f"/trainings/{training.id}/attendance",
+        data={"csrf_token": csrf_token_from(roster), f"attendance-{doctor.id}": "attended"},
+        follow_redirects=True,
+    )
     assert "Посещаемость сохранена (изменено: 1)" in saved.get_data(as_text=True)
     assert db.session.scalar(select(Enrolment.status)) == "attended"
     sheet = client.get(f"/trainings/{training.id}/sign-in-sheet").get_data(as_text=True)

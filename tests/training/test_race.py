@@ -1,4 +1,5 @@
 """Forty doctors enrol in a five-seat session at the same moment: real threads, real commits."""
+
 import threading
 
 import pytest
@@ -39,8 +40,14 @@ def test_forty_doctors_race_for_five_seats_then_three_leave(app, api_as, schedul
     assert positions == list(range(1, DOCTORS - SEATS + 1))
     db.session.expire_all()
     assert db.session.get(TrainingSession, training.id).seats_taken == SEATS
-    assert db.session.scalar(select(func.count()).select_from(Enrolment).where(
-        Enrolment.session_id == training.id, Enrolment.status == "enrolled")) == SEATS
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Enrolment)
+            .where(Enrolment.session_id == training.id, Enrolment.status == "enrolled")
+        )
+        == SEATS
+    )
 
     by_position = {body["position"]: index for index, (status, body) in enumerate(answers) if status == 202}
     seated = [index for index, (status, _body) in enumerate(answers) if status == 201]

@@ -1,4 +1,5 @@
 """The reminder job: each enrolled doctor is reminded once of a session starting within the window."""
+
 from sqlalchemy import select
 
 from portal.core.db import utcnow

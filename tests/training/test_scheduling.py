@@ -1,4 +1,5 @@
 """Training rules 1 and 2: who schedules where, no overlaps in a room, whole-room sessions over bookings."""
+
 from collections import Counter
 from datetime import timedelta
 
@@ -17,14 +18,24 @@ from tests.training.conftest import MOSCOW, local
 
 
 def session_body(room, start, minutes=90, **extra):
-    return {"room_id": room.id, "start": iso(start, MOSCOW), "end": iso(start + timedelta(minutes=minutes), MOSCOW),
-            "capacity": 5, "whole_room": False, **extra}
+    return {
+        "room_id": room.id,
+        "start": iso(start, MOSCOW),
+        "end": iso(start + timedelta(minutes=minutes), MOSCOW),
+        "capacity": 5,
+        "whole_room": False,
+        **extra,
+    }
 
 
 def test_trainer_schedules_a_session_with_a_new_course(api_as, trainer, room):
     start = local(3, 10)
-    response = api_as(trainer).post("/api/v1/trainings", json=session_body(
-        room, start, course={"title": "Бронхиальная астма у детей", "academic_hours": 2, "nmo_id": "НМО-77"}))
+    response = api_as(trainer).post(
+        "/api/v1/trainings",
+        json=session_body(
+            room, start, course={"title": "Бронхиальная астма у детей", "academic_hours": 2, "nmo_id": "НМО-77"}
+        ),
+    )
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
     assert body["id"] and body["room_id"] == room.id and body["status"] == "scheduled"
@@ -42,8 +53,9 @@ def test_existing_course_is_used_by_id(api_as, trainer, room, course):
 
 def test_room_of_another_clinic_is_not_found(api_as, trainer, make_room, course):
     other_room = make_room()
-    response = api_as(trainer).post("/api/v1/trainings", json=session_body(other_room, local(3, 10),
-                                                                           course_id=course.id))
+    response = api_as(trainer).post(
+        "/api/v1/trainings", json=session_body(other_room, local(3, 10), course_id=course.id)
+    )
     assert response.status_code == 404
     assert db.session.scalar(select(TrainingSession.id)) is None
 
@@ -115,8 +127,15 @@ def test_sessions_of_one_room_never_overlap(api_as, trainer, schedule, room, cou
 def test_the_database_itself_refuses_overlapping_sessions(app, schedule, course, room):
     """The exclusion constraint (PostgreSQL) or trigger (SQLite) holds even without the service."""
     first = schedule(start=local(3, 10))
-    db.session.add(TrainingSession(course_id=course.id, room_id=room.id, start_at=first.start_at + timedelta(minutes=30),
-                                   end_at=first.end_at + timedelta(minutes=30), capacity=3))
+    db.session.add(
+        TrainingSession(
+            course_id=course.id,
+            room_id=room.id,
+            start_at=first.start_at + timedelta(minutes=30),
+            end_at=first.end_at + timedelta(minutes=30),
+            capacity=3,
+        )
+    )
     with pytest.raises(IntegrityError, match="ex_training_sessions_room_overlap"):
         db.session.commit()
     db.session.rollback()
@@ -131,24 +150,34 @@ def test_a_cancelled_session_frees_its_time(api_as, trainer, schedule, room, cou
 
 
 def _booking(doctor, workstation, start, minutes=60):
-    booking = Booking(user_id=doctor.id, workstation_id=workstation.id, room_id=workstation.room_id, start_at=start,
-                      end_at=start + timedelta(minutes=minutes), status="booked", created_by_id=doctor.id)
+    booking = Booking(
+        user_id=doctor.id,
+        workstation_id=workstation.id,
+        room_id=workstation.room_id,
+        start_at=start,
+        end_at=start + timedelta(minutes=minutes),
+        status="booked",
+        created_by_id=doctor.id,
+    )
     db.session.add(booking)
     db.session.commit()
     return booking
 
 
 def test_whole_room_session_over_bookings_is_refused_with_the_conflicts(
-        api_as, trainer, doctor, room, course, make_workstation):
+    api_as, trainer, doctor, room, course, make_workstation
+):
     workstation = make_workstation(room=room, label="ПК-3")
     booking = _booking(doctor, workstation, local(3, 10, 30))
-    response = api_as(trainer).post("/api/v1/trainings", json=session_body(
-        room, local(3, 10), course_id=course.id, whole_room=True))
+    response = api_as(trainer).post(
+        "/api/v1/trainings", json=session_body(room, local(3, 10), course_id=course.id, whole_room=True)
+    )
     assert response.status_code == 409
     error = response.get_json()["error"]
     assert error["code"] == "bookings_conflict"
     assert [(c["id"], c["workstation"], c["user"]) for c in error["conflicts"]] == [
-        (booking.id, "ПК-3", "Мария Ивановна Петрова")]
+        (booking.id, "ПК-3", "Мария Ивановна Петрова")
+    ]
     db.session.refresh(booking)
     assert booking.status == "booked"
     # A session that only uses seats leaves the workstations bookable: no conflict.
@@ -158,17 +187,22 @@ def test_whole_room_session_over_bookings_is_refused_with_the_conflicts(
 
 def test_only_an_admin_may_confirm_cancelling_bookings(api_as, trainer, doctor, room, course, make_workstation):
     _booking(doctor, make_workstation(room=room), local(3, 10, 30))
-    response = api_as(trainer).post("/api/v1/trainings", json=session_body(
-        room, local(3, 10), course_id=course.id, whole_room=True, cancel_conflicting_bookings=True))
+    response = api_as(trainer).post(
+        "/api/v1/trainings",
+        json=session_body(room, local(3, 10), course_id=course.id, whole_room=True, cancel_conflicting_bookings=True),
+    )
     assert response.status_code == 403
     assert response.get_json()["error"]["code"] == "confirmation_requires_admin"
 
 
 def test_admin_confirmation_cancels_the_bookings_and_tells_their_doctors(
-        api_as, admin, doctor, room, course, make_workstation):
+    api_as, admin, doctor, room, course, make_workstation
+):
     booking = _booking(doctor, make_workstation(room=room), local(3, 10, 30))
-    response = api_as(admin).post("/api/v1/trainings", json=session_body(
-        room, local(3, 10), course_id=course.id, whole_room=True, cancel_conflicting_bookings=True))
+    response = api_as(admin).post(
+        "/api/v1/trainings",
+        json=session_body(room, local(3, 10), course_id=course.id, whole_room=True, cancel_conflicting_bookings=True),
+    )
     assert response.status_code == 201
     db.session.refresh(booking)
     assert booking.status == "cancelled" and booking.cancelled_by_id == admin.id
@@ -178,31 +212,43 @@ def test_admin_confirmation_cancels_the_bookings_and_tells_their_doctors(
 
 
 def test_a_whole_room_session_over_30_bookings_answers_without_smtp_and_each_doctor_is_mailed_once(
-        app, api_as, admin, make_user, clinic, room, course, make_workstation, smtp_server, deliver_mail):
+    app, api_as, admin, make_user, clinic, room, course, make_workstation, smtp_server, deliver_mail
+):
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port)
     doctors = [make_user(clinic=clinic) for _ in range(10)]
     for doctor in doctors:
         workstation = make_workstation(room=room)
         for hour in (10, 11, 12):
             _booking(doctor, workstation, local(3, hour))
-    response = api_as(admin).post("/api/v1/trainings", json=session_body(
-        room, local(3, 10), minutes=180, course_id=course.id, whole_room=True, cancel_conflicting_bookings=True))
+    response = api_as(admin).post(
+        "/api/v1/trainings",
+        json=session_body(
+            room, local(3, 10), minutes=180, course_id=course.id, whole_room=True, cancel_conflicting_bookings=True
+        ),
+    )
     assert response.status_code == 201
     assert smtp_server.messages == []  # the request wrote its 30 mails to the outbox and sent none
-    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)
-                             .where(OutboxMessage.status == "pending")) == 30
+    assert (
+        db.session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending"))
+        == 30
+    )
     assert deliver_mail().sent == 30
     assert Counter(message["To"] for message in smtp_server.messages) == {doctor.email: 3 for doctor in doctors}
 
 
 def test_weekly_series_reports_each_refused_date(app, trainer, schedule, room, course):
     schedule(start=local(15, 10, 30), minutes=45)  # in the way of the third date
-    results = scheduling.schedule_series(trainer, course=course, room=room, first_start=local(1, 10),
-                                       minutes=45, weeks=4, capacity=5, now=utcnow())
+    results = scheduling.schedule_series(
+        trainer, course=course, room=room, first_start=local(1, 10), minutes=45, weeks=4, capacity=5, now=utcnow()
+    )
     db.session.commit()
     assert [r.start for r in results] == [local(1 + 7 * week, 10) for week in range(4)]
     assert [r.error.code if r.error else "created" for r in results] == [
-        "created", "created", "session_overlap", "created"]
+        "created",
+        "created",
+        "session_overlap",
+        "created",
+    ]
     created = [r.session for r in results if r.session is not None]
     assert all(s.end_at - s.start_at == timedelta(minutes=45) for s in created)
     assert db.session.scalar(select(func.count()).select_from(TrainingSession)) == 4

@@ -5,6 +5,7 @@ leave the transaction to their caller (the sync job, the CLI command, the
 admin's upload). Writers take the sync-state row's lock first, so two loads
 of the catalogue never interleave.
 """
+
 from __future__ import annotations
 
 import json
@@ -47,13 +48,19 @@ AGE_GROUP_OF = {AGE_CHILDREN: "children", AGE_ADULTS: "adults", AGE_BOTH: "all"}
 
 # --- the sync state ------------------------------------------------------------------------
 
+
 def _state_for_update():
     """The sync-state row, locked until the transaction ends (created on first use)."""
     insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    db.session.execute(insert(GuidelineSyncState).values(id=STATE_ID, guideline_count=0)
-                       .on_conflict_do_nothing(index_elements=["id"]))
-    return db.session.scalars(select(GuidelineSyncState).where(GuidelineSyncState.id == STATE_ID)
-                              .with_for_update().execution_options(populate_existing=True)).one()
+    db.session.execute(
+        insert(GuidelineSyncState).values(id=STATE_ID, guideline_count=0).on_conflict_do_nothing(index_elements=["id"])
+    )
+    return db.session.scalars(
+        select(GuidelineSyncState)
+        .where(GuidelineSyncState.id == STATE_ID)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
 
 
 def sync_state():
@@ -69,17 +76,24 @@ def claim_sync(*, now, lease, synced_before=None, attempted_before=None):
     A guarded update, so that of several machines asking at once exactly one gets it.
     """
     _state_for_update()
-    conditions = [GuidelineSyncState.id == STATE_ID,
-                  or_(GuidelineSyncState.running_until.is_(None), GuidelineSyncState.running_until <= now)]
+    conditions = [
+        GuidelineSyncState.id == STATE_ID,
+        or_(GuidelineSyncState.running_until.is_(None), GuidelineSyncState.running_until <= now),
+    ]
     if synced_before is not None:
-        conditions.append(or_(GuidelineSyncState.last_success_at.is_(None),
-                              GuidelineSyncState.last_success_at <= synced_before))
+        conditions.append(
+            or_(GuidelineSyncState.last_success_at.is_(None), GuidelineSyncState.last_success_at <= synced_before)
+        )
     if attempted_before is not None:
-        conditions.append(or_(GuidelineSyncState.last_attempt_at.is_(None),
-                              GuidelineSyncState.last_attempt_at <= attempted_before))
-    result = db.session.execute(update(GuidelineSyncState).where(*conditions)
-                                .values(running_until=now + lease, last_attempt_at=now)
-                                .execution_options(synchronize_session=False))
+        conditions.append(
+            or_(GuidelineSyncState.last_attempt_at.is_(None), GuidelineSyncState.last_attempt_at <= attempted_before)
+        )
+    result = db.session.execute(
+        update(GuidelineSyncState)
+        .where(*conditions)
+        .values(running_until=now + lease, last_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    )
     return result.rowcount == 1
 
 
@@ -111,8 +125,10 @@ def apply_listing(items, *, complete, origin, now, holds_lease=False):
     the caller ``holds_lease`` (a saved list loads without one).
     """
     state = _state_for_update()
-    existing = {guideline.code_version: guideline for guideline in db.session.scalars(
-        select(Guideline).options(selectinload(Guideline.mkb_codes)))}
+    existing = {
+        guideline.code_version: guideline
+        for guideline in db.session.scalars(select(Guideline).options(selectinload(Guideline.mkb_codes)))
+    }
     added = changed = 0
     for item in items:
         values = _listed_values(item)
@@ -140,17 +156,27 @@ def apply_listing(items, *, complete, origin, now, holds_lease=False):
         state.running_until = None
     db.session.flush()
     state.guideline_count = db.session.scalar(
-        select(func.count()).select_from(Guideline).where(Guideline.removed_at.is_(None)))
+        select(func.count()).select_from(Guideline).where(Guideline.removed_at.is_(None))
+    )
     db.session.flush()
     return CatalogueChange(added, changed, removed, len(items), complete)
 
 
 def _listed_values(item):
-    return {"code": item.code, "version": item.version, "rubricator_id": item.rubricator_id, "title": item.title,
-            "age_category": item.age_category, "age_label": item.age_label, "status": item.status,
-            "applies_now": item.applies_now, "council_approved": item.council_approved,
-            "developers": list(item.developers), "published_at": item.published_at,
-            "search_text": russian.search_text(item.title, *(mkb.name for mkb in item.mkb_codes), item.age_label or "")}
+    return {
+        "code": item.code,
+        "version": item.version,
+        "rubricator_id": item.rubricator_id,
+        "title": item.title,
+        "age_category": item.age_category,
+        "age_label": item.age_label,
+        "status": item.status,
+        "applies_now": item.applies_now,
+        "council_approved": item.council_approved,
+        "developers": list(item.developers),
+        "published_at": item.published_at,
+        "search_text": russian.search_text(item.title, *(mkb.name for mkb in item.mkb_codes), item.age_label or ""),
+    }
 
 
 def load_listing_file(actor, data, *, now):
@@ -168,22 +194,35 @@ def load_listing_file(actor, data, *, now):
         page = parse_answer(json.loads(data))
     except (ValueError, RecursionError) as error:
         problem = str(error) if isinstance(error, ListingShapeError) else _("it is not JSON")
-        raise Invalid(_("The file is not a saved list of clinical guidelines: %(problem)s.", problem=problem),
-                      code="invalid_file", field="file") from None
+        raise Invalid(
+            _("The file is not a saved list of clinical guidelines: %(problem)s.", problem=problem),
+            code="invalid_file",
+            field="file",
+        ) from None
     if not page.items:
         raise Invalid(_("The file lists no clinical guidelines."), code="invalid_file", field="file")
     items = tuple({item.code_version: item for item in page.items}.values())
-    change = apply_listing(items, complete=page.total is not None and len(items) >= page.total, origin="file",
-                           now=now)
-    audit.record("search.guidelines_loaded", actor=actor, clinic_id=None,
-                 details={"listed": change.listed, "added": change.added, "changed": change.changed,
-                          "removed": change.removed, "at": now.isoformat()})
+    change = apply_listing(items, complete=page.total is not None and len(items) >= page.total, origin="file", now=now)
+    audit.record(
+        "search.guidelines_loaded",
+        actor=actor,
+        clinic_id=None,
+        details={
+            "listed": change.listed,
+            "added": change.added,
+            "changed": change.changed,
+            "removed": change.removed,
+            "at": now.isoformat(),
+        },
+    )
     return change
 
 
 def _differs(guideline, values, codes):
-    return (any(getattr(guideline, key) != value for key, value in values.items())
-            or [(code.code, code.name) for code in guideline.mkb_codes] != codes)
+    return (
+        any(getattr(guideline, key) != value for key, value in values.items())
+        or [(code.code, code.name) for code in guideline.mkb_codes] != codes
+    )
 
 
 def _fill(guideline, values, codes, now):
@@ -197,11 +236,13 @@ def _fill(guideline, values, codes, now):
         if current:
             guideline.mkb_codes = []
             db.session.flush()  # the old codes go before their replacements, which share their keys
-        guideline.mkb_codes = [GuidelineMkbCode(code=code, name=name, position=position)
-                               for position, (code, name) in enumerate(codes)]
+        guideline.mkb_codes = [
+            GuidelineMkbCode(code=code, name=name, position=position) for position, (code, name) in enumerate(codes)
+        ]
 
 
 # --- what the search page says about the catalogue ------------------------------------------
+
 
 @dataclass(frozen=True)
 class CatalogueStatus:
@@ -212,20 +253,29 @@ class CatalogueStatus:
     error: str | None
 
     def as_dict(self):
-        return {"synced_at": self.synced_at.isoformat() if self.synced_at else None,
-                "guidelines": self.guideline_count, "stale": self.stale,
-                "last_failure_at": self.failed_at.isoformat() if self.failed_at else None}
+        return {
+            "synced_at": self.synced_at.isoformat() if self.synced_at else None,
+            "guidelines": self.guideline_count,
+            "stale": self.stale,
+            "last_failure_at": self.failed_at.isoformat() if self.failed_at else None,
+        }
 
 
 def catalogue_status(*, now, stale_after):
     state = sync_state()
     synced_at = state.last_success_at if state else None
-    failed = state is not None and state.last_failure_at is not None and (
-        synced_at is None or state.last_failure_at > synced_at)
+    failed = (
+        state is not None
+        and state.last_failure_at is not None
+        and (synced_at is None or state.last_failure_at > synced_at)
+    )
     return CatalogueStatus(
-        synced_at=synced_at, guideline_count=state.guideline_count if state else 0,
+        synced_at=synced_at,
+        guideline_count=state.guideline_count if state else 0,
         stale=synced_at is None or now - synced_at > stale_after,
-        failed_at=state.last_failure_at if failed else None, error=state.last_error if failed else None)
+        failed_at=state.last_failure_at if failed else None,
+        error=state.last_error if failed else None,
+    )
 
 
 # --- searching -----------------------------------------------------------------------------
@@ -236,8 +286,9 @@ _PG_VECTOR = literal_column(f"to_tsvector('russian'::regconfig, {Guideline.__tab
 
 def find_guideline(code_version):
     """A guideline still listed, by its code and version ("1059_1"), or None."""
-    return db.session.scalar(select(Guideline).where(Guideline.code_version == code_version,
-                                                     Guideline.removed_at.is_(None)))
+    return db.session.scalar(
+        select(Guideline).where(Guideline.code_version == code_version, Guideline.removed_at.is_(None))
+    )
 
 
 def search(session, request):
@@ -278,8 +329,12 @@ def search(session, request):
     order += [Guideline.published_at.desc(), Guideline.id.desc()]
     statement = statement.where(*conditions)
     total = session.scalar(select(func.count()).select_from(statement.with_only_columns(Guideline.id).subquery()))
-    guidelines = session.scalars(statement.options(selectinload(Guideline.mkb_codes)).order_by(*order)
-                                 .limit(request.per_page).offset(request.offset)).all()
+    guidelines = session.scalars(
+        statement.options(selectinload(Guideline.mkb_codes))
+        .order_by(*order)
+        .limit(request.per_page)
+        .offset(request.offset)
+    ).all()
     return SearchPage(tuple(guideline_record(guideline) for guideline in guidelines), total)
 
 

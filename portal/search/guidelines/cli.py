@@ -1,4 +1,5 @@
 """``flask --app wsgi portal sync-guidelines [--from-file FILE]``."""
+
 from pathlib import Path
 
 import click
@@ -12,8 +13,12 @@ from portal.search.guidelines.upstream import SyncFailed
 
 
 @portal_cli.command("sync-guidelines", unit_of_work=False)
-@click.option("--from-file", "path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A saved answer of the rubricator's list call, for networks that cannot reach it.")
+@click.option(
+    "--from-file",
+    "path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A saved answer of the rubricator's list call, for networks that cannot reach it.",
+)
 def sync_guidelines_command(path):
     """Refresh the clinical-guidelines catalogue from the rubricator, or from a saved list."""
     try:
@@ -24,8 +29,11 @@ def sync_guidelines_command(path):
                 change = catalogue.load_listing_file(None, path.read_bytes(), now=utcnow())
     except (SyncFailed, DomainError) as failure:
         fail(f"The catalogue was not refreshed and is kept as it was: {failure.message}")
-    gone = f", {change.removed} no longer listed" if change.complete else (
-        "; the list is partial, so no guideline was marked as gone")
+    gone = (
+        f", {change.removed} no longer listed"
+        if change.complete
+        else ("; the list is partial, so no guideline was marked as gone")
+    )
     click.echo(f"{change.listed} guideline(s) listed: {change.added} new, {change.changed} changed{gone}.")
 
 

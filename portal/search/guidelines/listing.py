@@ -12,6 +12,7 @@ published capture of the list was saved.
 Anything else is a changed shape and raises ``ListingShapeError`` naming the
 first problem: the catalogue is never updated from an answer half understood.
 """
+
 from __future__ import annotations
 
 import re

@@ -5,6 +5,7 @@ Full-text search objects live outside these models, created by the migration for
 each database: a GIN index over ``to_tsvector('russian', search_text)`` on
 PostgreSQL, an FTS5 table kept by triggers on SQLite (``FTS_TABLE``).
 """
+
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -53,7 +54,8 @@ class Guideline(db.Model):
     removed_at: Mapped[object | None] = mapped_column(UTCDateTime)
 
     mkb_codes: Mapped[list["GuidelineMkbCode"]] = relationship(
-        back_populates="guideline", cascade="all, delete-orphan", order_by="GuidelineMkbCode.position")
+        back_populates="guideline", cascade="all, delete-orphan", order_by="GuidelineMkbCode.position"
+    )
 
 
 class GuidelineMkbCode(db.Model):
@@ -61,8 +63,7 @@ class GuidelineMkbCode(db.Model):
 
     __tablename__ = "search_guideline_mkb_codes"
 
-    guideline_id: Mapped[int] = mapped_column(
-        ForeignKey("search_guidelines.id", ondelete="CASCADE"), primary_key=True)
+    guideline_id: Mapped[int] = mapped_column(ForeignKey("search_guidelines.id", ondelete="CASCADE"), primary_key=True)
     code: Mapped[str] = mapped_column(String(20), primary_key=True, index=True)
     name: Mapped[str] = mapped_column(Text, default="", nullable=False)
     position: Mapped[int] = mapped_column(SmallInteger, nullable=False)

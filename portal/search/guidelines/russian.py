@@ -9,6 +9,7 @@ and medicine is full of such nouns. Stemming a stem once more brings every case
 to one form («рахит» → «рах»), so the catalogue indexes each word with its
 stem and the stem of its stem, and a query word matches either of its own.
 """
+
 from __future__ import annotations
 
 import re
@@ -26,8 +27,10 @@ _LATIN_LOOKALIKES = str.maketrans("АВЕКМНОРСТХ", "ABEKMHOPCTX")
 _PUNCTUATION = "()[]{}<>«»\"'“”„,;:!?."
 
 STOP_WORDS = frozenset(
-    line.strip() for line in (Path(__file__).with_name("russian_stop_words.txt")).read_text("utf-8").splitlines()
-    if line.strip() and not line.startswith("#"))
+    line.strip()
+    for line in (Path(__file__).with_name("russian_stop_words.txt")).read_text("utf-8").splitlines()
+    if line.strip() and not line.startswith("#")
+)
 
 # PyStemmer's stemmers keep state between calls: one per thread.
 _local = threading.local()

@@ -7,6 +7,7 @@ write lock. So a job claims the sync lease in one unit, fetches with no
 transaction open, then applies the list (or records the failure) in another. A failed sync
 leaves the catalogue exactly as it was.
 """
+
 import logging
 from datetime import timedelta
 
@@ -35,9 +36,11 @@ def run_scheduled_sync(now):
     config = current_app.config
     with transaction.unit_of_work():
         claimed = catalogue.claim_sync(
-            now=now, lease=LEASE,
+            now=now,
+            lease=LEASE,
             synced_before=now - timedelta(hours=float(config["GUIDELINES_SYNC_INTERVAL_HOURS"])),
-            attempted_before=now - timedelta(minutes=float(config["GUIDELINES_SYNC_RETRY_MINUTES"])))
+            attempted_before=now - timedelta(minutes=float(config["GUIDELINES_SYNC_RETRY_MINUTES"])),
+        )
     return _sync_claimed(now) if claimed else None
 
 
@@ -52,20 +55,24 @@ def sync_now(now):
 
 def upstream_settings(config):
     """How the sync reaches the rubricator: PORTAL_MINZDRAV_BASE_URL, with the portal's contact address."""
-    return ProviderSettings(base_url=config["UPSTREAM_BASE_URLS"]["minzdrav"].rstrip("/"),
-                            contact_email=config.get("PORTAL_CONTACT_EMAIL"))
+    return ProviderSettings(
+        base_url=config["UPSTREAM_BASE_URLS"]["minzdrav"].rstrip("/"), contact_email=config.get("PORTAL_CONTACT_EMAIL")
+    )
 
 
 def _sync_claimed(now):
     config = current_app.config
     try:
         listing = fetch_listing(
-            upstream_settings(config), page_size=int(config["GUIDELINES_SYNC_PAGE_SIZE"]),
+            upstream_settings(config),
+            page_size=int(config["GUIDELINES_SYNC_PAGE_SIZE"]),
             pause_seconds=float(config["GUIDELINES_SYNC_PAUSE_SECONDS"]),
-            page_timeout=float(config["GUIDELINES_SYNC_PAGE_TIMEOUT_SECONDS"]))
+            page_timeout=float(config["GUIDELINES_SYNC_PAGE_TIMEOUT_SECONDS"]),
+        )
         with transaction.unit_of_work():
-            change = catalogue.apply_listing(listing.items, complete=listing.complete, origin="upstream", now=now,
-                                             holds_lease=True)
+            change = catalogue.apply_listing(
+                listing.items, complete=listing.complete, origin="upstream", now=now, holds_lease=True
+            )
     except SyncFailed as failure:
         logger.warning("clinical-guidelines sync failed: %s", failure.message)
         with transaction.unit_of_work():
@@ -75,6 +82,11 @@ def _sync_claimed(now):
         with transaction.unit_of_work():
             catalogue.record_failure(f"unexpected failure ({type(exc).__name__}); see the log", now=now)
         raise
-    logger.info("clinical-guidelines sync: %d listed, %d added, %d changed, %d removed",
-                change.listed, change.added, change.changed, change.removed)
+    logger.info(
+        "clinical-guidelines sync: %d listed, %d added, %d changed, %d removed",
+        change.listed,
+        change.added,
+        change.changed,
+        change.removed,
+    )
     return change

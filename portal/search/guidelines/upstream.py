@@ -7,6 +7,7 @@ not (HTTP 451). Such a refusal, or an answer of another shape, is a
 ``SyncFailed`` with a message an operator can act on; nothing here touches the
 database, so a failed sync leaves the catalogue as it was.
 """
+
 from __future__ import annotations
 
 import logging
@@ -51,16 +52,35 @@ class FetchedListing:
 
 def list_request(page: int, page_size: int) -> dict:
     """The list call's body: every guideline, whatever its status, newest first."""
-    return {"filters": [], "sortOption": {"fieldName": "publishdate", "sortType": 2},
-            "pageSize": page_size, "currentPage": page, "useANDoperator": True, "columns": []}
+    return {
+        "filters": [],
+        "sortOption": {"fieldName": "publishdate", "sortType": 2},
+        "pageSize": page_size,
+        "currentPage": page,
+        "useANDoperator": True,
+        "columns": [],
+    }
 
 
-def fetch_listing(settings: ProviderSettings, *, page_size: int, pause_seconds: float,
-                  page_timeout: float, sleep: Callable[[float], None] = time.sleep) -> FetchedListing:
+def fetch_listing(
+    settings: ProviderSettings,
+    *,
+    page_size: int,
+    pause_seconds: float,
+    page_timeout: float,
+    sleep: Callable[[float], None] = time.sleep,
+) -> FetchedListing:
     """Page through the whole list; raises ``SyncFailed``."""
-    client = HttpClient(settings.base_url, source="minzdrav", connect_timeout=settings.connect_timeout,
-                        read_timeout=page_timeout, max_bytes=settings.max_bytes, max_retries=settings.max_retries,
-                        user_agent=settings.user_agent, pool_size=1)
+    client = HttpClient(
+        settings.base_url,
+        source="minzdrav",
+        connect_timeout=settings.connect_timeout,
+        read_timeout=page_timeout,
+        max_bytes=settings.max_bytes,
+        max_retries=settings.max_retries,
+        user_agent=settings.user_agent,
+        pool_size=1,
+    )
     try:
         return _fetch_pages(client, page_size, pause_seconds, page_timeout, sleep)
     finally:
@@ -93,15 +113,15 @@ def _fetch_pages(client, page_size, pause_seconds, page_timeout, sleep) -> Fetch
 def _list_page(client, page, page_size, page_timeout):
     deadline = time.monotonic() + page_timeout
     try:
-        response = client.post_json(LIST_PATH, {"op": LIST_OPERATION}, list_request(page, page_size),
-                                    deadline=deadline)
+        response = client.post_json(LIST_PATH, {"op": LIST_OPERATION}, list_request(page, page_size), deadline=deadline)
     except UpstreamError as error:
         raise SyncFailed(f"the rubricator could not be reached for page {page}: {error.message}") from None
     if response.status in REFUSAL_STATUSES:
         raise SyncFailed(
             f"the rubricator refused the portal's request (HTTP {response.status}). It is reported to refuse "
             "clients that do not present themselves as a browser, which the portal does not do; load a saved "
-            "list instead (sync-guidelines --from-file, or the search sources page)")
+            "list instead (sync-guidelines --from-file, or the search sources page)"
+        )
     if response.status != 200:
         raise SyncFailed(f"the rubricator answered HTTP {response.status} for page {page}")
     try:

@@ -13,12 +13,19 @@ from .pubmed import PubMedProvider
 
 PROVIDER_CLASSES: dict[str, type[Provider]] = {
     cls.name: cls
-    for cls in (MinzdravProvider, PubMedProvider, EuropePmcProvider, CrossrefProvider, ClinicalTrialsProvider,
-                OpenAlexProvider)
+    for cls in (
+        MinzdravProvider,
+        PubMedProvider,
+        EuropePmcProvider,
+        CrossrefProvider,
+        ClinicalTrialsProvider,
+        OpenAlexProvider,
+    )
 }
 # Also the order in which merged results interleave: the clinical guidelines, the legal
 # basis of care in Russia, lead.
 SOURCE_NAMES: tuple[str, ...] = tuple(PROVIDER_CLASSES)
+
 
 def build_provider(name: str, settings: ProviderSettings, *, limiter: RateLimiter | None = None) -> Provider:
     """A provider for source ``name``; PubMed gets NCBI's limiter by default."""

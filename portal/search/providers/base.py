@@ -148,8 +148,7 @@ class Provider(ABC):
         return self._guarded(self._search, request, deadline)
 
     @abstractmethod
-    def _search(self, request: SearchRequest, deadline: float) -> SearchPage:
-        ...
+    def _search(self, request: SearchRequest, deadline: float) -> SearchPage: ...
 
     def _guarded(self, method, *args):
         """Run a parser; an answer of unexpected shape is the source's fault,
@@ -170,7 +169,9 @@ class Provider(ABC):
 
     # --- HTTP helpers -----------------------------------------------------
 
-    def _get(self, path: str, params: Mapping[str, Any], deadline: float, accept: str = "application/json") -> HttpResponse:
+    def _get(
+        self, path: str, params: Mapping[str, Any], deadline: float, accept: str = "application/json"
+    ) -> HttpResponse:
         """GET and map every non-2xx status to an ``UpstreamError``."""
         response = self._http.get(path, params, deadline=deadline, accept=accept)
         if 200 <= response.status < 300:

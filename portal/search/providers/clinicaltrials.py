@@ -29,7 +29,13 @@ class ClinicalTrialsProvider(Provider):
     label = "ClinicalTrials.gov"
 
     def _search(self, request: SearchRequest, deadline: float) -> SearchPage:
-        params = {"query.term": request.query, "format": "json", "countTotal": "true", "pageSize": request.per_page, "fields": FIELDS}
+        params = {
+            "query.term": request.query,
+            "format": "json",
+            "countTotal": "true",
+            "pageSize": request.per_page,
+            "fields": FIELDS,
+        }
         if request.has_year_filter:
             start = f"{request.year_from}-01-01" if request.year_from else "MIN"
             end = f"{request.year_to}-12-31" if request.year_to else "MAX"
@@ -49,7 +55,9 @@ class ClinicalTrialsProvider(Provider):
         studies = data["studies"]
         if not isinstance(studies, list):
             raise TypeError("studies is not a list")
-        records = tuple(record for record in (self._record(study) for study in studies if isinstance(study, dict)) if record)
+        records = tuple(
+            record for record in (self._record(study) for study in studies if isinstance(study, dict)) if record
+        )
         return SearchPage(records, total)
 
     @staticmethod

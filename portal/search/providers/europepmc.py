@@ -16,7 +16,11 @@ ARTICLE_URL = "https://europepmc.org/article/{source}/{id}"
 def _authors(result: dict) -> tuple[str, ...]:
     listed = (result.get("authorList") or {}).get("author")
     if isinstance(listed, list) and listed:
-        names = (plain_text(author.get("fullName") or author.get("collectiveName")) for author in listed if isinstance(author, dict))
+        names = (
+            plain_text(author.get("fullName") or author.get("collectiveName"))
+            for author in listed
+            if isinstance(author, dict)
+        )
     else:
         # The lite result type only has "Surname AB, Other CD." as one string.
         names = (plain_text(name) for name in str(result.get("authorString") or "").rstrip(".").split(", "))
@@ -45,7 +49,13 @@ class EuropePmcProvider(Provider):
             query += f" AND PUB_YEAR:[{request.year_from or EARLIEST_YEAR} TO {request.year_to or LATEST_YEAR}]"
         if request.open_access_only:
             query += " AND OPEN_ACCESS:y"
-        params = {"query": query, "format": "json", "resultType": "core", "pageSize": request.per_page, "cursorMark": "*"}
+        params = {
+            "query": query,
+            "format": "json",
+            "resultType": "core",
+            "pageSize": request.per_page,
+            "cursorMark": "*",
+        }
         if request.offset:
             skipped = self._get_page({**params, "resultType": "idlist", "pageSize": request.offset}, deadline)
             cursor = skipped.get("nextCursorMark")
@@ -54,7 +64,9 @@ class EuropePmcProvider(Provider):
             params["cursorMark"] = cursor
         data = self._get_page(params, deadline)
         results = (data.get("resultList") or {}).get("result") or []
-        return SearchPage(tuple(self._record(result) for result in results if isinstance(result, dict)), data["hitCount"])
+        return SearchPage(
+            tuple(self._record(result) for result in results if isinstance(result, dict)), data["hitCount"]
+        )
 
     def _get_page(self, params: dict, deadline: float) -> dict:
         data = self._get_json(SEARCH_PATH, params, deadline)

@@ -9,7 +9,9 @@ from ..text import name_to_surname_initials, normalise_doi, normalise_pmid, opti
 from .base import ERROR_MESSAGE_LENGTH, Provider, SearchRequest
 
 WORKS_PATH = "/works"
-SELECT_FIELDS = "id,doi,display_name,publication_year,ids,primary_location,open_access,authorships,abstract_inverted_index"
+SELECT_FIELDS = (
+    "id,doi,display_name,publication_year,ids,primary_location,open_access,authorships,abstract_inverted_index"
+)
 # A snippet needs only the first words of an abstract.
 SNIPPET_WORDS = 120
 
@@ -85,7 +87,9 @@ class OpenAlexProvider(Provider):
         authors = tuple(
             name
             for name in (
-                name_to_surname_initials((authorship.get("author") or {}).get("display_name") or authorship.get("raw_author_name"))
+                name_to_surname_initials(
+                    (authorship.get("author") or {}).get("display_name") or authorship.get("raw_author_name")
+                )
                 for authorship in work.get("authorships") or []
                 if isinstance(authorship, dict)
             )
@@ -101,7 +105,8 @@ class OpenAlexProvider(Provider):
             year=work.get("publication_year") if isinstance(work.get("publication_year"), int) else None,
             doi=doi,
             pmid=normalise_pmid((work.get("ids") or {}).get("pmid")),
-            url=safe_url(location.get("landing_page_url")) or (f"https://doi.org/{doi}" if doi else safe_url(work.get("id"))),
+            url=safe_url(location.get("landing_page_url"))
+            or (f"https://doi.org/{doi}" if doi else safe_url(work.get("id"))),
             snippet=snippet(_abstract_start(work.get("abstract_inverted_index"))),
             open_access=is_oa if isinstance(is_oa, bool) else None,
         )

@@ -110,11 +110,7 @@ class PubMedProvider(Provider):
         if request.open_access_only:
             term = f"({term}) AND {FREE_FULL_TEXT_FILTER}"
         params = self._params(
-            term=term,
-            retstart=request.offset,
-            retmax=request.per_page,
-            retmode="json",
-            sort="relevance",
+            term=term, retstart=request.offset, retmax=request.per_page, retmode="json", sort="relevance"
         )
         if request.has_year_filter:
             # NCBI ignores a date range unless both ends are given.
@@ -141,10 +137,14 @@ class PubMedProvider(Provider):
         return SearchPage(tuple(records), total)
 
     def _record(self, pmid: str, document: dict, free_full_text: bool) -> Record:
-        article_ids = {item.get("idtype"): item.get("value") for item in document.get("articleids") or [] if isinstance(item, dict)}
+        article_ids = {
+            item.get("idtype"): item.get("value") for item in document.get("articleids") or [] if isinstance(item, dict)
+        }
         authors = tuple(
             name
-            for name in (plain_text(author.get("name")) for author in document.get("authors") or [] if isinstance(author, dict))
+            for name in (
+                plain_text(author.get("name")) for author in document.get("authors") or [] if isinstance(author, dict)
+            )
             if name
         )
         return Record(
