@@ -10,6 +10,7 @@ from sqlalchemy import select
 from portal.booking.models import Booking
 from portal.clinics.models import ProblemReport
 from portal.extensions import db
+from tests.axe import problems_on, with_axe
 from tests.conftest import browser_sign_in
 
 
@@ -19,12 +20,15 @@ def test_doctor_books_a_free_slot_reports_its_computer_and_cancels_after_confirm
 ):
     email, schedule = doctor.email, f"{live_server.url}/rooms/{room.id}/schedule?view=week"
     db.session.commit()  # SQLite: the live server needs the write lock
+    with_axe(page)
     browser_sign_in(page, live_server, email)
     page.goto(schedule)
+    problems = problems_on(page, "week")
     # Next week, so that the whole row has free hours whatever the time of day the test runs.
     page.click("a[aria-label='Позже']")
     page.locator("tr[data-workstation] td.free a").first.click()
     page.wait_for_url(re.compile(r".*/book\?.*"))
+    problems += problems_on(page, "booking form")
     page.click("#confirm-booking")
     page.wait_for_url(re.compile(r".*/schedule\?.*"))
     assert "Забронировано" in page.inner_text(".alert-success")
@@ -35,9 +39,11 @@ def test_doctor_books_a_free_slot_reports_its_computer_and_cancels_after_confirm
     own.first.click()
     page.wait_for_url(re.compile(r".*/bookings/\d+$"))
     booking_url = page.url
+    problems += problems_on(page, "booking")
     page.click("text=Сообщить о неисправности ПК-1")
     page.wait_for_url(re.compile(r".*/report-problem\?.*"))
     assert page.locator("select[name=target] option:checked").inner_text() == "ПК-1"
+    problems += problems_on(page, "problem report")
     page.fill("textarea[name=description]", "Не включается монитор")
     page.click("#report-problem button[type=submit]")
     page.wait_for_url(booking_url)
@@ -48,9 +54,10 @@ def test_doctor_books_a_free_slot_reports_its_computer_and_cancels_after_confirm
     page.click("#cancel-booking")
     page.wait_for_url(re.compile(r".*/bookings/\d+/cancel\?.*"))
     assert "Отменить эту бронь?" in page.inner_text("h1")
+    problems += problems_on(page, "cancel question")
     page.click("#keep-booking")
     page.wait_for_url(booking_url)
-    assert "забронировано" in page.inner_text("h1")
+    assert "Бронь активна" in page.inner_text("h1")
     page.click("#cancel-booking")
     page.screenshot(path=str(tmp_path / "asked.png"), full_page=True)
     page.click("#confirm-cancel")
@@ -61,6 +68,7 @@ def test_doctor_books_a_free_slot_reports_its_computer_and_cancels_after_confirm
     page.click("a[aria-label='Позже']")
     assert page.locator("td.own").count() == 0
     page.screenshot(path=str(tmp_path / "cancelled.png"), full_page=True)
+    assert problems == []
     booking = db.session.scalars(select(Booking)).one()
     assert (booking.status, booking.end_at - booking.start_at) == ("cancelled", timedelta(minutes=60))
     report = db.session.scalars(select(ProblemReport)).one()

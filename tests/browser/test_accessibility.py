@@ -6,7 +6,6 @@ alone is enough: the menus open, close and sign out, and a doctor books a workst
 import re
 
 import pytest
-from axe_playwright_python.base import AXE_SCRIPT
 from sqlalchemy import select, update
 
 from portal import create_app
@@ -16,6 +15,7 @@ from portal.clinics.models import Clinic
 from portal.demo.seed import DEMO_PASSWORD
 from portal.extensions import db
 from portal.training.models import Course, TrainingSession
+from tests.axe import problems_on, with_axe
 from tests.conftest import browser_sign_in, empty_all_tables, make_config, open_user_menu, serving
 
 pytestmark = pytest.mark.browser
@@ -23,7 +23,6 @@ pytestmark = pytest.mark.browser
 WIDE = {"width": 1280, "height": 900}
 NARROW_DESKTOP = {"width": 1024, "height": 768}
 PHONE = {"width": 390, "height": 844}
-SERIOUS = ("serious", "critical")
 
 DOCTOR, TRAINER, ADMIN, SUPERADMIN = (
     "doctor@dgp94.demo.portal",
@@ -136,28 +135,6 @@ def switch_to_english(page):
     page.click("#language-switch button[value=en]")
     page.wait_for_load_state()
     assert page.locator("html").get_attribute("lang") == "en"
-
-
-def with_axe(page):
-    """axe-core (as axe-playwright-python ships it) loaded into every page the browser opens, once per page
-    rather than once per check: the checks of a page at both widths then share it."""
-    page.context.add_init_script(AXE_SCRIPT)
-    return page
-
-
-def problems_on(page, where):
-    """The serious and critical axe violations of the page as shown, and whether it is wider than the screen."""
-    violations = page.evaluate("() => axe.run(document, {resultTypes: ['violations']}).then(r => r.violations)")
-    found = [
-        f"{where}: {violation['id']} ({violation['impact']}) {violation['help']}: "
-        + ", ".join(str(node["target"]) for node in violation["nodes"][:5])
-        for violation in violations
-        if violation["impact"] in SERIOUS
-    ]
-    width, screen = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    if width > screen:
-        found.append(f"{where}: the page is {width} px wide on a {screen} px screen")
-    return found
 
 
 def open_every_menu(page):

@@ -13,6 +13,7 @@ from portal.core.time import to_local
 from portal.extensions import db
 from portal.training import enrolling
 from portal.training.models import TrainingSession
+from tests.axe import problems_on, with_axe
 from tests.conftest import browser_sign_in, browser_sign_out, open_user_menu
 from tests.training.conftest import MOSCOW, local
 
@@ -21,9 +22,12 @@ from tests.training.conftest import MOSCOW, local
 def test_schedule_enrol_attend_and_download_the_certificate(page, live_server, tmp_path, trainer, doctor, course, room):
     trainer_email, doctor_email, doctor_id, course_id = trainer.email, doctor.email, doctor.id, course.id
     db.session.commit()  # SQLite: every transaction takes the write lock, so the test holds none meanwhile
+    with_axe(page)
     browser_sign_in(page, live_server, trainer_email)
     page.click("text=Проведение занятий")
+    problems = problems_on(page, "trainer's sessions")
     page.click("#new-session")
+    problems += problems_on(page, "new session")
     page.select_option("select[name=course_id]", str(course_id))
     page.fill("input[name=day]", to_local(local(1, 10), MOSCOW).date().isoformat())  # tomorrow
     page.fill("input[name=start_time]", "10:00")
@@ -38,6 +42,7 @@ def test_schedule_enrol_attend_and_download_the_certificate(page, live_server, t
     card = page.locator(".training-card", has_text="Анафилаксия у детей")
     card.locator("button:has-text('Записаться')").click()
     page.wait_for_selector("text=Вы записаны на «Анафилаксия у детей»")
+    problems += problems_on(page, "catalogue, enrolled")
     browser_sign_out(page)
 
     # Time passes: the session is now under way (the rules allow attendance only after the start).
@@ -49,6 +54,7 @@ def test_schedule_enrol_attend_and_download_the_certificate(page, live_server, t
 
     browser_sign_in(page, live_server, trainer_email)
     page.goto(f"{live_server.url}/trainings/{training_id}/roster")
+    problems += problems_on(page, "roster")
     page.check(f"input[name=attendance-{doctor_id}][value=attended]")
     page.click("#attendance-form button[type=submit]")
     page.wait_for_selector("text=Посещаемость сохранена (изменено: 1)")
@@ -59,6 +65,7 @@ def test_schedule_enrol_attend_and_download_the_certificate(page, live_server, t
     page.click("nav >> text=Учёт обучения")
     page.wait_for_selector("#record-totals:has-text('академических часов: 2')")
     page.screenshot(path=str(tmp_path / "learning-record.png"), full_page=True)
+    assert problems + problems_on(page, "learning record") == []
     with page.expect_download() as download_info:
         page.click("a.certificate-link")
     path = tmp_path / "certificate.pdf"
@@ -79,9 +86,11 @@ def test_trainer_moves_a_session_and_cuts_its_seats(
     new_day = to_local(local(3, 10), MOSCOW).date().isoformat()
     db.session.commit()
 
+    with_axe(page)
     browser_sign_in(page, live_server, trainer_email)
     page.goto(f"{live_server.url}/trainings/{training_id}/roster")
     page.click("#edit-session")
+    problems = problems_on(page, "session editing")
     assert page.input_value("input[name=end_time]") == "11:30"
     page.fill("input[name=day]", new_day)
     page.fill("input[name=start_time]", "12:00")
@@ -96,11 +105,13 @@ def test_trainer_moves_a_session_and_cuts_its_seats(
 
     page.wait_for_selector("text=Записано врачей: 3 — больше, чем мест (2).")
     page.screenshot(path=str(tmp_path / "capacity-below-enrolled.png"), full_page=True)
+    problems += problems_on(page, "fewer seats than enrolled")
     page.check("#move-to-waitlist input[type=checkbox]")
     page.click("#edit-session-form button[type=submit]")
 
     page.wait_for_selector("text=Занятие сохранено. Лист ожидания: возвращено 1")
     assert "Врач 3" in page.locator("ol").inner_text()  # the waitlist on the roster
+    assert problems + problems_on(page, "roster after the change") == []
     db.session.expire_all()
     moved = db.session.get(TrainingSession, training_id)
     assert (moved.start_at, moved.end_at, moved.capacity, moved.seats_taken) == (local(3, 12), local(3, 13, 30), 2, 2)
