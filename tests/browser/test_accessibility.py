@@ -213,7 +213,7 @@ def test_a_doctor_books_a_workstation_with_the_keyboard_alone(page, live_server,
     focus_by_tabbing(page, "a[aria-label='Позже']")
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r".*date=.*"))
-    focus_by_tabbing(page, "tr[data-workstation] td.cell-free a.cell-link")
+    focus_by_tabbing(page, "tr[data-workstation] td.free a")
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r".*/book\?.*"))
     focus_by_tabbing(page, "#confirm-booking")
