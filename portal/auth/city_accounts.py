@@ -3,6 +3,10 @@
 Like every rule module, each function raises portal.core.errors on a broken rule and only flushes.
 """
 
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -25,7 +29,7 @@ def _email_verified(claims):
     return claims.get("email_verified") in (True, "true")
 
 
-def sign_in_with_city_account(claims, *, claim_names, now):
+def sign_in_with_city_account(claims: Mapping[str, Any], *, claim_names: Mapping[str, str], now: datetime) -> User:
     """The portal user for the ID-token `claims` of the city provider, created or updated; or a refusal.
 
     `claim_names` maps "email", "name" and "clinic" to the claims that carry them.

@@ -4,7 +4,8 @@ import csv
 import io
 import re
 import secrets
-from datetime import timedelta
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
@@ -18,6 +19,7 @@ from zxcvbn import zxcvbn
 
 from portal.auth import signin_limits
 from portal.auth.models import ROLES, ApiToken, SignInSession, User, UserRole, hash_secret, new_secret
+from portal.clinics.models import Clinic
 from portal.clinics.services import clinic_by_short_name
 from portal.core import audit, transaction, versioned_cache
 from portal.core.db import utcnow
@@ -40,7 +42,7 @@ TOKEN_ENTRY_SECONDS = 60
 CALLER_ATTRIBUTES = tuple(attr for attr in User.__mapper__.column_attrs if attr.key != "password_hash")
 
 
-def normalise_email(raw):
+def normalise_email(raw: str | None) -> str:
     return (raw or "").strip().lower()
 
 
@@ -48,7 +50,7 @@ def normalise_email(raw):
 _UNKNOWN_ACCOUNT_HASH = generate_password_hash(secrets.token_urlsafe(16))
 
 
-def count_sign_in_attempt(counted_as):
+def count_sign_in_attempt(counted_as: str) -> int:
     """Record a sign-in attempt under `counted_as` (portal.auth.devices.counter_key) and return how many
     it has in the window.
 
@@ -59,7 +61,7 @@ def count_sign_in_attempt(counted_as):
     return signin_limits.counter().hit(counted_as)
 
 
-def authenticate(email, password, attempts, *, counted_as):
+def authenticate(email: str | None, password: str | None, attempts: int, *, counted_as: str) -> User:
     """Check a sign-in attempt, the `attempts`-th in the window under `counted_as`; return the user or
     raise Unauthorized / RateLimited.
 
@@ -104,7 +106,7 @@ def _keep_refusal_audit(action, user, account, **details):
     transaction.keep_whatever_happens(record)
 
 
-def account_inactive():
+def account_inactive() -> Unauthorized:
     """The refusal a deactivated account gets, whichever way it signs in."""
     return Unauthorized(_("This account is deactivated. Ask your clinic's administrator."), code="account_inactive")
 
@@ -135,7 +137,7 @@ def _refusal_for_local_sign_in(user):
     return None
 
 
-def open_session(user, ip=None, id_token=None):
+def open_session(user: User, ip: str | None = None, id_token: str | None = None) -> str:
     """Start a server-side session; returns the raw key to keep in the signed cookie.
 
     A sign-in through the city provider keeps its ID token here (not in the
@@ -151,7 +153,7 @@ def open_session(user, ip=None, id_token=None):
     return raw
 
 
-def close_session(raw_key):
+def close_session(raw_key: str | None) -> str | None:
     """End one browser session; returns its city ID token (None after a local sign-in)."""
     if not raw_key:
         return None
@@ -160,11 +162,11 @@ def close_session(raw_key):
     )
 
 
-def end_all_sessions(user):
+def end_all_sessions(user: User) -> None:
     db.session.execute(delete(SignInSession).where(SignInSession.user_id == user.id))
 
 
-def user_for_session(user_id, raw_key):
+def user_for_session(user_id: str, raw_key: str | None) -> User | None:
     """The active user of a browser session that has not outlived SESSION_LIFETIME_HOURS, else None.
 
     Every page asks this: it costs what a token check costs (`caller_for_token`), one Core query or,
@@ -191,14 +193,14 @@ def _sessions_born_after(now):
     return now - timedelta(hours=current_app.config["SESSION_LIFETIME_HOURS"])
 
 
-def purge_expired_sessions(now):
+def purge_expired_sessions(now: datetime) -> int:
     """Delete the rows of browser sessions past their absolute lifetime (a periodic job); returns how many."""
     return db.session.execute(
         delete(SignInSession).where(SignInSession.created_at <= _sessions_born_after(now))
     ).rowcount
 
 
-def caller_for_token(raw):
+def caller_for_token(raw: str | None) -> tuple[int, User] | None:
     """``(token_id, user)`` for an active token of an active user, else None.
 
     Every API call asks this, so it stays cheap: one Core query reads the
@@ -279,13 +281,15 @@ def _attached_user(columns, roles):
     return user
 
 
-def track_token_callers():
+def track_token_callers() -> None:
     """Any committed change to a user, a role, a token or a browser session ends every cached caller."""
     for model in (User, UserRole, ApiToken, SignInSession):
         versioned_cache.track(model, lambda row: TOKEN_SCOPES, bulk_scopes=TOKEN_SCOPES)
 
 
-def check_password_strength(password, field="password", *, user_inputs=()):
+def check_password_strength(
+    password: str | None, field: str = "password", *, user_inputs: Iterable[str | None] = ()
+) -> None:
     """Refuse short passwords and guessable ones (zxcvbn: common words and passwords, keyboard rows,
     repeats, sequences, dates, the user's own name or e-mail), saying why."""
     if len(password or "") < MIN_PASSWORD_LENGTH:
@@ -323,13 +327,13 @@ def _password_weakness(sequence):
     return _("This password is too easy to guess. Add a few unrelated words.")
 
 
-def change_password(user, current_password, new_password):
+def change_password(user: User, current_password: str | None, new_password: str | None) -> None:
     if not user.check_password(current_password or ""):
         raise Invalid(_("The current password is wrong."), code="invalid_credentials", field="current_password")
     set_password(user, new_password)
 
 
-def set_password(user, new_password):
+def set_password(user: User, new_password: str | None) -> None:
     """Set a password; every session and API token of the user ends (a copied cookie or token stops working)."""
     check_password_strength(new_password, user_inputs=(user.email, user.full_name))
     user.set_password(new_password)
@@ -338,7 +342,7 @@ def set_password(user, new_password):
     audit.record("password_changed", actor=user, obj=user)
 
 
-def revoke_all_tokens(user):
+def revoke_all_tokens(user: User) -> None:
     db.session.execute(
         update(ApiToken)
         .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
@@ -351,12 +355,12 @@ def _serializer():
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="set-password")
 
 
-def set_password_token(user):
+def set_password_token(user: User) -> str:
     # The hash fragment makes the link single-use: it dies once the password changes.
     return _serializer().dumps({"id": user.id, "p": user.password_hash[-12:]})
 
 
-def send_invitation(user):
+def send_invitation(user: User) -> None:
     """Tell a new user (created without a password) where to set one; the link lasts three days."""
     link = portal_url("auth.set_password", token=set_password_token(user), external=True)
     with in_language_of(user):
@@ -368,7 +372,7 @@ def send_invitation(user):
         )
 
 
-def user_for_set_password_token(token):
+def user_for_set_password_token(token: str) -> User | None:
     try:
         data = _serializer().loads(token, max_age=SET_PASSWORD_MAX_AGE)
     except (BadSignature, SignatureExpired):
@@ -386,7 +390,17 @@ def _validated_email(raw):
         raise Invalid(_("Enter a valid e-mail address."), code="invalid_email", field="email") from None
 
 
-def create_user(actor, *, email, full_name, role, clinic=None, password=None, position=None, specialty=None):
+def create_user(
+    actor: User | None,
+    *,
+    email: str | None,
+    full_name: str | None,
+    role: str | Iterable[str] | None,
+    clinic: Clinic | None = None,
+    password: str | None = None,
+    position: str | None = None,
+    specialty: str | None = None,
+) -> User:
     """Create a user. Admins create users of their own clinic only and never grant superadmin.
 
     `actor` None means the command line (trusted). Without a password the
@@ -426,7 +440,7 @@ def create_user(actor, *, email, full_name, role, clinic=None, password=None, po
     return user
 
 
-def set_active(actor, user, active):
+def set_active(actor: User | None, user: User, active: bool) -> None:
     """Deactivating a user ends their sessions and API tokens at once.
 
     Nobody deactivates their own account: an admin would lock themselves out
@@ -445,7 +459,7 @@ def set_active(actor, user, active):
     audit.record("user_activated" if active else "user_deactivated", actor=actor, clinic_id=user.clinic_id, obj=user)
 
 
-def set_roles(actor, user, roles):
+def set_roles(actor: User | None, user: User, roles: str | Iterable[str] | None) -> None:
     """Replace a user's roles. Admins manage their own clinic only and never grant or touch superadmin.
 
     An admin cannot drop their own admin role: the clinic would risk being
@@ -475,19 +489,19 @@ def set_roles(actor, user, roles):
     )
 
 
-def issue_token(user, name=""):
+def issue_token(user: User, name: str = "") -> tuple[ApiToken, str]:
     token, raw = ApiToken.issue(user, name)
     db.session.flush()
     audit.record("api_token_created", actor=user, obj=token)
     return token, raw
 
 
-def revoke_token(token, actor=None):
+def revoke_token(token: ApiToken, actor: User | None = None) -> None:
     token.revoked_at = utcnow()
     audit.record("api_token_revoked", actor=actor or token.user, obj=token)
 
 
-def end_clinic_access(clinic, *, actor, now):
+def end_clinic_access(clinic: Clinic, *, actor: User | None, now: datetime) -> None:
     """A deactivated clinic's people are signed out everywhere and their API tokens stop working."""
     people = select(User.id).where(User.clinic_id == clinic.id)
     db.session.execute(delete(SignInSession).where(SignInSession.user_id.in_(people)))
@@ -502,7 +516,7 @@ def end_clinic_access(clinic, *, actor, now):
 IMPORT_COLUMNS = ("email", "full_name", "role", "clinic")
 
 
-def import_users(text):
+def import_users(text: str) -> tuple[list[User], list[str]]:
     """Bulk staff import from CSV; all rows are checked first and nothing is written if any is bad.
 
     Returns (created_users, problems) where problems is a list of "row N: why".
@@ -541,7 +555,9 @@ def import_users(text):
     return created, []
 
 
-def users_of_clinic(clinic_id, *, search=None, role=None, active=None):
+def users_of_clinic(
+    clinic_id: int, *, search: str | None = None, role: str | None = None, active: bool | None = None
+) -> Sequence[User]:
     """The people of a clinic for its admins, by name; narrowed by a name/e-mail search, role, active flag."""
     query = select(User).where(User.clinic_id == clinic_id).order_by(User.full_name, User.id)
     if search:
@@ -555,7 +571,7 @@ def users_of_clinic(clinic_id, *, search=None, role=None, active=None):
     return db.session.scalars(query).all()
 
 
-def clinic_admins(clinic_id):
+def clinic_admins(clinic_id: int) -> Sequence[User]:
     return db.session.scalars(
         select(User).join(UserRole).where(User.clinic_id == clinic_id, UserRole.role == "admin", User.active.is_(True))
     ).all()

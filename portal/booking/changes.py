@@ -1,11 +1,12 @@
 """Changing a booking: cancel, check in (rule 7) and moving off a workstation that left service (rule 8)."""
 
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.auth.models import User
@@ -60,7 +61,9 @@ def cancel_booking(
     return booking
 
 
-def cancel_for_room(actor, bookings, *, now, reason):
+def cancel_for_room(
+    actor: User | None, bookings: Iterable[Booking], *, now: datetime, reason: Callable[[], str]
+) -> None:
     """Cancel bookings because the room is needed (a whole-room training, a closure); each doctor is told.
 
     `reason()` gives the text. It is stored once, so it is written in the portal's default language; the
@@ -111,17 +114,19 @@ def check_in(actor: User, booking: Booking, *, now: datetime) -> Booking:
     return booking
 
 
-def checkin_window(booking):
+def checkin_window(booking: Booking) -> tuple[datetime, datetime]:
     grace = timedelta(minutes=booking.room.checkin_grace_minutes)
     return booking.start_at - CHECKIN_OPENS_BEFORE, booking.start_at + grace
 
 
-def can_check_in_now(booking, now):
+def can_check_in_now(booking: Booking, now: datetime) -> bool:
     opens, closes = checkin_window(booking)
     return booking.status == "booked" and opens <= now < closes
 
 
-def relocate_or_cancel_future_bookings(workstation: Workstation, *, actor: User | None, now: datetime):
+def relocate_or_cancel_future_bookings(
+    workstation: Workstation, *, actor: User | None, now: datetime
+) -> tuple[list[Booking], list[Booking]]:
     """Rule 8: after `workstation` left service, move each of its active bookings that has not ended.
 
     Each booking goes to the first free active workstation of the same room (it
@@ -165,7 +170,9 @@ def relocate_or_cancel_future_bookings(workstation: Workstation, *, actor: User 
     return moved, cancelled
 
 
-def cancel_future_bookings(actor, which, *, now, reason, notice):
+def cancel_future_bookings(
+    actor: User | None, which: ColumnElement[bool], *, now: datetime, reason: str, notice: Callable[[Booking], object]
+) -> list[Booking]:
     """Cancel the active bookings matching the condition `which` that have not started yet.
 
     For rooms withdrawn from booking and doctors who moved to another clinic:

@@ -13,6 +13,7 @@ gives the same guarantees there; the row locks are PostgreSQL-only.
 """
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -185,7 +186,7 @@ def _check_times(room, start, end, now):
         )
 
 
-def own_active_bookings(user_id, start, end):
+def own_active_bookings(user_id: int, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
     """(start, end) of the user's active bookings overlapping [start, end)."""
     query = select(Booking.start_at, Booking.end_at).where(
         Booking.user_id == user_id, Booking.status.in_(ACTIVE_STATUSES), Booking.end_at > start, Booking.start_at < end
@@ -241,7 +242,7 @@ def _check_quotas(owner, workstation, start, end, now):
         )
 
 
-def violated_overlap_rule(error):
+def violated_overlap_rule(error: IntegrityError) -> str:
     """Which overlap rule the database enforced (psycopg names the constraint; SQLite's trigger message
     does); any other integrity error is re-raised."""
     text = getattr(getattr(error.orig, "diag", None), "constraint_name", None) or str(error.orig)
@@ -281,7 +282,7 @@ def _keep_refusal(actor, error: DomainError, *, room_id, workstation_id, start, 
 # --- alternatives -------------------------------------------------------------------------
 
 
-def alternative(workstation_id, label, start, end, tz):
+def alternative(workstation_id: int, label: str, start: datetime, end: datetime, tz: str) -> dict[str, Any]:
     return {"workstation_id": workstation_id, "workstation_label": label, "start": iso(start, tz), "end": iso(end, tz)}
 
 
@@ -290,7 +291,14 @@ def _with_alternatives(error, owner, workstation, start, end, now):
     return error
 
 
-def suggest_alternatives(owner, workstation, start, end, now, limit=ALTERNATIVES_LIMIT):
+def suggest_alternatives(
+    owner: User,
+    workstation: Workstation,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    limit: int = ALTERNATIVES_LIMIT,
+) -> list[dict[str, Any]]:
     """The nearest ways out: other workstations free at the same time, then this one's next free time.
 
     Only times the owner could really book (not overlapping their own bookings);
@@ -327,7 +335,7 @@ def _next_fit(free, not_before, length):
     return None
 
 
-def next_free_workstations(owner, room, start, end, now):
+def next_free_workstations(owner: User, room: Room, start: datetime, end: datetime, now: datetime) -> list[int]:
     """Ids of active workstations free for all of [start, end), by label: candidates for "book now"."""
     state = load_room_state(room, start, end)
     if overlaps(start, end, own_active_bookings(owner.id, start, end)):

@@ -4,24 +4,35 @@ Like every rule module, each function takes the acting user (`actor`; None means
 checks the permission again, raises portal.core.errors on a broken rule and only flushes.
 """
 
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.clinics.inventory import check_status, check_workstation_of_room
 from portal.clinics.labels import kind_label, status_label
-from portal.clinics.models import PROBLEM_STATUSES, ProblemReport, Room
+from portal.clinics.models import PROBLEM_STATUSES, EquipmentItem, ProblemReport, Room, Workstation
 from portal.clinics.permissions import require_clinic_admin
 from portal.core import audit
 from portal.core.errors import Conflict, Invalid, NotAllowed
 from portal.core.notifications import in_language_of, notify, notify_clinic_admins
-from portal.core.permissions import can_see_clinic
+from portal.core.permissions import Actor, can_see_clinic
 from portal.extensions import db
 
 # How a report is worked: forward only; a wrongly resolved fault gets a new report.
 PROBLEM_TRANSITIONS = {"open": ("in_progress", "resolved"), "in_progress": ("resolved",), "resolved": ()}
 
 
-def report_problem(actor, room, *, description, now, workstation=None, equipment=None):
+def report_problem(
+    actor: Actor,
+    room: Room,
+    *,
+    description: str,
+    now: datetime,
+    workstation: Workstation | None = None,
+    equipment: EquipmentItem | None = None,
+) -> ProblemReport:
     """Any signed-in user of the room's clinic reports a fault on a workstation or an item.
 
     The clinic's admins are told at once, so a broken computer is not found
@@ -73,7 +84,7 @@ def report_problem(actor, room, *, description, now, workstation=None, equipment
     return report
 
 
-def problem_target_label(report):
+def problem_target_label(report: ProblemReport) -> str:
     parts = []
     if report.workstation is not None:
         parts.append(report.workstation.label)
@@ -82,7 +93,9 @@ def problem_target_label(report):
     return " / ".join(parts) or "—"
 
 
-def set_problem_status(actor, report, status, *, now, resolution=""):
+def set_problem_status(
+    actor: Actor | None, report: ProblemReport, status: str, *, now: datetime, resolution: str = ""
+) -> ProblemReport:
     """Work a report `open → in_progress → resolved`; the reporter is told when it is resolved."""
     require_clinic_admin(actor, report.room.clinic_id)
     check_status(status, PROBLEM_STATUSES)
@@ -127,7 +140,9 @@ def set_problem_status(actor, report, status, *, now, resolution=""):
     return report
 
 
-def problem_reports_of_clinic(clinic_id, *, statuses=None, room_id=None):
+def problem_reports_of_clinic(
+    clinic_id: int, *, statuses: Iterable[str] | None = None, room_id: int | None = None
+) -> Sequence[ProblemReport]:
     query = (
         select(ProblemReport)
         .join(Room, ProblemReport.room_id == Room.id)
@@ -141,7 +156,9 @@ def problem_reports_of_clinic(clinic_id, *, statuses=None, room_id=None):
     return db.session.scalars(query).all()
 
 
-def problem_reports_of_reporter(user, *, statuses=None, room_id=None):
+def problem_reports_of_reporter(
+    user: Actor, *, statuses: Iterable[str] | None = None, room_id: int | None = None
+) -> Sequence[ProblemReport]:
     query = (
         select(ProblemReport)
         .where(ProblemReport.reporter_id == user.id)

@@ -4,6 +4,9 @@ Like every rule module, each function takes the acting user (`actor`; None means
 checks the permission again, raises portal.core.errors on a broken rule and only flushes.
 """
 
+from collections.abc import Collection, Sequence
+from datetime import datetime
+
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +23,7 @@ from portal.clinics.permissions import require_clinic_admin
 from portal.clinics.signals import workstation_left_service
 from portal.core import audit
 from portal.core.errors import Invalid
+from portal.core.permissions import Actor
 from portal.extensions import db
 
 
@@ -42,7 +46,7 @@ def _workstation_fields(room, label, specs, workstation_id=None):
     return label, specs
 
 
-def create_workstation(actor, room, *, label, specs=""):
+def create_workstation(actor: Actor | None, room: Room, *, label: str, specs: str = "") -> Workstation:
     """A new active workstation of `room`; labels are unique within the room."""
     require_clinic_admin(actor, room.clinic_id)
     label, specs = _workstation_fields(room, label, specs)
@@ -59,7 +63,7 @@ def create_workstation(actor, room, *, label, specs=""):
     return workstation
 
 
-def update_workstation(actor, workstation, *, label, specs):
+def update_workstation(actor: Actor | None, workstation: Workstation, *, label: str, specs: str) -> Workstation:
     """Relabel a workstation or change its specs."""
     require_clinic_admin(actor, workstation.room.clinic_id)
     label, specs = _workstation_fields(workstation.room, label, specs, workstation_id=workstation.id)
@@ -75,7 +79,9 @@ def update_workstation(actor, workstation, *, label, specs):
     return workstation
 
 
-def set_workstation_status(actor, workstation, status, *, now):
+def set_workstation_status(
+    actor: Actor | None, workstation: Workstation, status: str, *, now: datetime
+) -> tuple[list, list]:
     """Set `active | out_of_service | retired`; returns (moved, cancelled) future bookings.
 
     Booking rule 8: when an active workstation stops being bookable, its future
@@ -104,12 +110,12 @@ def set_workstation_status(actor, workstation, status, *, now):
     return moved, cancelled
 
 
-def check_status(status, allowed):
+def check_status(status: str, allowed: Collection[str]) -> None:
     if status not in allowed:
         raise Invalid(_("Unknown status: %(status)s.", status=status), code="invalid_status", field="status")
 
 
-def check_workstation_of_room(room, workstation):
+def check_workstation_of_room(room: Room, workstation: Workstation | None) -> None:
     if workstation is not None and workstation.room_id != room.id:
         raise Invalid(_("The workstation belongs to another room."), code="invalid_workstation", field="workstation_id")
 
@@ -128,7 +134,16 @@ def _inventory_number_taken(inventory_number):
     )
 
 
-def create_equipment(actor, room, *, kind, inventory_number, workstation=None, notes="", status="in_service"):
+def create_equipment(
+    actor: Actor | None,
+    room: Room,
+    *,
+    kind: str,
+    inventory_number: str,
+    workstation: Workstation | None = None,
+    notes: str = "",
+    status: str = "in_service",
+) -> EquipmentItem:
     """Put an item on a room's inventory; its inventory number is unique across the city."""
     require_clinic_admin(actor, room.clinic_id)
     kind = (kind or "").strip().lower()
@@ -168,7 +183,9 @@ def create_equipment(actor, room, *, kind, inventory_number, workstation=None, n
     return item
 
 
-def update_equipment(actor, item, *, status=None, notes=None, note=""):
+def update_equipment(
+    actor: Actor | None, item: EquipmentItem, *, status: str | None = None, notes: str | None = None, note: str = ""
+) -> EquipmentItem:
     """Change an item's status and/or notes; every change leaves a history line with `note`.
 
     A note alone (no status change) is a repair note and is kept too.
@@ -204,7 +221,9 @@ def update_equipment(actor, item, *, status=None, notes=None, note=""):
     return item
 
 
-def equipment_of_clinic(clinic_id, *, room_id=None, kind=None, status=None):
+def equipment_of_clinic(
+    clinic_id: int, *, room_id: int | None = None, kind: str | None = None, status: str | None = None
+) -> Sequence[EquipmentItem]:
     """The inventory of a clinic, optionally narrowed by room, kind and status."""
     query = (
         select(EquipmentItem)
@@ -221,7 +240,7 @@ def equipment_of_clinic(clinic_id, *, room_id=None, kind=None, status=None):
     return db.session.scalars(query).all()
 
 
-def equipment_kinds(clinic_id):
+def equipment_kinds(clinic_id: int) -> Sequence[str]:
     return db.session.scalars(
         select(EquipmentItem.kind)
         .join(Room, EquipmentItem.room_id == Room.id)

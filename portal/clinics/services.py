@@ -6,6 +6,9 @@ a broken rule and only flushes: the caller commits once or rolls back.
 """
 
 import re
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -17,7 +20,7 @@ from portal.clinics.models import Clinic, Room
 from portal.clinics.permissions import require_clinic_admin
 from portal.core import audit
 from portal.core.errors import Invalid, NotAllowed
-from portal.core.permissions import is_superadmin
+from portal.core.permissions import Actor, is_superadmin
 from portal.core.time import is_valid_timezone
 from portal.extensions import db
 
@@ -82,7 +85,15 @@ def _flush_clinic(clinic):
         raise (_code_taken() if "code" in str(error.orig) else _short_name_taken()) from None
 
 
-def create_clinic(actor, *, name, short_name, timezone=None, address="", code=None):
+def create_clinic(
+    actor: Actor | None,
+    *,
+    name: str,
+    short_name: str,
+    timezone: str | None = None,
+    address: str = "",
+    code: str | None = None,
+) -> Clinic:
     """Only a superadmin (or the command line, actor None) creates clinics."""
     _require_superadmin(actor, _("Only a city administrator can create clinics."))
     fields = _clinic_fields(name=name, short_name=short_name, code=code, address=address, timezone=timezone)
@@ -92,7 +103,7 @@ def create_clinic(actor, *, name, short_name, timezone=None, address="", code=No
     return clinic
 
 
-def update_clinic(actor, clinic, changes):
+def update_clinic(actor: Actor | None, clinic: Clinic, changes: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
     """Change some of a clinic's name, short name, code, address and time zone (a superadmin's work).
 
     Returns the changed fields as {name: (before, after)}; nothing changed, nothing is written.
@@ -119,7 +130,7 @@ def update_clinic(actor, clinic, changes):
     return changed
 
 
-def set_clinic_active(actor, clinic, active, *, now):
+def set_clinic_active(actor: Actor | None, clinic: Clinic, active: bool, *, now: datetime) -> Clinic:
     """Deactivate or reactivate a clinic (a superadmin's work).
 
     A deactivated clinic leaves every choice; its rooms' future bookings and
@@ -158,7 +169,7 @@ def _room_fields(clinic_id, name, location, capacity, room_id=None):
     return name, location, capacity
 
 
-def create_room(actor, clinic, *, name, location="", capacity=0):
+def create_room(actor: Actor | None, clinic: Clinic, *, name: str, location: str = "", capacity: int = 0) -> Room:
     """A new room of `clinic` with the default booking policy (and no opening hours yet)."""
     require_clinic_admin(actor, clinic.id)
     name, location, capacity = _room_fields(clinic.id, name, location, capacity)
@@ -169,7 +180,7 @@ def create_room(actor, clinic, *, name, location="", capacity=0):
     return room
 
 
-def update_room(actor, room, *, name, location, capacity):
+def update_room(actor: Actor | None, room: Room, *, name: str, location: str, capacity: int) -> Room:
     """Rename a room, move it, or change its training seat capacity."""
     require_clinic_admin(actor, room.clinic_id)
     name, location, capacity = _room_fields(room.clinic_id, name, location, capacity, room_id=room.id)
@@ -186,7 +197,7 @@ def update_room(actor, room, *, name, location, capacity):
     return room
 
 
-def set_room_active(actor, room, active, *, now):
+def set_room_active(actor: Actor | None, room: Room, active: bool, *, now: datetime) -> Room:
     """Withdraw a room (its future bookings and trainings are cancelled, each person told) or bring it back.
 
     A withdrawn room keeps its history for the reports but is offered for nothing new.
@@ -202,7 +213,7 @@ def set_room_active(actor, room, active, *, now):
     return room
 
 
-def visible_clinics(user, *, include_inactive=False):
+def visible_clinics(user: Actor, *, include_inactive: bool = False) -> Sequence[Clinic]:
     """The clinics a user may choose from: their own, or every clinic for a superadmin.
 
     Deactivated clinics are left out unless `include_inactive` (the city's administration pages).
@@ -215,21 +226,21 @@ def visible_clinics(user, *, include_inactive=False):
     return db.session.scalars(query).all()
 
 
-def rooms_of_clinic(clinic_id):
+def rooms_of_clinic(clinic_id: int) -> Sequence[Room]:
     """The rooms of a clinic that take bookings and trainings (withdrawn rooms are left out)."""
     return db.session.scalars(
         select(Room).where(Room.clinic_id == clinic_id, Room.active.is_(True)).order_by(Room.name)
     ).all()
 
 
-def clinic_by_code(code):
+def clinic_by_code(code: str | None) -> Clinic | None:
     return db.session.scalar(select(Clinic).where(Clinic.code == code)) if code else None
 
 
-def bookable_rooms(clinic):
+def bookable_rooms(clinic: Clinic) -> list[Room]:
     """The rooms of an active clinic that take bookings and trainings."""
     return [room for room in clinic.rooms if room.active] if clinic.active else []
 
 
-def clinic_by_short_name(short_name):
+def clinic_by_short_name(short_name: str) -> Clinic | None:
     return db.session.scalar(select(Clinic).where(Clinic.short_name == short_name))

@@ -5,22 +5,25 @@ checks the permission again, raises portal.core.errors on a broken rule and only
 """
 
 import itertools
-from datetime import time, timedelta
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from portal.clinics.models import DEFAULT_POLICY, Closure, OpeningHours
+from portal.clinics.models import DEFAULT_POLICY, Closure, OpeningHours, Room
 from portal.clinics.permissions import require_clinic_admin
 from portal.clinics.schedule import local_day_bounds
 from portal.clinics.signals import closure_planned
 from portal.core import audit
 from portal.core.errors import Conflict, Invalid
+from portal.core.permissions import Actor
 from portal.core.time import in_sane_years, sane_years_message
 from portal.extensions import db
 
 
-def closures_of_room(room, *, ending_after=None):
+def closures_of_room(room: Room, *, ending_after: datetime | None = None) -> Sequence[Closure]:
     """A room's closures by start; only those ending after `ending_after` when it is given."""
     query = select(Closure).where(Closure.room_id == room.id).order_by(Closure.start_at)
     if ending_after is not None:
@@ -40,7 +43,7 @@ POLICY_LIMITS = {
 }
 
 
-def update_policy(actor, room, changes):
+def update_policy(actor: Actor | None, room: Room, changes: dict[str, int]) -> Room:
     """Change some of a room's booking policy settings (the rest keep their values).
 
     Lengths must lie on the slot grid and the minimum may not exceed the
@@ -91,7 +94,9 @@ def update_policy(actor, room, changes):
     return room
 
 
-def set_opening_hours(actor, room, intervals):
+def set_opening_hours(
+    actor: Actor | None, room: Room, intervals: Iterable[tuple[int, time, time]]
+) -> list[OpeningHours]:
     """Replace a room's weekly opening hours with `intervals`: (weekday, opens, closes) local times.
 
     Several intervals a day are allowed; each must close after it opens and
@@ -156,7 +161,16 @@ def set_opening_hours(actor, room, intervals):
     return room.opening_hours
 
 
-def add_closure(actor, room, *, start, end, reason, now, cancel_affected=False):
+def add_closure(
+    actor: Actor | None,
+    room: Room,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    reason: str,
+    now: datetime,
+    cancel_affected: bool = False,
+) -> tuple[Closure, list[dict[str, Any]]]:
     """Close a room from `start` to `end` (aware datetimes) for a stated reason; returns (closure, cancelled).
 
     Active bookings and training sessions the closure would cover are not left
@@ -219,7 +233,7 @@ def _bookings_affected(affected):
     )
 
 
-def delete_closure(actor, closure):
+def delete_closure(actor: Actor | None, closure: Closure) -> None:
     """Reopen a room: remove one closure."""
     require_clinic_admin(actor, closure.room.clinic_id)
     audit.record(
@@ -238,7 +252,7 @@ def delete_closure(actor, closure):
     db.session.flush()
 
 
-def russian_non_working_days(year):
+def russian_non_working_days(year: int) -> dict[date, str]:
     """Federal non-working days of Russia in `year`: holidays and the days off moved by decree.
 
     Comes from the `holidays` package (its RU calendar includes the yearly
@@ -261,7 +275,9 @@ def _runs_of_days(days):
     return runs
 
 
-def add_public_holidays(actor, rooms, *, year, now, cancel_affected=False):
+def add_public_holidays(
+    actor: Actor | None, rooms: Sequence[Room], *, year: int, now: datetime, cancel_affected: bool = False
+) -> tuple[list[Closure], list[dict[str, Any]]]:
     """Close `rooms` on every Russian federal non-working day of `year`, in one step.
 
     Consecutive days become one closure (the New Year break is one line, not

@@ -1,6 +1,6 @@
 """The privacy job: old booking history and personal traces are anonymised or removed."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, update
 
@@ -12,7 +12,7 @@ from portal.extensions import db
 FINISHED_STATUSES = ("completed", "cancelled", "no_show")
 
 
-def anonymise_history(*, older_than_days, now):
+def anonymise_history(*, older_than_days: int, now: datetime) -> int:
     """Detach people from booking history that ended more than `older_than_days` ago.
 
     Bookings keep their times, workstation and status (the room's statistics stay

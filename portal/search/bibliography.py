@@ -5,13 +5,16 @@ Like every rule module, each function raises portal.core.errors on a broken rule
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.core.errors import Invalid, NotFound
 from portal.core.exports import one_line
+from portal.core.permissions import Actor
 from portal.extensions import db
 from portal.search.guidelines import catalogue
 from portal.search.models import SavedReference
@@ -20,7 +23,7 @@ from portal.search.services import valid_web_url
 from portal.search.text import NAME_SUFFIXES
 
 
-def reading_list(user):
+def reading_list(user: Actor) -> list[SavedReference]:
     return list(
         db.session.scalars(
             select(SavedReference)
@@ -31,8 +34,19 @@ def reading_list(user):
 
 
 def save_reference(
-    user, *, title, authors=(), journal=None, year=None, doi=None, pmid=None, url=None, source=None, source_id=None, now
-):
+    user: Actor,
+    *,
+    title: str | None,
+    authors: Iterable[str] = (),
+    journal: str | None = None,
+    year: int | None = None,
+    doi: str | None = None,
+    pmid: str | None = None,
+    url: str | None = None,
+    source: str | None = None,
+    source_id: str | None = None,
+    now: datetime,
+) -> SavedReference:
     """Keep a result on the user's reading list; saving the same work again
     (same DOI, else PMID, else source id) returns the entry already there.
     A clinical guideline is kept as the catalogue describes it, whatever the
@@ -108,7 +122,7 @@ def _save_guideline(user, code_version, now):
     return reference
 
 
-def get_reference(user, reference_id):
+def get_reference(user: Actor, reference_id: int) -> SavedReference:
     """The user's own saved reference; anyone else's is not found."""
     reference = db.session.get(SavedReference, reference_id)
     if reference is None or reference.user_id != user.id:
@@ -116,14 +130,14 @@ def get_reference(user, reference_id):
     return reference
 
 
-def update_note(user, reference, note):
+def update_note(user: Actor, reference: SavedReference, note: str | None) -> None:
     if reference.user_id != user.id:
         raise NotFound(_("Reference not found."))
     reference.note = (note or "").strip()
     db.session.flush()
 
 
-def delete_reference(user, reference):
+def delete_reference(user: Actor, reference: SavedReference) -> None:
     if reference.user_id != user.id:
         raise NotFound(_("Reference not found."))
     db.session.delete(reference)
@@ -138,7 +152,7 @@ GUIDELINE_INSTITUTION = "Министерство здравоохранения
 GUIDELINE_REPORT_TYPE = "Клинические рекомендации"
 
 
-def export_ris(references):
+def export_ris(references: Iterable[SavedReference]) -> str:
     """The references as RIS: articles as ``JOUR``, clinical guidelines as ``RPRT``; the note as ``N1``.
     Names are written "Surname, I. N., Suffix" as the RIS specification asks; every value on one
     line, since a line break would start a new tag (or end the record) in reference managers."""
@@ -162,7 +176,7 @@ def export_ris(references):
     return "\r\n".join(lines)
 
 
-def export_bibtex(references):
+def export_bibtex(references: Iterable[SavedReference]) -> str:
     """The references as BibTeX with unique keys: articles as ``@article``, clinical guidelines
     as ``@techreport``. Names are written "Surname, I. N." so that reference managers tell the
     surname from the initials; organisations (a guideline's developers, a collective author)

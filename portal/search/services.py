@@ -26,20 +26,23 @@ import json
 import statistics
 import threading
 import time
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import redis
 from cachelib import SimpleCache
-from flask import current_app
+from flask import Flask, current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, delete, func, literal, select, union_all
 
+from portal.clinics.models import Clinic
 from portal.core import audit
 from portal.core.errors import Conflict, Invalid, UpstreamFailure
-from portal.core.permissions import can_administer_clinic, require
+from portal.core.permissions import Actor, can_administer_clinic, require
 from portal.core.redis_client import redis_failed, shared_store_usable
 from portal.core.time import zone
 from portal.extensions import cache, db
@@ -50,7 +53,14 @@ from portal.search.guidelines import catalogue
 from portal.search.guidelines.sync import upstream_settings
 from portal.search.http import ncbi_rate_limiter, register_secret
 from portal.search.models import ClinicSearchSettings, LinkedResource, SearchEvent, UnlinkedSource
-from portal.search.providers import PROVIDER_CLASSES, SOURCE_NAMES, MinzdravProvider, ProviderSettings, build_provider
+from portal.search.providers import (
+    PROVIDER_CLASSES,
+    SOURCE_NAMES,
+    MinzdravProvider,
+    Provider,
+    ProviderSettings,
+    build_provider,
+)
 
 PROVIDERS_KEY = "portal_search_providers"
 _providers_lock = threading.Lock()
@@ -89,7 +99,7 @@ SOURCE_ERROR_MESSAGES = {
 }
 
 
-def source_error_message(code):
+def source_error_message(code: str) -> str:
     return SOURCE_ERROR_MESSAGES.get(code, SOURCE_ERROR_MESSAGES["internal_error"])
 
 
@@ -100,7 +110,7 @@ SETTINGS_KEPT_CLINICS = 1000
 # --- providers -----------------------------------------------------------------------------
 
 
-def providers():
+def providers() -> dict[str, Provider]:
     """The providers of this app, built from its configuration on first use.
 
     One ``requests.Session`` per source is shared by every request of the
@@ -150,7 +160,7 @@ def _build_providers(config):
 SETTINGS_KEY = "portal_search_settings"
 
 
-def search_settings(clinic_id):
+def search_settings(clinic_id: int | None) -> tuple[tuple[str, ...], str | None]:
     """``(linked sources, link prefix)`` of a clinic, read for every search.
 
     They change a few times a year, so each process keeps them for
@@ -168,7 +178,7 @@ def search_settings(clinic_id):
     return found
 
 
-def stored_search_settings(clinic_id):
+def stored_search_settings(clinic_id: int) -> tuple[tuple[str, ...], str | None]:
     """``(linked sources, link prefix)`` as stored, in one round trip."""
     rows = db.session.execute(
         union_all(
@@ -185,7 +195,7 @@ def stored_search_settings(clinic_id):
     return tuple(name for name in SOURCE_NAMES if name not in unlinked), prefix
 
 
-def keep_search_settings(app):
+def keep_search_settings(app: Flask) -> None:
     app.extensions[SETTINGS_KEY] = SimpleCache(
         threshold=SETTINGS_KEPT_CLINICS, default_timeout=app.config["SEARCH_SETTINGS_CACHE_SECONDS"]
     )
@@ -195,7 +205,7 @@ def _settings_changed(clinic_id):
     current_app.extensions[SETTINGS_KEY].delete(clinic_id)
 
 
-def set_linked_sources(actor, clinic, sources, *, now):
+def set_linked_sources(actor: Actor, clinic: Clinic, sources: Iterable[str], *, now: datetime) -> None:
     """Link exactly ``sources`` for ``clinic`` (admins of the clinic only).
 
     At least one source stays linked, otherwise the search page would have
@@ -237,18 +247,18 @@ class SearchOutcome:
 
 
 def search(
-    actor,
+    actor: Actor,
     *,
-    q,
-    sources=None,
-    page=1,
-    year_from=None,
-    year_to=None,
-    open_access=False,
-    age_group=None,
-    current_only=False,
-    now,
-):
+    q: str,
+    sources: str | Iterable[str] | None = None,
+    page: int = 1,
+    year_from: int | None = None,
+    year_to: int | None = None,
+    open_access: bool = False,
+    age_group: str | None = None,
+    current_only: bool = False,
+    now: datetime,
+) -> SearchOutcome:
     """Search the sources linked for the actor's clinic.
 
     ``age_group`` ("children" or "adults") and ``current_only`` (guidelines
@@ -333,7 +343,7 @@ def search(
     return SearchOutcome(data, cached=False, link_prefix=prefix, guidelines_catalogue=guidelines)
 
 
-def guidelines_catalogue_status(*, now):
+def guidelines_catalogue_status(*, now: datetime) -> catalogue.CatalogueStatus:
     """When the clinical-guidelines catalogue was last loaded, and whether that is too long ago."""
     return catalogue.catalogue_status(now=now, stale_after=catalogue.stale_after(current_app.config))
 
@@ -358,7 +368,7 @@ def _cache(key, data, seconds):
         redis_failed(error)
 
 
-def cache_key(options, sources, *, catalogue_synced_at=None):
+def cache_key(options: SearchOptions, sources: Iterable[str], *, catalogue_synced_at: datetime | None = None) -> str:
     """A hash of everything that shapes the answer; the query text itself is not in the key."""
     fields = [
         options.query,
@@ -384,7 +394,7 @@ def _query_error_message(error):
     return messages.get(error.code) or _("Invalid search parameter: %(detail)s", detail=error.message)
 
 
-def fetch_pubmed_abstract(pmid):
+def fetch_pubmed_abstract(pmid: str) -> str | None:
     """The abstract of one PubMed record (efetch), or None when it has none.
 
     Raises ``Invalid`` for a malformed PMID and ``UpstreamFailure`` (502) when
@@ -403,7 +413,7 @@ def fetch_pubmed_abstract(pmid):
 # --- links -----------------------------------------------------------------------------------
 
 
-def record_links(record, prefix=None):
+def record_links(record: Mapping[str, Any], prefix: str | None = None) -> dict[str, str]:
     """Where a reader can open a result: the DOI (through the clinic's library
     proxy when one is set), the PubMed record and the full text where open."""
     links = {}
@@ -416,7 +426,7 @@ def record_links(record, prefix=None):
     return links
 
 
-def proxied(url, prefix):
+def proxied(url: str, prefix: str | None) -> str:
     """``url`` through a library proxy: a prefix ending in "=" (``…/login?url=``)
     takes the address as an encoded parameter, any other is simply prepended."""
     if not prefix:
@@ -424,7 +434,7 @@ def proxied(url, prefix):
     return prefix + quote(url, safe="") if prefix.endswith("=") else prefix + url
 
 
-def valid_web_url(value, field):
+def valid_web_url(value: str | None, field: str) -> str:
     """`value` if it is an http(s) address with a host, else the field's error."""
     value = (value or "").strip()
     parts = urlsplit(value)
@@ -433,7 +443,7 @@ def valid_web_url(value, field):
     return value
 
 
-def set_link_prefix(actor, clinic, prefix, *, now):
+def set_link_prefix(actor: Actor, clinic: Clinic, prefix: str | None, *, now: datetime) -> None:
     """Set (or with an empty value clear) the clinic's library proxy prefix."""
     require(can_administer_clinic(actor, clinic.id))
     prefix = valid_web_url(prefix, "link_prefix") if (prefix or "").strip() else None
@@ -453,7 +463,7 @@ def set_link_prefix(actor, clinic, prefix, *, now):
 # --- linked resources ----------------------------------------------------------------------
 
 
-def linked_resources(clinic_id):
+def linked_resources(clinic_id: int | None) -> list[LinkedResource]:
     if clinic_id is None:
         return []
     return list(
@@ -463,7 +473,9 @@ def linked_resources(clinic_id):
     )
 
 
-def add_linked_resource(actor, clinic, *, name, url, description="", access_note="", now):
+def add_linked_resource(
+    actor: Actor, clinic: Clinic, *, name: str, url: str, description: str = "", access_note: str = "", now: datetime
+) -> LinkedResource:
     """Add a resource to the clinic's list (admins of the clinic only); names are unique per clinic."""
     require(can_administer_clinic(actor, clinic.id))
     name = (name or "").strip()
@@ -487,7 +499,7 @@ def add_linked_resource(actor, clinic, *, name, url, description="", access_note
     return resource
 
 
-def delete_linked_resource(actor, resource):
+def delete_linked_resource(actor: Actor, resource: LinkedResource) -> None:
     """Remove a resource from its clinic's list (admins of the clinic only)."""
     require(can_administer_clinic(actor, resource.clinic_id))
     audit.record(
@@ -514,7 +526,7 @@ class SourceUsage:
     median_latency_ms: int | None  # over answers that went to the upstream
 
 
-def usage_statistics(clinic, *, since, until):
+def usage_statistics(clinic: Clinic, *, since: datetime, until: datetime) -> list[SourceUsage]:
     """Searches, cached answers, errors and median upstream latency per month
     and source for ``clinic``, between two aware datetimes, newest month first.
 
@@ -556,7 +568,7 @@ def usage_statistics(clinic, *, since, until):
     ]
 
 
-def searches_by_clinic(clinic_ids, *, since, until):
+def searches_by_clinic(clinic_ids: Collection[int], *, since: datetime, until: datetime) -> dict[int, tuple[int, int]]:
     """{clinic_id: (searches, errors)} between two aware datetimes, counted in the database: one
     row per source asked, as in usage_statistics (a search over four sources counts four)."""
     usage.flush()
@@ -568,6 +580,6 @@ def searches_by_clinic(clinic_ids, *, since, until):
     return {clinic_id: (searches, int(errors or 0)) for clinic_id, searches, errors in rows}
 
 
-def month_start(year, month, tz_name):
+def month_start(year: int, month: int, tz_name: str) -> datetime:
     """The first instant of a local month, as an aware datetime."""
     return datetime(year, month, 1, tzinfo=zone(tz_name))

@@ -1,13 +1,15 @@
 """Attendance (training rule 4), certificates and the learning record."""
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from portal.auth.models import User
 from portal.core import audit
 from portal.core.errors import Conflict, Invalid, NotAllowed
 from portal.core.time import to_local
@@ -26,7 +28,9 @@ LEARNING_RECORD_YEARS = 5
 CERTIFICATE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
 
-def mark_attendance(actor, training, user_id, attended, *, now):
+def mark_attendance(
+    actor: User, training: TrainingSession, user_id: int, attended: bool, *, now: datetime
+) -> Enrolment:
     """Training rule 4: after the start, a trainer marks an enrolled doctor attended or absent.
 
     Attended issues (or restores) the doctor's certificate; absent withdraws it.
@@ -56,7 +60,9 @@ def mark_attendance(actor, training, user_id, attended, *, now):
     return enrolment
 
 
-def mark_attendance_of(actor, training, attended_by_user, *, now):
+def mark_attendance_of(
+    actor: User, training: TrainingSession, attended_by_user: Mapping[int, bool], *, now: datetime
+) -> list[Enrolment]:
     """Mark several people at once ({user_id: attended}); returns the enrolments that changed."""
     changed = []
     for enrolment in queries.roster(training):
@@ -94,19 +100,19 @@ def _issue_certificate(enrolment, now):
     return certificate
 
 
-def trainer_name(training):
+def trainer_name(training: TrainingSession) -> str:
     trainer = training.trainer or training.course.trainer
     return trainer.full_name if trainer else ""
 
 
-def new_certificate_number(session_date):
+def new_certificate_number(session_date: date) -> str:
     """E.g. 2026-7KQ3M-X9TRH: the year, then 50 random bits (collisions are astronomically unlikely,
     and the UNIQUE constraint would refuse one)."""
     token = "".join(secrets.choice(CERTIFICATE_ALPHABET) for _ in range(10))
     return f"{session_date.year}-{token[:5]}-{token[5:]}"
 
 
-def certificate_by_number(number):
+def certificate_by_number(number: str | None) -> Certificate | None:
     return db.session.scalar(select(Certificate).where(Certificate.number == (number or "").strip().upper()))
 
 
@@ -160,7 +166,7 @@ def _record_line(enrolment):
     )
 
 
-def default_period(user, now):
+def default_period(user: User, now: datetime) -> tuple[date, date]:
     """The last five years up to today (the accreditation cycle), in the user's local dates."""
     today = to_local(now, user.timezone).date()
     try:
@@ -170,7 +176,7 @@ def default_period(user, now):
     return first, today
 
 
-def learning_record(user, *, first_day, last_day):
+def learning_record(user: User, *, first_day: date, last_day: date) -> LearningRecord:
     """Attended sessions of `user` on local days first_day..last_day, oldest first, with hour totals.
 
     Each counts the hours its certificate states: those the session actually held, as issued.

@@ -1,10 +1,13 @@
 """Courses: what a trainer teaches, how many academic hours it is worth, its НМО accreditation."""
 
+from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from portal.auth.models import User
 from portal.core import audit
 from portal.core.errors import Conflict, Invalid, NotAllowed
 from portal.extensions import db
@@ -17,7 +20,7 @@ from portal.training.scheduling import cancel_session
 MAX_ACADEMIC_HOURS = Decimal("99.5")
 
 
-def parse_academic_hours(raw):
+def parse_academic_hours(raw: object) -> Decimal:
     """Academic hours as a Decimal in steps of 0.5 (one 45-minute academic hour is the unit)."""
     try:
         hours = Decimal(str(raw).replace(",", ".")) if not isinstance(raw, bool) else None
@@ -53,7 +56,16 @@ def _course_fields(title, description, academic_hours, nmo_id):
     }
 
 
-def create_course(actor, clinic_id, *, title, academic_hours, nmo_id=None, description="", now):
+def create_course(
+    actor: User,
+    clinic_id: int,
+    *,
+    title: str,
+    academic_hours: object,
+    nmo_id: str | None = None,
+    description: str = "",
+    now: datetime,
+) -> Course:
     """A course of `clinic_id`, run by `actor`. Without an НМО accreditation id it gives no НМО credit."""
     if not can_run_courses(actor, clinic_id):
         raise NotAllowed(_("Only trainers and administrators of this clinic can create courses."))
@@ -73,7 +85,16 @@ def create_course(actor, clinic_id, *, title, academic_hours, nmo_id=None, descr
 NOTIFIED_COURSE_FIELDS = ("title", "academic_hours", "nmo_id")
 
 
-def update_course(actor, course, *, title, description, academic_hours, nmo_id, now):
+def update_course(
+    actor: User,
+    course: Course,
+    *,
+    title: str,
+    description: str,
+    academic_hours: object,
+    nmo_id: str | None,
+    now: datetime,
+) -> Course:
     """Edit a course: title, description, academic hours, НМО accreditation.
 
     Certificates already issued keep what they certified (they copy it at issue time). Doctors enrolled
@@ -110,7 +131,7 @@ def _plain(value):
     return str(value) if isinstance(value, Decimal) else value
 
 
-def upcoming_sessions_of(course, now):
+def upcoming_sessions_of(course: Course, now: datetime) -> Sequence[TrainingSession]:
     return db.session.scalars(
         select(TrainingSession)
         .where(
@@ -142,7 +163,7 @@ def _tell_participants(course, old_title, now):
             )
 
 
-def cancel_course(actor, course, *, reason="", now):
+def cancel_course(actor: User, course: Course, *, reason: str = "", now: datetime) -> list[TrainingSession]:
     """Cancel a course: its sessions not yet started are cancelled (their participants told), and it gets
     no new ones. It stays in the learning records and certificates of those who attended it."""
     if not can_run_courses(actor, course.clinic_id):
@@ -164,7 +185,7 @@ def cancel_course(actor, course, *, reason="", now):
     return cancelled
 
 
-def courses_of_clinic(clinic_id, *, include_cancelled=False):
+def courses_of_clinic(clinic_id: int, *, include_cancelled: bool = False) -> Sequence[Course]:
     query = select(Course).where(Course.clinic_id == clinic_id).order_by(Course.title)
     if not include_cancelled:
         query = query.where(Course.cancelled_at.is_(None))

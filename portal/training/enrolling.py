@@ -7,9 +7,13 @@ decided by one transaction at a time, and the CHECK seats_taken <= capacity is t
 line of defence should a code path ever forget the lock.
 """
 
+from collections.abc import Sequence
+from datetime import datetime
+
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from portal.auth.models import User
 from portal.core.errors import Conflict, NotAllowed, NotFound
 from portal.extensions import db
 from portal.training.models import ACTIVE_ENROLMENT_STATUSES, Enrolment, TrainingSession
@@ -17,7 +21,7 @@ from portal.training.notices import tell, when
 from portal.training.permissions import can_enrol
 
 
-def lock_session(training):
+def lock_session(training: TrainingSession) -> TrainingSession:
     """Re-read the session under a row lock; everything seat-related happens after this."""
     # OF training_sessions: the course is joined eagerly, and only the session row is to be locked.
     return db.session.scalars(
@@ -28,11 +32,11 @@ def lock_session(training):
     ).one()
 
 
-def enrolment_of(user_id, training):
+def enrolment_of(user_id: int, training: TrainingSession) -> Enrolment | None:
     return db.session.scalar(select(Enrolment).where(Enrolment.session_id == training.id, Enrolment.user_id == user_id))
 
 
-def active_enrolments(training):
+def active_enrolments(training: TrainingSession) -> Sequence[Enrolment]:
     return db.session.scalars(
         select(Enrolment)
         .where(Enrolment.session_id == training.id, Enrolment.status.in_(ACTIVE_ENROLMENT_STATUSES))
@@ -47,7 +51,7 @@ def _require_open_for_enrolment(training, now):
         raise Conflict(_("Enrolment closed when the session started."), code="enrolment_closed")
 
 
-def enrol(actor, training, *, now):
+def enrol(actor: User, training: TrainingSession, *, now: datetime) -> tuple[Enrolment, bool]:
     """Enrol `actor` (training rule 3): a free seat if one is left, else the end of the waitlist.
 
     Returns (enrolment, changed); asking again while enrolled or waitlisted changes nothing.
@@ -102,7 +106,7 @@ def _next_waitlist_seq(training):
     return (highest or 0) + 1
 
 
-def waitlist_position(enrolment):
+def waitlist_position(enrolment: Enrolment) -> int | None:
     """1-based rank among the session's waitlisted doctors; None unless waitlisted."""
     if enrolment.status != "waitlisted":
         return None
@@ -117,7 +121,7 @@ def waitlist_position(enrolment):
     )
 
 
-def waitlist(training):
+def waitlist(training: TrainingSession) -> Sequence[Enrolment]:
     return db.session.scalars(
         select(Enrolment)
         .where(Enrolment.session_id == training.id, Enrolment.status == "waitlisted")
@@ -125,7 +129,7 @@ def waitlist(training):
     ).all()
 
 
-def leave(actor, training, *, now):
+def leave(actor: User, training: TrainingSession, *, now: datetime) -> Enrolment:
     """Leave a session before it starts; a freed seat goes to the first waitlisted doctor."""
     training = lock_session(training)
     enrolment = enrolment_of(actor.id, training)
@@ -141,7 +145,7 @@ def leave(actor, training, *, now):
     return enrolment
 
 
-def promote_waitlist(training, *, now):
+def promote_waitlist(training: TrainingSession, *, now: datetime) -> list[Enrolment]:
     """Give free seats to the waitlist in FIFO order and tell each promoted doctor. Needs the session lock."""
     promoted = []
     for enrolment in waitlist(training):
@@ -167,7 +171,7 @@ def promote_waitlist(training, *, now):
     return promoted
 
 
-def return_latest_seated_to_waitlist(training, count):
+def return_latest_seated_to_waitlist(training: TrainingSession, count: int) -> Sequence[Enrolment]:
     """Take `count` seats back for a smaller session: the doctors seated last give them up. Needs the session lock.
 
     They had seats while everyone waiting did not, so they go to the head of the waitlist, in the order

@@ -8,14 +8,17 @@ bookings and closures below cannot be overtaken by a booking or a closure made m
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from portal.auth.models import User
 from portal.booking import changes as booking_changes
 from portal.booking import locks as booking_locks
 from portal.booking import queries as booking_queries
+from portal.clinics.models import Room
 from portal.clinics.schedule import closures_between, weekly_intervals
 from portal.core import audit
 from portal.core.errors import Conflict, Invalid, NotAllowed
@@ -27,7 +30,7 @@ from portal.training.enrolling import (
     promote_waitlist,
     return_latest_seated_to_waitlist,
 )
-from portal.training.models import SESSION_OVERLAP, TrainingSession
+from portal.training.models import SESSION_OVERLAP, Course, TrainingSession
 from portal.training.notices import tell, when
 from portal.training.permissions import (
     can_cancel_bookings_for,
@@ -43,8 +46,17 @@ MAX_SERIES_WEEKS = 26
 
 
 def schedule_session(
-    actor, *, course, room, start, end, capacity, whole_room=False, cancel_conflicting_bookings=False, now
-):
+    actor: User,
+    *,
+    course: Course,
+    room: Room,
+    start: datetime,
+    end: datetime,
+    capacity: int,
+    whole_room: bool = False,
+    cancel_conflicting_bookings: bool = False,
+    now: datetime,
+) -> TrainingSession:
     """Schedule one session of `course` in `room` (training rules 1 and 2), run by the course's trainer.
 
     Refused when the actor may not train in the room's clinic, when the course is cancelled, when the
@@ -187,18 +199,18 @@ class SeriesDate:
 
 
 def schedule_series(
-    actor,
+    actor: User,
     *,
-    course,
-    room,
-    first_start,
-    minutes,
-    weeks,
-    capacity,
-    whole_room=False,
-    cancel_conflicting_bookings=False,
-    now,
-):
+    course: Course,
+    room: Room,
+    first_start: datetime,
+    minutes: int,
+    weeks: int,
+    capacity: int,
+    whole_room: bool = False,
+    cancel_conflicting_bookings: bool = False,
+    now: datetime,
+) -> list[SeriesDate]:
     """A weekly series in one step: every date that fits is scheduled, each refused date says why.
 
     Dates repeat at the same local wall-clock time (a series keeps its hour across a
@@ -245,18 +257,18 @@ class SessionChange:
 
 
 def update_session(
-    actor,
-    training,
+    actor: User,
+    training: TrainingSession,
     *,
-    start=None,
-    end=None,
-    room=None,
-    capacity=None,
-    trainer=None,
-    move_to_waitlist=False,
-    cancel_conflicting_bookings=False,
-    now,
-):
+    start: datetime | None = None,
+    end: datetime | None = None,
+    room: Room | None = None,
+    capacity: int | None = None,
+    trainer: User | None = None,
+    move_to_waitlist: bool = False,
+    cancel_conflicting_bookings: bool = False,
+    now: datetime,
+) -> SessionChange:
     """Move a session that has not started, change its seats or its trainer (None keeps a value).
 
     A new time or room passes every check of scheduling: opening hours, closures, the room's seats,
@@ -401,7 +413,9 @@ def _tell_about_change(training, before):
         )
 
 
-def cancel_session(actor, training, *, reason="", now):
+def cancel_session(
+    actor: User | None, training: TrainingSession, *, reason: str = "", now: datetime
+) -> TrainingSession:
     """Cancel a session that has not started; everyone enrolled or waitlisted is notified.
 
     `actor` None is the system: a room withdrawn, or a closure added from the command line.
@@ -439,7 +453,7 @@ def cancel_session(actor, training, *, reason="", now):
     return training
 
 
-def describe_session(training):
+def describe_session(training: TrainingSession) -> dict[str, Any]:
     """A session in a closure's way, as the clinic's administrators see it."""
     timezone = training.room.timezone
     return {
@@ -453,7 +467,9 @@ def describe_session(training):
     }
 
 
-def sessions_under_closure(room, *, start, end, reason, actor, now, cancel):
+def sessions_under_closure(
+    room: Room, *, start: datetime, end: datetime, reason: str, actor: User | None, now: datetime, cancel: bool
+) -> list[dict[str, Any]]:
     """The room's scheduled sessions a closure [start, end) covers and that have not ended.
 
     Connected to portal.clinics.signals.closure_planned. Sessions are placed under the room's lock,
