@@ -15,11 +15,15 @@ import os
 import re
 import shutil
 import socket
+import subprocess
+import sys
 import threading
 import uuid
 from datetime import time
+from time import monotonic, sleep
 
 import pytest
+import requests
 from flask.testing import FlaskClient
 from sqlalchemy import inspect, text
 from werkzeug.serving import make_server
@@ -526,3 +530,41 @@ def redis_url():
         reachable = False
     require_part(reachable, "Redis", url)
     return url
+
+
+@contextlib.contextmanager
+def gunicorn_servers(env, *, count=2, workers=1):
+    """`count` gunicorn instances of the portal on loopback ports, like machines behind a proxy; yields their
+    base URLs once each answers /healthz, and stops them afterwards."""
+    gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+    ports = [free_port() for _ in range(count)]
+    processes = [
+        subprocess.Popen(
+            [gunicorn, "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for port in ports
+    ]
+    try:
+        for port in ports:
+            wait_until_up(f"http://127.0.0.1:{port}/healthz")
+        yield [f"http://127.0.0.1:{port}" for port in ports]
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
+
+
+def wait_until_up(url, seconds=60):
+    deadline = monotonic() + seconds
+    while monotonic() < deadline:
+        try:
+            if requests.get(url, timeout=10).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        sleep(0.2)
+    pytest.fail(f"{url} did not come up")

@@ -3,8 +3,6 @@ committed by another process shows in the very next answer of every process, wit
 
 import os
 import re
-import subprocess
-import sys
 import uuid
 from datetime import datetime, time, timedelta
 from decimal import Decimal
@@ -21,8 +19,7 @@ from portal.clinics import timetable
 from portal.core.db import utcnow
 from portal.core.time import local_to_utc, to_local
 from portal.extensions import db
-from tests.booking.test_races import _wait_until_up
-from tests.conftest import PASSWORD, csrf_token_from, free_port
+from tests.conftest import PASSWORD, csrf_token_from, gunicorn_servers
 
 
 @pytest.fixture(params=["without Redis", "with Redis"])
@@ -40,26 +37,8 @@ def servers(request, database_url, app):
     if request.param == "with Redis":
         env["REDIS_URL"] = request.getfixturevalue("redis_url")
     db.session.commit()
-    gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
-    ports = [free_port(), free_port()]
-    processes = [
-        subprocess.Popen(
-            [gunicorn, "--workers", "1", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for port in ports
-    ]
-    try:
-        for port in ports:
-            _wait_until_up(f"http://127.0.0.1:{port}/healthz")
-        yield [f"http://127.0.0.1:{port}" for port in ports]
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=30)
+    with gunicorn_servers(env, workers=1) as base_urls:
+        yield base_urls
 
 
 @pytest.fixture

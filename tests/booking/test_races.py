@@ -6,10 +6,7 @@ is enough.
 """
 
 import os
-import subprocess
-import sys
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -19,7 +16,7 @@ from sqlalchemy import func, select
 from portal.auth.models import ApiToken, User
 from portal.booking.models import Booking
 from portal.extensions import db
-from tests.conftest import free_port
+from tests.conftest import gunicorn_servers
 
 pytestmark = pytest.mark.slow
 
@@ -132,38 +129,8 @@ def two_servers(database_url, app):
         "PORTAL_LOG_REQUESTS": "0",
     }
     env.pop("REDIS_URL", None)
-    gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
-    ports = [free_port(), free_port()]
-    processes = [
-        subprocess.Popen(
-            [gunicorn, "--workers", "2", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for port in ports
-    ]
-    try:
-        for port in ports:
-            _wait_until_up(f"http://127.0.0.1:{port}/healthz")
-        yield [f"http://127.0.0.1:{port}" for port in ports]
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=30)
-
-
-def _wait_until_up(url, seconds=60):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url, timeout=10).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"{url} did not come up")
+    with gunicorn_servers(env, workers=2) as base_urls:
+        yield base_urls
 
 
 def test_two_server_processes_racing_for_one_slot_book_it_once(room, workstations, at, two_servers):
