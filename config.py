@@ -78,6 +78,10 @@ class Config:
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session, which is short anyway
 
+    # werkzeug's hash method for passwords. Stored hashes name their method, so changing it only
+    # affects passwords set from then on.
+    PASSWORD_HASH_METHOD = "scrypt"
+
     BABEL_DEFAULT_LOCALE = "ru"
     BABEL_DEFAULT_TIMEZONE = "Europe/Moscow"
     LANGUAGES = ("ru", "en")
@@ -123,6 +127,8 @@ class Config:
     GUIDELINES_SYNC_PAUSE_SECONDS = 2.0
     GUIDELINES_SYNC_PAGE_TIMEOUT_SECONDS = 60.0
     GUIDELINES_STALE_AFTER_HOURS = 72
+    # Each process keeps the catalogue's load time this long (portal/search/guidelines/catalogue.py).
+    GUIDELINES_STATUS_CACHE_SECONDS = 30
 
     # Sign-in with the city's OpenID Connect provider: shown only when the issuer is set.
     OIDC_ISSUER = None
@@ -222,6 +228,8 @@ class TestingConfig(Config):
     API_VALIDATE_RESPONSES = True
     # Each search's usage rows are written at once; tests of the batching set their own window.
     SEARCH_USAGE_FLUSH_SECONDS = 0
+    # Tests create thousands of users: a cheap hash keeps set-up fast; the rules are the same.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 
     def __init__(self):
         super().__init__()

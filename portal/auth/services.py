@@ -1,6 +1,7 @@
 """Sign-in, sessions, users and tokens: the rules, free of request objects (the city sign-in: city_accounts)."""
 
 import csv
+import functools
 import io
 import re
 import secrets
@@ -46,8 +47,10 @@ def normalise_email(raw: str | None) -> str:
     return (raw or "").strip().lower()
 
 
-# Checked against when no account has the e-mail, so an unknown e-mail costs as much as a wrong password.
-_UNKNOWN_ACCOUNT_HASH = generate_password_hash(secrets.token_urlsafe(16))
+@functools.cache
+def _unknown_account_hash(method: str) -> str:
+    """Checked against when no account has the e-mail, so an unknown e-mail costs as much as a wrong password."""
+    return generate_password_hash(secrets.token_urlsafe(16), method=method)
 
 
 def count_sign_in_attempt(counted_as: str) -> int:
@@ -80,7 +83,10 @@ def authenticate(email: str | None, password: str | None, attempts: int, *, coun
             code="too_many_attempts",
             retry_after=current_app.config["SIGNIN_FAILURE_WINDOW_SECONDS"],
         )
-    password_matches = check_password_hash(user.password_hash if user else _UNKNOWN_ACCOUNT_HASH, password or "")
+    password_matches = check_password_hash(
+        user.password_hash if user else _unknown_account_hash(current_app.config["PASSWORD_HASH_METHOD"]),
+        password or "",
+    )
     if user is None or not password_matches or not user.active:
         _keep_refusal_audit("sign_in_failed", user, account)
         if user is not None and not user.active and password_matches:

@@ -4,6 +4,7 @@ no second look at the database on the error path, and an unknown e-mail costs wh
 import pytest
 from sqlalchemy import event
 
+from config import Config
 from portal.extensions import db
 from tests.conftest import PASSWORD
 
@@ -73,13 +74,28 @@ def test_an_unknown_email_costs_one_password_hash_like_a_wrong_password(client, 
     user = make_user()
     hashed = []
     real_check = services.check_password_hash
-    monkeypatch.setattr(services, "check_password_hash", lambda *args: hashed.append(1) or real_check(*args))
+    monkeypatch.setattr(
+        services, "check_password_hash", lambda stored, given: hashed.append(stored) or real_check(stored, given)
+    )
 
     response = client.post(
         "/api/v1/tokens", json={"email": user.email if email == "known" else email, "password": "wrong-password-123"}
     )
 
-    assert response.status_code == 401 and hashed == [1]
+    assert response.status_code == 401 and len(hashed) == 1
+    method_of = lambda stored: stored.split("$", 1)[0]  # noqa: E731
+    assert method_of(hashed[0]) == method_of(user.password_hash)
+
+
+@pytest.mark.parametrize("config_overrides", [{"PASSWORD_HASH_METHOD": Config.PASSWORD_HASH_METHOD}])
+def test_passwords_are_stored_with_the_production_hash_and_still_sign_in(client, make_user):
+    user = make_user()
+
+    assert user.password_hash.startswith(Config.PASSWORD_HASH_METHOD + ":") and PASSWORD not in user.password_hash
+    assert client.post("/api/v1/tokens", json={"email": user.email, "password": PASSWORD}).status_code == 201
+    assert (
+        client.post("/api/v1/tokens", json={"email": user.email, "password": "wrong-password-123"}).status_code == 401
+    )
 
 
 def test_the_right_password_still_gets_a_token(client, make_user):
