@@ -14,13 +14,14 @@ def init_app(app):
     from portal.core.nav import ADMIN_MENU, USER_MENU, NavItem, add_nav_item
     from portal.core.worker import register_job
     from portal.search import models, ratelimit, services, usage, views  # noqa: F401  (tables known to migrations)
-    from portal.search.guidelines import cli
+    from portal.search.guidelines import catalogue, cli
     from portal.search.guidelines import models as guideline_models  # noqa: F401  (tables known to migrations)
 
     ratelimit.init_app(app)
     usage.init_app(app)
     register_job(app, "sync-guidelines", every=timedelta(minutes=10), run=cli.scheduled_sync)
     services.keep_search_settings(app)
+    catalogue.keep_catalogue_status(app)
     app.register_blueprint(views.bp)
     add_nav_item(
         app,

@@ -268,7 +268,7 @@ def search(
     paging, years and filters (``invalid_parameter``). A failing source never
     raises: it shows as that source's error next to the others' results.
     Identical searches are answered from the cache (a new guidelines catalogue
-    starts their cache afresh); answers with a failed source are not cached,
+    starts their cache afresh, see ``catalogue.catalogue_status``); answers with a failed source are not cached,
     so a passing outage is not remembered. Every search counts one usage row
     per source (portal.search.usage; the caller's session is untouched on
     PostgreSQL).
@@ -343,9 +343,10 @@ def search(
     return SearchOutcome(data, cached=False, link_prefix=prefix, guidelines_catalogue=guidelines)
 
 
-def guidelines_catalogue_status(*, now: datetime) -> catalogue.CatalogueStatus:
-    """When the clinical-guidelines catalogue was last loaded, and whether that is too long ago."""
-    return catalogue.catalogue_status(now=now, stale_after=catalogue.stale_after(current_app.config))
+def guidelines_catalogue_status(*, now: datetime, kept: bool = True) -> catalogue.CatalogueStatus:
+    """When the clinical-guidelines catalogue was last loaded, and whether that is too long ago
+    (``kept``: as this process keeps it, see ``catalogue.catalogue_status``)."""
+    return catalogue.catalogue_status(now=now, stale_after=catalogue.stale_after(current_app.config), kept=kept)
 
 
 def _cached(key):

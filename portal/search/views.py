@@ -277,7 +277,7 @@ def _admin_page(clinic, **forms):
         prefix_form=forms.get("prefix_form") or LinkPrefixForm(formdata=None, link_prefix=prefix or ""),
         resource_form=forms.get("resource_form") or ResourceForm(formdata=None),
         guidelines_form=forms.get("guidelines_form") or GuidelinesFileForm(formdata=None),
-        guidelines_status=services.guidelines_catalogue_status(now=utcnow()),
+        guidelines_status=services.guidelines_catalogue_status(now=utcnow(), kept=False),
         resources=services.linked_resources(clinic.id),
         action_form=ActionForm(),
     )

@@ -213,6 +213,36 @@ def test_a_failed_sync_says_why_and_keeps_the_last_good_catalogue(synced, rubric
     assert message in state().last_error
 
 
+def test_a_catalogue_loaded_on_another_server_reaches_its_searches_within_the_kept_time(
+    synced, app, make_app, config_overrides, rubricator, doctor, time_machine
+):
+    from portal.auth.models import User
+
+    time_machine.move_to(utcnow(), tick=False)
+    assert found(doctor, "рахит") == ["1059_2", "1059_1"]  # this server now keeps the catalogue's load time
+    shorter = sample("list_page1.json")
+    shorter["TotalRecords"] = 3
+    serve_pages(rubricator, shorter)
+    doctor_id = doctor.id
+    db.session.commit()  # SQLite: release the test's write lock before the other server writes
+    with make_app(**config_overrides).app_context():
+        doctor_there = db.session.get(User, doctor_id)
+        assert found(doctor_there, "рахит") == ["1059_2", "1059_1"]  # the loading server keeps it too
+        time_machine.shift(timedelta(seconds=1))
+        sync.sync_now(utcnow())
+        db.session.commit()
+        on_the_loading_server = found(doctor_there, "рахит")
+        db.session.remove()
+
+    within_the_kept_time = found(doctor, "рахит")
+    time_machine.shift(timedelta(seconds=app.config["GUIDELINES_STATUS_CACHE_SECONDS"]))
+    after_it = found(doctor, "рахит")
+
+    assert on_the_loading_server == ["1059_2"]
+    assert within_the_kept_time == ["1059_2", "1059_1"]
+    assert after_it == ["1059_2"]
+
+
 def test_the_command_reports_a_refusal_and_exits_with_failure(app, rubricator):
     rubricator.add(
         MINZDRAV_LIST_PATH,

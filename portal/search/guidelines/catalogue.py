@@ -12,6 +12,8 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from cachelib import SimpleCache
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import case, column, exists, func, literal_column, or_, select, table, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -105,6 +107,7 @@ def record_failure(message, *, now):
     state.last_error = message[:2000]
     state.running_until = None
     db.session.flush()
+    _status_changed()
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,7 @@ def apply_listing(items, *, complete, origin, now, holds_lease=False):
         select(func.count()).select_from(Guideline).where(Guideline.removed_at.is_(None))
     )
     db.session.flush()
+    _status_changed()
     return CatalogueChange(added, changed, removed, len(items), complete)
 
 
@@ -261,21 +265,50 @@ class CatalogueStatus:
         }
 
 
-def catalogue_status(*, now, stale_after):
-    state = sync_state()
-    synced_at = state.last_success_at if state else None
-    failed = (
-        state is not None
-        and state.last_failure_at is not None
-        and (synced_at is None or state.last_failure_at > synced_at)
-    )
+STATUS_KEY = "portal_guidelines_status"
+
+
+def keep_catalogue_status(app):
+    app.extensions[STATUS_KEY] = SimpleCache(threshold=1, default_timeout=app.config["GUIDELINES_STATUS_CACHE_SECONDS"])
+
+
+def catalogue_status(*, now, stale_after, kept=True):
+    """What the search page says about the catalogue, as of ``now``.
+
+    Every guideline search keys its cached answer on the catalogue's load
+    time. The catalogue is loaded about once a day, so with ``kept`` each
+    process keeps its state for GUIDELINES_STATUS_CACHE_SECONDS instead of
+    reading it per search: a load on another server reaches searches within
+    that time; the process that loads drops its copy at once.
+    """
+    kept_states = current_app.extensions[STATUS_KEY]
+    state = kept_states.get(STATUS_KEY) if kept else None
+    if state is None:
+        state = _stored_status()
+        kept_states.set(STATUS_KEY, state)
+    synced_at, guideline_count, failed_at, error = state
     return CatalogueStatus(
         synced_at=synced_at,
-        guideline_count=state.guideline_count if state else 0,
+        guideline_count=guideline_count,
         stale=synced_at is None or now - synced_at > stale_after,
-        failed_at=state.last_failure_at if failed else None,
-        error=state.last_error if failed else None,
+        failed_at=failed_at,
+        error=error,
     )
+
+
+def _stored_status():
+    """(last success, guidelines listed, last failure after it, its message), as stored."""
+    state = sync_state()
+    if state is None:
+        return None, 0, None, None
+    synced_at = state.last_success_at
+    if state.last_failure_at is not None and (synced_at is None or state.last_failure_at > synced_at):
+        return synced_at, state.guideline_count, state.last_failure_at, state.last_error
+    return synced_at, state.guideline_count, None, None
+
+
+def _status_changed():
+    current_app.extensions[STATUS_KEY].delete(STATUS_KEY)
 
 
 # --- searching -----------------------------------------------------------------------------
