@@ -33,9 +33,13 @@ lock: $(VENV)/.installed-dev
 	$(LOCK) -o requirements.txt requirements.in
 	$(LOCK) -o requirements-dev.txt requirements-dev.in
 
-# Compiled catalogues are build output: made from the .po files on every set-up.
-translations: $(VENV)/.installed
-	@for dir in portal/*/translations; do $(BIN)/pybabel compile --statistics -d $$dir || exit 1; done
+# Compiled catalogues are build output, made from the .po files that changed (so that test runs
+# started side by side never rewrite a catalogue another is reading).
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard portal/*/translations/*/LC_MESSAGES/messages.po))
+translations: $(MO_FILES)
+
+%.mo: %.po $(VENV)/.installed
+	$(BIN)/pybabel compile --statistics -i $< -o $@
 
 # Re-extract every feature's strings into its own catalogue (run after changing user-facing text).
 translations-update: $(VENV)/.installed

@@ -108,6 +108,13 @@ def database_url(tmp_path_factory):
     with app.app_context():
         if url.startswith("postgresql"):
             db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+            # Commits stay atomic and isolated, only not flushed to disk before they return: a test
+            # database need not outlive a crash, and the suite commits tens of thousands of times.
+            db.session.execute(
+                text(
+                    "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET synchronous_commit = off', current_database()); END $$"
+                )
+            )
             db.session.commit()
         upgrade()
         db.session.remove()
@@ -124,11 +131,9 @@ def empty_all_tables():
     db.session.rollback()
     existing = set(inspect(db.engine).get_table_names())
     tables = [table.name for table in reversed(db.metadata.sorted_tables) if table.name in existing]
-    if db.engine.dialect.name == "postgresql":
-        db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-    else:
-        for name in tables:
-            db.session.execute(text(f"DELETE FROM {name}"))
+    # DELETE, children first: on the few rows a test leaves it is ten times faster than TRUNCATE.
+    for name in tables:
+        db.session.execute(text(f"DELETE FROM {name}"))
     db.session.commit()
 
 
