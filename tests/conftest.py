@@ -110,11 +110,8 @@ def database_url(tmp_path_factory):
             db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
             # Commits stay atomic and isolated, only not flushed to disk before they return: a test
             # database need not outlive a crash, and the suite commits tens of thousands of times.
-            db.session.execute(
-                text(
-                    "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET synchronous_commit = off', current_database()); END $$"
-                )
-            )
+            database = db.session.scalar(text("SELECT quote_ident(current_database())"))
+            db.session.execute(text(f"ALTER DATABASE {database} SET synchronous_commit = off"))
             db.session.commit()
         upgrade()
         db.session.remove()
