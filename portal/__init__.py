@@ -53,6 +53,9 @@ def create_app(config=None):
 
     for name in FEATURES:
         importlib.import_module(f"portal.{name}").init_app(app)
+    from portal.core.db import mark_read_only_request
+
+    app.before_request(lambda: mark_read_only_request(app))
 
     from portal.core.cli import portal_cli
 

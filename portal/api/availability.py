@@ -18,7 +18,7 @@ from portal.api.schema import Answer, Query, QueryDay, Time, answers, api, omitt
 from portal.booking import cache
 from portal.booking.availability import availability_document, grid_ceil, load_room_state, local_day_range
 from portal.clinics.models import WORKSTATION_STATUSES, Room
-from portal.core.db import utcnow
+from portal.core.db import reads_only, utcnow
 from portal.core.errors import NotFound
 from portal.core.permissions import can_see_clinic, get_in_clinic_or_404
 from portal.core.time import to_local
@@ -81,6 +81,7 @@ class AvailabilityQuery(Query):
 
 
 @bp.get("/rooms/<int:room_id>/availability")
+@reads_only
 @api.validate(resp=answers(404, HTTP_200=(Availability, "Availability")))
 def get_room_availability(room_id, query: AvailabilityQuery):
     """Busy and free intervals of every workstation of a room"""

@@ -26,7 +26,7 @@ from portal.booking.permissions import (
 from portal.clinics.models import Workstation
 from portal.clinics.schedule import next_opening
 from portal.clinics.services import bookable_rooms, visible_clinics
-from portal.core.db import utcnow
+from portal.core.db import reads_only, utcnow
 from portal.core.errors import DomainError, Invalid, NotAllowed, NotFound
 from portal.core.forms import ActionForm, run_action
 from portal.core.time import format_local_span, local_to_utc, parse_day, parse_local_time, to_local
@@ -69,6 +69,7 @@ def rooms():
 
 
 @bp.get("/rooms/<int:room_id>/schedule")
+@reads_only
 @login_required
 def schedule(room_id):
     """A week from the chosen day (today by default) or one day. The grid is drawn once per room version

@@ -2,10 +2,12 @@
 
 from datetime import UTC, datetime
 
+from flask import g, has_app_context, request
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 
+from portal.core import transaction
 from portal.extensions import db
 
 # Ids and the whole numbers the portal stores are 32-bit integer columns on PostgreSQL;
@@ -122,7 +124,30 @@ def _configure_sqlite_connection(dbapi_connection, connection_record):
     cursor.close()
 
 
+READS_ONLY = "portal_reads_only"
+
+
+def reads_only(view):
+    """Mark a view that never writes (the schedule, availability).
+
+    On SQLite its request's transaction starts DEFERRED and takes no write
+    lock, so with WAL such requests run side by side with each other and with
+    one writer instead of queueing behind the lock. PostgreSQL is unaffected.
+    """
+    view.reads_only = True
+    return view
+
+
+def mark_read_only_request(app):
+    """before_request, registered after every feature's hooks: a marked view's request reads only,
+    unless a hook already left work to write (the end of an idle session)."""
+    view = app.view_functions.get(request.endpoint)
+    if getattr(view, "reads_only", False) and not transaction.has_standing_work():
+        setattr(g, READS_ONLY, True)
+
+
 @event.listens_for(Engine, "begin")
 def _begin_immediate_on_sqlite(connection):
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        deferred = has_app_context() and g.get(READS_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")

@@ -36,6 +36,10 @@ def keep_whatever_happens(work):
     db.session.info.setdefault(STANDING_WORK, []).append(work)
 
 
+def has_standing_work():
+    return bool(db.session.info.get(STANDING_WORK))
+
+
 def _write_standing_work(session):
     if session.in_nested_transaction():
         return
