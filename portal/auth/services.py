@@ -2,6 +2,7 @@
 
 import csv
 import functools
+import hashlib
 import io
 import re
 import secrets
@@ -41,6 +42,13 @@ TOKEN_SCOPES = ("auth:tokens",)
 TOKEN_ENTRY_SECONDS = 60
 # What a cached caller carries: every user column but the password hash, which stays in the database.
 CALLER_ATTRIBUTES = tuple(attr for attr in User.__mapper__.column_attrs if attr.key != "password_hash")
+
+
+def caller_fingerprint(user: User) -> str:
+    """A short key of everything the layout shows of the caller (name, and the menus its roles and clinic
+    open): a page kept under it is drawn again once any of them changes."""
+    values = [getattr(user, attr.key) for attr in CALLER_ATTRIBUTES] + user.roles
+    return hashlib.blake2b(repr(values).encode(), digest_size=12).hexdigest()
 
 
 def normalise_email(raw: str | None) -> str:

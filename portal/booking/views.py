@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice
 
+from portal.auth.services import caller_fingerprint
 from portal.booking import cache, calendar, changes, creating, links, notices, qr, queries
 from portal.booking.availability import grid_ceil, load_room_state, local_day_range
 from portal.booking.forms import BookingForm, BookNowForm, CancelForm
@@ -26,6 +27,7 @@ from portal.booking.permissions import (
 from portal.clinics.models import Workstation
 from portal.clinics.schedule import next_opening
 from portal.clinics.services import bookable_rooms, visible_clinics
+from portal.core import kept_pages
 from portal.core.db import reads_only, utcnow
 from portal.core.errors import DomainError, Invalid, NotAllowed, NotFound
 from portal.core.forms import ActionForm, run_action
@@ -72,33 +74,57 @@ def rooms():
 @reads_only
 @login_required
 def schedule(room_id):
-    """A week from the chosen day (today by default) or one day. The grid is drawn once per room version
-    and viewer (own bookings, and names for those who may see them, differ) and kept until the next grid
-    line, when free times move with the clock (portal.booking.cache)."""
+    """A week from the chosen day (today by default) or one day.
+
+    The grid is drawn once per room version and viewer (own bookings, and names for those who may see
+    them, differ) and kept until the next grid line, when free times move with the clock
+    (portal.booking.cache). For a viewer who does not administer the room the whole page is kept the
+    same way, with the layout in its key (portal.core.kept_pages): an admin's page also lists each
+    doctor's no-shows, which other rooms change.
+    """
     room = queries.visible_room(current_user, room_id)
     view = "day" if request.args.get("view") == "day" else "week"
     day = _day_arg(room)
     now = utcnow()
-    today = to_local(now, room.timezone).date()
-    step = timedelta(days=7 if view == "week" else 1)
     can_book = can_book_in_room(current_user, room)
     sees_who = can_see_who_booked(current_user, room)
-    viewer_id = current_user.id
-    variant = f"grid:{view}:{day.isoformat()}:{viewer_id}:{sees_who:d}{can_book:d}:{get_locale()}"
+    variant = f"{view}:{day.isoformat()}:{current_user.id}:{sees_who:d}{can_book:d}:{get_locale()}"
 
-    def draw():
-        return _schedule_grid(room, view, day, now, today, viewer_id, can_book, sees_who)
+    def page():
+        return _schedule_page(room, view, day, now, variant, can_book, sees_who)
 
+    if can_administer_room(current_user, room):
+        return page()[0]
+    layout = kept_pages.layout_key(current_user, caller_fingerprint(current_user))
+    if layout is None:
+        return page()[0]
+    return kept_pages.serve(
+        cache.get_or_compute(room.id, f"page:{variant}:{layout}", lambda: kept_pages.render_with_stand_in(page))
+    )
+
+
+def _schedule_page(room, view, day, now, variant, can_book, sees_who):
+    """The schedule page's HTML and the time it holds until."""
+    today = to_local(now, room.timezone).date()
+    step = timedelta(days=7 if view == "week" else 1)
     admin_bookings = None
     if can_administer_room(current_user, room):
         admin_bookings = queries.room_bookings_with_no_shows(room, *local_day_range(room, day, step.days))
-    return render_template(
+    grid = cache.get_or_compute(
+        room.id,
+        f"grid:{variant}",
+        lambda: (
+            _schedule_grid(room, view, day, now, today, current_user.id, can_book, sees_who),
+            _holds_until(room, now),
+        ),
+    )
+    html = render_template(
         "booking/schedule.html",
         room=room,
         view=view,
         day=day,
         last_day=day + step - timedelta(days=1),
-        schedule_grid=Markup(cache.get_or_compute(room.id, variant, draw)),
+        schedule_grid=Markup(grid),
         previous_day=day - step,
         next_day=day + step,
         today=today,
@@ -108,10 +134,19 @@ def schedule(room_id):
         cancel_form=CancelForm(),
         action_form=ActionForm(),
     )
+    return html, _holds_until(room, now)
+
+
+def _holds_until(room, now):
+    """Free times start at the next grid line: what is drawn now holds until the clock reaches it."""
+    next_line = grid_ceil(now, room)
+    if next_line == now:
+        next_line += timedelta(minutes=room.slot_minutes)
+    return next_line.timestamp()
 
 
 def _schedule_grid(room, view, day, now, today, viewer_id, can_book, sees_who):
-    """The grid's HTML, with the small screens' list, and the time it holds until."""
+    """The grid's HTML, with the small screens' list."""
     if view == "week":
         days, cell_minutes = [day + timedelta(days=n) for n in range(7)], max(WEEK_CELL_MINUTES, room.slot_minutes)
     else:
@@ -120,7 +155,7 @@ def _schedule_grid(room, view, day, now, today, viewer_id, can_book, sees_who):
     state = load_room_state(room, start, end)
     names = queries.names_of({b.user_id for b in state.bookings}) if sees_who else None
     grid = build_grid(state, days, cell_minutes, now, viewer_id, names)
-    html = render_template(
+    return render_template(
         "booking/_schedule_grid.html",
         room=room,
         grid=grid,
@@ -132,10 +167,6 @@ def _schedule_grid(room, view, day, now, today, viewer_id, can_book, sees_who):
         free_per_day=free_per_day(grid) if view == "week" else None,
         phone=phone_rows(state, now, viewer_id, max(WEEK_CELL_MINUTES, room.slot_minutes)) if view == "day" else None,
     )
-    next_line = grid_ceil(now, room)
-    if next_line == now:
-        next_line += timedelta(minutes=room.slot_minutes)
-    return html, next_line.timestamp()
 
 
 @bp.post("/rooms/<int:room_id>/book-slot")

@@ -1,0 +1,42 @@
+"""Whole pages kept for one viewer and served again with the request's own CSRF token.
+
+A page that is costly to draw and asked for again and again (a room's
+schedule) is rendered once per viewer and state with a stand-in where each
+CSRF token goes; every answer puts the request's token there. The layout
+around the page is part of the key (`layout_key`): the viewer as the menus
+show them, the unread notifications, the language and the address (the
+language switch returns to it). A request with a flashed message waiting
+is drawn afresh: the message shows once.
+"""
+
+from flask import current_app, g, request, session
+from flask_babel import get_locale
+from flask_wtf.csrf import generate_csrf
+
+from portal.core import notifications
+
+STAND_IN = "kept-page-csrf-token"
+
+
+def layout_key(viewer, viewer_fingerprint: str) -> str | None:
+    """What the layout of this request shows, as part of a key; None when the page must be drawn afresh."""
+    if session.get("_flashes"):
+        return None
+    return f"{viewer_fingerprint}:{notifications.unread_count(viewer)}:{get_locale()}:{request.full_path}"
+
+
+def render_with_stand_in(render):
+    """What ``render()`` returns, drawn with the stand-in for every CSRF token."""
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    own_token = g.pop(field, None)
+    setattr(g, field, STAND_IN)
+    try:
+        return render()
+    finally:
+        g.pop(field, None)
+        if own_token is not None:
+            setattr(g, field, own_token)
+
+
+def serve(html: str) -> str:
+    return html.replace(STAND_IN, generate_csrf())
