@@ -9,6 +9,10 @@ from portal.core import transaction
 from portal.core.db import utcnow
 from portal.extensions import login_manager
 
+# The idle limit counts from the last request, to this step: a cookie rewritten on every request would
+# cost each page a new signature and a Set-Cookie, and a session ends at most this much later.
+SEEN_STEP_SECONDS = 30
+
 
 def bearer_token():
     header = request.headers.get("Authorization", "")
@@ -77,7 +81,8 @@ def init_app(app):
             if not wants_json():
                 flash(_("You were signed out after a period of inactivity."), "warning")
             return None
-        session["seen"] = now
+        if now - session.get("seen", 0) >= SEEN_STEP_SECONDS:
+            session["seen"] = now
         return None
 
     add_nav_item(

@@ -53,14 +53,15 @@ def room_version(room_id):
     return db.session.scalar(VERSION_OF, {"room_id": room_id}) or 0
 
 
-def get_or_compute(room_id, variant, compute):
+def get_or_compute(room_id, variant, compute, *, version=None):
     """The kept answer for a room and variant at the room's current version, else `compute()`'s, kept.
 
-    `compute()` returns (value, valid_until_timestamp).
+    `compute()` returns (value, valid_until_timestamp). ``version``: the room's version as this
+    transaction already read it, before anything ``compute()`` reads (queries.visible_room_at_version).
     """
-    return versioned_cache.get_or_compute_at(
-        room_version(room_id), f"room:{room_id}:{variant}", compute, lifetime=ENTRY_SECONDS
-    )
+    if version is None:
+        version = room_version(room_id)
+    return versioned_cache.get_or_compute_at(version, f"room:{room_id}:{variant}", compute, lifetime=ENTRY_SECONDS)
 
 
 def _raise_room_versions(session):

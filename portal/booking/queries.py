@@ -9,7 +9,7 @@ from portal.auth.models import User
 from portal.booking.changes import CHECKIN_OPENS_BEFORE
 from portal.booking.models import ACTIVE_STATUSES, BOOKING_STATUSES, Booking
 from portal.booking.permissions import can_see_booking, can_view_room_schedule
-from portal.clinics.models import Room, Workstation
+from portal.clinics.models import Room, RoomVersion, Workstation
 from portal.core.errors import Invalid, NotFound
 from portal.core.permissions import in_id_range
 from portal.core.time import iso
@@ -30,6 +30,22 @@ def visible_room(viewer: User, room_id: int) -> Room:
     if room is None or not can_view_room_schedule(viewer, room):
         raise NotFound(_("Room not found"))
     return room
+
+
+def visible_room_at_version(viewer: User, room_id: int) -> tuple[Room, int]:
+    """``visible_room`` and the room's version (portal.booking.cache) in one statement."""
+    found = (
+        db.session.execute(
+            select(Room, func.coalesce(RoomVersion.version, 0))
+            .outerjoin(RoomVersion, RoomVersion.room_id == Room.id)
+            .where(Room.id == room_id)
+        ).first()
+        if in_id_range(room_id)
+        else None
+    )
+    if found is None or not can_view_room_schedule(viewer, found[0]):
+        raise NotFound(_("Room not found"))
+    return found[0], found[1]
 
 
 def visible_workstation(viewer: User, workstation_id: int) -> Workstation:

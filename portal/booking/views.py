@@ -82,28 +82,31 @@ def schedule(room_id):
     same way, with the layout in its key (portal.core.kept_pages): an admin's page also lists each
     doctor's no-shows, which other rooms change.
     """
-    room = queries.visible_room(current_user, room_id)
+    viewer = current_user._get_current_object()
+    room, version = queries.visible_room_at_version(viewer, room_id)
     view = "day" if request.args.get("view") == "day" else "week"
     day = _day_arg(room)
     now = utcnow()
-    can_book = can_book_in_room(current_user, room)
-    sees_who = can_see_who_booked(current_user, room)
-    variant = f"{view}:{day.isoformat()}:{current_user.id}:{sees_who:d}{can_book:d}:{get_locale()}"
+    can_book = can_book_in_room(viewer, room)
+    sees_who = can_see_who_booked(viewer, room)
+    variant = f"{view}:{day.isoformat()}:{viewer.id}:{sees_who:d}{can_book:d}:{get_locale()}"
 
     def page():
-        return _schedule_page(room, view, day, now, variant, can_book, sees_who)
+        return _schedule_page(room, version, view, day, now, variant, can_book, sees_who)
 
-    if can_administer_room(current_user, room):
+    if can_administer_room(viewer, room):
         return page()[0]
-    layout = kept_pages.layout_key(current_user, caller_fingerprint(current_user))
+    layout = kept_pages.layout_key(viewer, caller_fingerprint(viewer))
     if layout is None:
         return page()[0]
     return kept_pages.serve(
-        cache.get_or_compute(room.id, f"page:{variant}:{layout}", lambda: kept_pages.render_with_stand_in(page))
+        cache.get_or_compute(
+            room.id, f"page:{variant}:{layout}", lambda: kept_pages.render_with_stand_in(page), version=version
+        )
     )
 
 
-def _schedule_page(room, view, day, now, variant, can_book, sees_who):
+def _schedule_page(room, version, view, day, now, variant, can_book, sees_who):
     """The schedule page's HTML and the time it holds until."""
     today = to_local(now, room.timezone).date()
     step = timedelta(days=7 if view == "week" else 1)
@@ -117,6 +120,7 @@ def _schedule_page(room, view, day, now, variant, can_book, sees_who):
             _schedule_grid(room, view, day, now, today, current_user.id, can_book, sees_who),
             _holds_until(room, now),
         ),
+        version=version,
     )
     html = render_template(
         "booking/schedule.html",

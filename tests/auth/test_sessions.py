@@ -217,3 +217,17 @@ def test_a_password_made_of_ones_own_name_is_refused(auth, client, make_user):
     )
     assert response.status_code == 400
     assert "имя или адрес почты" in response.get_data(as_text=True)
+
+
+def test_pages_within_half_a_minute_leave_the_session_cookie_as_it_is(auth, client, make_user, time_machine):
+    time_machine.move_to(services.utcnow(), tick=False)
+    auth.login(make_user())
+    client.get("/dashboard")
+
+    time_machine.shift(timedelta(seconds=20))
+    soon = client.get("/dashboard")
+    time_machine.shift(timedelta(seconds=20))
+    later = client.get("/dashboard")
+
+    assert soon.status_code == later.status_code == 200
+    assert "Set-Cookie" not in soon.headers and "Set-Cookie" in later.headers
