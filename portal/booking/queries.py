@@ -32,11 +32,12 @@ def visible_room(viewer: User, room_id: int) -> Room:
     return room
 
 
-def visible_room_at_version(viewer: User, room_id: int) -> tuple[Room, int]:
-    """``visible_room`` and the room's version (portal.booking.cache) in one statement."""
+def visible_room_at_version(viewer: User, room_id: int, *also) -> tuple:
+    """``visible_room``, the room's version (portal.booking.cache) and the values of ``also`` (scalar
+    subqueries of what else the page shows), in one statement: ``(room, version, *values)``."""
     found = (
         db.session.execute(
-            select(Room, func.coalesce(RoomVersion.version, 0))
+            select(Room, func.coalesce(RoomVersion.version, 0), *also)
             .outerjoin(RoomVersion, RoomVersion.room_id == Room.id)
             .where(Room.id == room_id)
         ).first()
@@ -45,7 +46,7 @@ def visible_room_at_version(viewer: User, room_id: int) -> tuple[Room, int]:
     )
     if found is None or not can_view_room_schedule(viewer, found[0]):
         raise NotFound(_("Room not found"))
-    return found[0], found[1]
+    return tuple(found)
 
 
 def visible_workstation(viewer: User, workstation_id: int) -> Workstation:

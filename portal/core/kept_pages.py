@@ -13,16 +13,17 @@ from flask import current_app, g, request, session
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
 
-from portal.core import notifications
-
 STAND_IN = "kept-page-csrf-token"
 
 
-def layout_key(viewer, viewer_fingerprint: str) -> str | None:
-    """What the layout of this request shows, as part of a key; None when the page must be drawn afresh."""
+def layout_key(viewer_fingerprint: str, unread_notifications: int) -> str | None:
+    """What the layout of this request shows, as part of a key; None when the page must be drawn afresh.
+
+    ``unread_notifications``: as ``portal.core.notifications.unread_count_of`` read it in this request.
+    """
     if session.get("_flashes"):
         return None
-    return f"{viewer_fingerprint}:{notifications.unread_count(viewer)}:{get_locale()}:{request.full_path}"
+    return f"{viewer_fingerprint}:{unread_notifications}:{get_locale()}:{request.full_path}"
 
 
 def render_with_stand_in(render):

@@ -64,10 +64,16 @@ def set_email_choices(user, wanted, known):
 
 
 def unread_count(user):
-    return db.session.scalar(
+    return db.session.scalar(select(unread_count_of(user.id)))
+
+
+def unread_count_of(user_id):
+    """The user's unread notifications as a scalar subquery, to read along with what a page reads anyway."""
+    return (
         select(func.count())
         .select_from(Notification)
-        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        .scalar_subquery()
     )
 
 
