@@ -1,5 +1,6 @@
 """What the booking pages and the API read: one loader per object with its permission check, and lists."""
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
@@ -9,7 +10,7 @@ from portal.auth.models import User
 from portal.booking.changes import CHECKIN_OPENS_BEFORE
 from portal.booking.models import ACTIVE_STATUSES, BOOKING_STATUSES, Booking
 from portal.booking.permissions import can_see_booking, can_view_room_schedule
-from portal.clinics.models import Room, RoomVersion, Workstation
+from portal.clinics.models import Clinic, Room, RoomVersion, Workstation
 from portal.core.errors import Invalid, NotFound
 from portal.core.permissions import in_id_range
 from portal.core.time import iso
@@ -32,21 +33,41 @@ def visible_room(viewer: User, room_id: int) -> Room:
     return room
 
 
+@dataclass(frozen=True)
+class RoomAtVersion:
+    """What the schedule decides on before drawing anything: who may see and book the room, its day,
+    and its version (portal.booking.cache)."""
+
+    id: int
+    clinic_id: int
+    is_active: bool  # as Room.is_active: the room and its clinic are both active
+    timezone: str
+    version: int
+
+
 def visible_room_at_version(viewer: User, room_id: int, *also) -> tuple:
-    """``visible_room``, the room's version (portal.booking.cache) and the values of ``also`` (scalar
-    subqueries of what else the page shows), in one statement: ``(room, version, *values)``."""
+    """``(RoomAtVersion, *values of also)`` for a room the viewer may see, in one statement without
+    loading the room itself; ``also``: scalar subqueries of what else the page shows."""
     found = (
         db.session.execute(
-            select(Room, func.coalesce(RoomVersion.version, 0), *also)
+            select(
+                Room.id,
+                Room.clinic_id,
+                Room.active & Clinic.active,
+                Clinic.timezone,
+                func.coalesce(RoomVersion.version, 0),
+                *also,
+            )
+            .join(Clinic, Clinic.id == Room.clinic_id)
             .outerjoin(RoomVersion, RoomVersion.room_id == Room.id)
             .where(Room.id == room_id)
         ).first()
         if in_id_range(room_id)
         else None
     )
-    if found is None or not can_view_room_schedule(viewer, found[0]):
+    if found is None or not can_view_room_schedule(viewer, RoomAtVersion(*found[:5])):
         raise NotFound(_("Room not found"))
-    return tuple(found)
+    return RoomAtVersion(*found[:5]), *found[5:]
 
 
 def visible_workstation(viewer: User, workstation_id: int) -> Workstation:

@@ -83,27 +83,28 @@ def schedule(room_id):
     doctor's no-shows, which other rooms change.
     """
     viewer = current_user._get_current_object()
-    room, version, unread_notifications = queries.visible_room_at_version(
+    gate, unread_notifications = queries.visible_room_at_version(
         viewer, room_id, notifications.unread_count_of(viewer.id)
     )
     view = "day" if request.args.get("view") == "day" else "week"
-    day = _day_arg(room)
+    day = _day_arg(gate)
     now = utcnow()
-    can_book = can_book_in_room(viewer, room)
-    sees_who = can_see_who_booked(viewer, room)
+    can_book = can_book_in_room(viewer, gate)
+    sees_who = can_see_who_booked(viewer, gate)
     variant = f"{view}:{day.isoformat()}:{viewer.id}:{sees_who:d}{can_book:d}:{get_locale()}"
 
     def page():
-        return _schedule_page(room, version, view, day, now, variant, can_book, sees_who)
+        room = queries.visible_room(viewer, room_id)
+        return _schedule_page(room, gate.version, view, day, now, variant, can_book, sees_who)
 
-    if can_administer_room(viewer, room):
+    if can_administer_room(viewer, gate):
         return page()[0]
     layout = kept_pages.layout_key(caller_fingerprint(viewer), unread_notifications)
     if layout is None:
         return page()[0]
     return kept_pages.serve(
         cache.get_or_compute(
-            room.id, f"page:{variant}:{layout}", lambda: kept_pages.render_with_stand_in(page), version=version
+            room_id, f"page:{variant}:{layout}", lambda: kept_pages.render_with_stand_in(page), version=gate.version
         )
     )
 

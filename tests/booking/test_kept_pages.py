@@ -93,3 +93,17 @@ def test_a_new_notification_the_language_and_the_doctors_name_show_at_once(clien
     assert "text-bg-warning" not in before and 'text-bg-warning">1<' in notified
     assert '<html lang="ru">' in notified and '<html lang="en">' in english and "Week" in english
     assert "Петрова" in english and "Сидорова" in renamed and "Петрова" not in renamed
+
+
+@pytest.mark.parametrize("switched_off", ["room", "clinic"])
+def test_a_room_or_clinic_switched_off_offers_no_booking_on_the_next_view(
+    client, auth, doctor, room, schedule, switched_off
+):
+    auth.login(doctor)
+    before = client.get(schedule).get_data(as_text=True)
+    (room if switched_off == "room" else room.clinic).active = False
+    db.session.commit()
+    after = client.get(schedule)
+
+    assert 'id="book-now"' in before
+    assert after.status_code == 200 and 'id="book-now"' not in after.get_data(as_text=True)
