@@ -27,7 +27,7 @@ from portal.booking.permissions import (
 from portal.clinics.models import Workstation
 from portal.clinics.schedule import next_opening
 from portal.clinics.services import bookable_rooms, visible_clinics
-from portal.core import kept_pages, notifications
+from portal.core import kept_pages
 from portal.core.db import reads_only, utcnow
 from portal.core.errors import DomainError, Invalid, NotAllowed, NotFound
 from portal.core.forms import ActionForm, run_action
@@ -83,9 +83,7 @@ def schedule(room_id):
     doctor's no-shows, which other rooms change.
     """
     viewer = current_user._get_current_object()
-    gate, unread_notifications = queries.visible_room_at_version(
-        viewer, room_id, notifications.unread_count_of(viewer.id)
-    )
+    gate = queries.visible_room_at_version(viewer, room_id)
     view = "day" if request.args.get("view") == "day" else "week"
     day = _day_arg(gate)
     now = utcnow()
@@ -99,7 +97,7 @@ def schedule(room_id):
 
     if can_administer_room(viewer, gate):
         return page()[0]
-    layout = kept_pages.layout_key(caller_fingerprint(viewer), unread_notifications)
+    layout = kept_pages.layout_key(caller_fingerprint(viewer), gate.unread_notifications)
     if layout is None:
         return page()[0]
     return kept_pages.serve(
