@@ -144,6 +144,9 @@ def mark_read_only_request(app):
     view = app.view_functions.get(request.endpoint)
     if getattr(view, "reads_only", False) and not transaction.has_standing_work():
         setattr(g, READS_ONLY, True)
+        if not is_sqlite():
+            # Each statement sees what is committed, as in READ COMMITTED; no BEGIN and COMMIT round trips.
+            db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 @event.listens_for(Engine, "begin")
