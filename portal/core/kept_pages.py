@@ -27,17 +27,20 @@ def layout_key(viewer_fingerprint: str, unread_notifications: int) -> str | None
 
 
 def render_with_stand_in(render):
-    """What ``render()`` returns, drawn with the stand-in for every CSRF token."""
+    """``render()`` returns ``(html, valid_until)``; drawn with the stand-in for every CSRF token, it is
+    kept as the page's UTF-8 bytes cut at each stand-in (``serve`` joins them), with ``valid_until``."""
     field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
     own_token = g.pop(field, None)
     setattr(g, field, STAND_IN)
     try:
-        return render()
+        html, valid_until = render()
     finally:
         g.pop(field, None)
         if own_token is not None:
             setattr(g, field, own_token)
+    return tuple(html.encode().split(STAND_IN.encode())), valid_until
 
 
-def serve(html: str) -> str:
-    return html.replace(STAND_IN, generate_csrf())
+def serve(parts: tuple[bytes, ...]) -> bytes:
+    """The kept page with this request's CSRF token, ready to send."""
+    return generate_csrf().encode().join(parts)

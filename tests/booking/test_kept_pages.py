@@ -54,6 +54,7 @@ def test_a_repeated_schedule_is_the_kept_page_with_each_browsers_own_token(app, 
     there = other_browser.get(schedule).get_data(as_text=True)
 
     assert not any("FROM bookings" in statement for statement in statements)
+    assert again.content_type == "text/html; charset=utf-8"
     assert without_tokens(again.get_data(as_text=True)) == without_tokens(first) == without_tokens(there)
     assert "kept-page-csrf-token" not in there and csrf_token_from(there) != csrf_token_from(first)
     booked = other_browser.post(
