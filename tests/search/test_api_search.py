@@ -19,6 +19,7 @@ from .portal_search_setup import (  # noqa: F401  (fixtures)
     FIRST_TITLES,
     SEARCH_PATHS,
     SOURCE_NAMES,
+    TOTAL_BUDGET,
     api,
     clinic_doctor,
     config_overrides,
@@ -47,7 +48,7 @@ def test_search_answers_the_spec_shape_with_every_source(api, upstream):
 
 
 FAILURES = {
-    "timeout": ({"delay_ms": 2500}, "timeout"),
+    "timeout": ({"delay_ms": int(TOTAL_BUDGET * 1000) + 1000}, "timeout"),
     "http_500": (
         {"status": 500, "body": b"Internal Server Error", "content_type": "text/plain"},
         "upstream_unavailable",

@@ -23,6 +23,7 @@ from portal.search.providers import SOURCE_NAMES
 from tests.conftest import csrf_token_from
 
 from .conftest import MINZDRAV_LIST_PATH, MINZDRAV_ROOT
+from .portal_search_setup import SOURCE_BUDGET, TOTAL_BUDGET
 from .upstream_server import LOCAL_SAMPLES, UpstreamServer, recorded_sample_bytes, shared_samples_dir
 
 LIST_QUERY = {"op": "GetJsonClinrecsFilterV2"}
@@ -55,8 +56,8 @@ def config_overrides(rubricator):
         "GUIDELINES_SYNC_PAGE_SIZE": PAGE_SIZE,
         "GUIDELINES_SYNC_PAUSE_SECONDS": PAUSE,
         "GUIDELINES_SYNC_PAGE_TIMEOUT_SECONDS": 3.0,
-        "SEARCH_SOURCE_BUDGET_SECONDS": 1.0,
-        "SEARCH_TOTAL_BUDGET_SECONDS": 1.5,
+        "SEARCH_SOURCE_BUDGET_SECONDS": SOURCE_BUDGET,
+        "SEARCH_TOTAL_BUDGET_SECONDS": TOTAL_BUDGET,
     }
 
 
