@@ -70,22 +70,22 @@ def no_external_network():
 # --- runs side by side -------------------------------------------------------------------
 
 # .ci/run runs the SQLite and the PostgreSQL suite at once and gives both this directory: a test marked
-# slow (races, request rates measured in time) then runs alone, the other run waiting between its tests,
-# so that the other run's load never decides whether it passes.
+# timed (it measures request rates in wall-clock time) then runs alone, the other run waiting between
+# its tests, so that the other run's load never decides whether it passes.
 RUNS_LOCK_DIR = os.environ.get("PORTAL_TEST_RUNS_LOCK_DIR")
 
 
 @pytest.fixture(autouse=True)
-def slow_tests_alone_across_runs(request):
+def timed_tests_alone_across_runs(request):
     if not RUNS_LOCK_DIR:
         yield
         return
-    alone = request.node.get_closest_marker("slow") is not None
+    alone = request.node.get_closest_marker("timed") is not None
     with (
         open(os.path.join(RUNS_LOCK_DIR, "turnstile"), "a") as turnstile,
         open(os.path.join(RUNS_LOCK_DIR, "tests"), "a") as tests,
     ):
-        # A waiting slow test holds the turnstile, so the other run starts no new test meanwhile.
+        # A waiting timed test holds the turnstile, so the other run starts no new test meanwhile.
         fcntl.flock(turnstile, fcntl.LOCK_EX)
         if alone:
             fcntl.flock(tests, fcntl.LOCK_EX)

@@ -256,6 +256,7 @@ def fire_concurrently(calls) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timed
 def test_ncbi_limit_in_process_holds_three_per_second(make_provider, upstream):
     upstream.add(EFETCH_PATH, "pubmed/efetch_no_articles.xml")
     provider = make_provider("pubmed", total_timeout=10)  # default limiter: no key, in process
@@ -268,6 +269,7 @@ def test_ncbi_limit_in_process_holds_three_per_second(make_provider, upstream):
 
 
 @pytest.mark.slow
+@pytest.mark.timed
 def test_ncbi_limit_via_redis_holds_across_limiter_instances(make_provider, upstream, redis_handle):
     upstream.add(EFETCH_PATH, "pubmed/efetch_no_articles.xml")
     # Two providers with separate limiter objects and Redis connections, as in
@@ -296,6 +298,7 @@ def _acquire_in_subprocess(redis_url: str, prefix: str, count: int, ready, go, r
 
 
 @pytest.mark.slow
+@pytest.mark.timed
 def test_ncbi_limit_via_redis_holds_across_processes(redis_handle):
     context = multiprocessing.get_context("spawn")
     ready, go, results = context.Queue(), context.Event(), context.Queue()
