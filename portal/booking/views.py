@@ -90,12 +90,13 @@ def schedule(room_id):
     can_book = can_book_in_room(viewer, gate)
     sees_who = can_see_who_booked(viewer, gate)
     variant = f"{view}:{day.isoformat()}:{viewer.id}:{sees_who:d}{can_book:d}:{get_locale()}"
+    administers = can_administer_room(viewer, gate)
 
     def page():
         room = queries.visible_room(viewer, room_id)
-        return _schedule_page(room, gate.version, view, day, now, variant, can_book, sees_who)
+        return _schedule_page(room, gate.version, view, day, now, variant, can_book, sees_who, administers)
 
-    if can_administer_room(viewer, gate):
+    if administers:
         return page()[0]
     layout = kept_pages.layout_key(caller_fingerprint(viewer), gate.unread_notifications)
     if layout is None:
@@ -107,12 +108,12 @@ def schedule(room_id):
     )
 
 
-def _schedule_page(room, version, view, day, now, variant, can_book, sees_who):
+def _schedule_page(room, version, view, day, now, variant, can_book, sees_who, administers):
     """The schedule page's HTML and the time it holds until."""
     today = to_local(now, room.timezone).date()
     step = timedelta(days=7 if view == "week" else 1)
     admin_bookings = None
-    if can_administer_room(current_user, room):
+    if administers:
         admin_bookings = queries.room_bookings_with_no_shows(room, *local_day_range(room, day, step.days))
     grid = cache.get_or_compute(
         room.id,

@@ -132,7 +132,8 @@ def reads_only(view):
 
     On SQLite its request's transaction starts DEFERRED and takes no write
     lock, so with WAL such requests run side by side with each other and with
-    one writer instead of queueing behind the lock. PostgreSQL is unaffected.
+    one writer instead of queueing behind the lock. On PostgreSQL its
+    statements run in autocommit, without the BEGIN and COMMIT round trips.
     """
     view.reads_only = True
     return view
