@@ -16,7 +16,7 @@ Target: p50 of the page ≤ 500 ms.
 
 import psycopg
 
-from bench.booking_availability import PASSWORD, _plain_url, build_world, session_cookie
+from bench.booking_availability import PASSWORD, _plain_url, browser, build_world
 from bench.harness import BENCH_DB_URL, ensure_postgres_database, gunicorn_server, migrate, print_table, wrk
 
 TARGET_P50_MS = 500
@@ -109,7 +109,7 @@ def run(args):
         month = last_full_month(conn)
     rows = []
     with gunicorn_server(BENCH_DB_URL, workers=2) as base_url:
-        cookie = {"Cookie": session_cookie(base_url, "city@bench.portal")}
+        cookie = browser(base_url, "city@bench.portal")
         health = wrk(base_url + "/healthz", connections=2, seconds=seconds)
         targets = [
             ("/healthz", health),

@@ -2,26 +2,26 @@
 
 Answers are kept under the room's version (see portal.booking.cache for why
 they are never stale), in the process and, with Redis, shared: then the request
-costs the caller's token check and one indexed read, however many bookings exist.
+costs one statement, which reads the caller's token and the room's version
+together (portal.auth.read_with_caller), however many bookings exist.
 """
 
 import json
 from typing import Literal
 
 from flask import Response
-from flask_babel import gettext as _
 from flask_login import current_user
 from pydantic import Field
 
 from portal.api.blueprint import bp
 from portal.api.schema import Answer, Query, QueryDay, Time, answers, api, omittable, query_int
-from portal.booking import cache
+from portal.auth import read_along, read_with_caller
+from portal.booking import cache, queries
 from portal.booking.availability import availability_document, grid_ceil, load_room_state, local_day_range
 from portal.clinics.models import WORKSTATION_STATUSES, Room
 from portal.core.db import reads_only, utcnow
-from portal.core.errors import NotFound
-from portal.core.permissions import can_see_clinic, get_in_clinic_or_404
 from portal.core.time import to_local
+from portal.extensions import db
 
 MAX_DAYS = 31
 
@@ -76,27 +76,28 @@ class Availability(Answer):
 
 
 class AvailabilityQuery(Query):
-    date: QueryDay = omittable(description="First local day (default: today in the caller's clinic)")
+    date: QueryDay = omittable(description="First local day (default: today in the room's time zone)")
     days: query_int(1, MAX_DAYS) = Field(1)
 
 
 @bp.get("/rooms/<int:room_id>/availability")
 @reads_only
+@read_with_caller(queries.room_at_version_read_for_any_caller)
 @api.validate(resp=answers(404, HTTP_200=(Availability, "Availability")))
 def get_room_availability(room_id, query: AvailabilityQuery):
     """Busy and free intervals of every workstation of a room"""
-    first_day = query.date or to_local(utcnow(), current_user.timezone).date()
+    gate = queries.visible_room_at_version(current_user, room_id, read_along(), with_unread=False)
     now = utcnow()
+    first_day = query.date or to_local(now, gate.timezone).date()
 
     def compute():
-        room = get_in_clinic_or_404(Room, room_id, current_user, lambda r: r.clinic_id)
+        room = db.session.get(Room, room_id)
         start, end = local_day_range(room, first_day, query.days)
         document = availability_document(load_room_state(room, start, end), now)
         # Free times start at the next grid line: the answer holds until the clock reaches it.
-        valid_until = grid_ceil(now, room)
-        return (room.clinic_id, json.dumps(document, ensure_ascii=False)), valid_until.timestamp()
+        return json.dumps(document, ensure_ascii=False), grid_ceil(now, room).timestamp()
 
-    clinic_id, text = cache.get_or_compute(room_id, f"{first_day.isoformat()}:{query.days}", compute)
-    if not can_see_clinic(current_user, clinic_id):
-        raise NotFound(_("Room not found"), code="not_found")
+    text = cache.get_or_compute(
+        room_id, f"availability:{first_day.isoformat()}:{query.days}", compute, version=gate.version
+    )
     return Response(text, mimetype="application/json")

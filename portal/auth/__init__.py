@@ -20,6 +20,39 @@ def bearer_token():
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
+READ_ALONG = "portal_read_along"
+
+
+def read_with_caller(read):
+    """Mark a view whose first read goes to the database in the same statement as its caller's.
+
+    ``read(viewer_id, **view_args)`` returns a ``services.ReadAlong`` (or None to read nothing along);
+    ``viewer_id`` is the user id a browser session claims, None for a token. Whichever hook loads the
+    caller first sends it; the view takes the answer with ``read_along()`` and reads alone when that
+    is None: the caller came from a cache, or the request had no caller to read.
+    """
+
+    def mark(view):
+        view.read_with_caller = read
+        return view
+
+    return mark
+
+
+def read_along():
+    """This request's ``services.ReadAlong`` once it was read with the caller, else None."""
+    along = g.get(READ_ALONG)
+    return along if along is not None and along.read else None
+
+
+def _along_for(viewer_id):
+    view = current_app.view_functions.get(request.endpoint)
+    read = getattr(view, "read_with_caller", None)
+    along = read(viewer_id, **(request.view_args or {})) if read is not None else None
+    setattr(g, READ_ALONG, along)
+    return along
+
+
 def init_app(app):
     from datetime import timedelta
 
@@ -44,14 +77,15 @@ def init_app(app):
     def load_user(user_id):
         if bearer_token() is not None:
             return None  # a request that sends a token is the token's, whatever cookie came along
-        return services.user_for_session(user_id, session.get("sid"))
+        claimed = int(user_id) if str(user_id).isdigit() else None
+        return services.user_for_session(user_id, session.get("sid"), _along_for(claimed))
 
     @login_manager.request_loader
     def load_user_from_token(req):
         raw = bearer_token()
         if raw is None:
             return None
-        found = services.caller_for_token(raw)
+        found = services.caller_for_token(raw, _along_for(None))
         if found is None:
             return None
         g.api_token_id, user = found

@@ -7,13 +7,14 @@ import io
 import re
 import secrets
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import Row, Select, bindparam, delete, func, literal_column, select, true, update
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -180,11 +181,27 @@ def end_all_sessions(user: User) -> None:
     db.session.execute(delete(SignInSession).where(SignInSession.user_id == user.id))
 
 
-def user_for_session(user_id: str, raw_key: str | None) -> User | None:
+@dataclass
+class ReadAlong:
+    """A view's first read, sent to the database in the same statement as its caller's: a page that is
+    otherwise kept then costs one round trip (see ``portal.auth.read_with_caller``).
+
+    ``statement``: a Core select of at most one row, with bind parameters only, none named as the
+    caller's (``key_hash``, ``token_hash``). ``row`` holds its answer once ``read`` (None: no row).
+    """
+
+    statement: Select
+    params: dict
+    read: bool = False
+    row: Row | None = None
+
+
+def user_for_session(user_id: str, raw_key: str | None, along: ReadAlong | None = None) -> User | None:
     """The active user of a browser session that has not outlived SESSION_LIFETIME_HOURS, else None.
 
     Every page asks this: it costs what a token check costs (`caller_for_token`), one Core query or,
-    with Redis, none until a user, a role, a token or a session changes.
+    with Redis, none until a user, a role, a token or a session changes. ``along`` is read in the
+    same statement when the caller is read from the database.
     """
     if not raw_key or not str(user_id).isdigit():
         return None
@@ -192,7 +209,7 @@ def user_for_session(user_id: str, raw_key: str | None) -> User | None:
     found = versioned_cache.get_or_compute(
         TOKEN_SCOPES,
         f"auth:session:{key_hash}",
-        lambda: (_session_caller(key_hash), None),
+        lambda: (_read_caller(SESSION_CALLER, {"key_hash": key_hash}, along), None),
         lifetime=TOKEN_ENTRY_SECONDS,
     )
     if found is None:
@@ -214,7 +231,7 @@ def purge_expired_sessions(now: datetime) -> int:
     ).rowcount
 
 
-def caller_for_token(raw: str | None) -> tuple[int, User] | None:
+def caller_for_token(raw: str | None, along: ReadAlong | None = None) -> tuple[int, User] | None:
     """``(token_id, user)`` for an active token of an active user, else None.
 
     Every API call asks this, so it stays cheap: one Core query reads the
@@ -222,12 +239,13 @@ def caller_for_token(raw: str | None) -> tuple[int, User] | None:
     until any user, role or token changes (portal.core.versioned_cache). The
     user is attached to the session as if just loaded, without SQL; what the
     answer does not carry (the password hash, the clinic) loads on first use.
+    ``along`` is read in the same statement when the caller is read from the database.
     """
     token_hash = hash_secret(raw)
     found = versioned_cache.get_or_compute(
         TOKEN_SCOPES,
         f"auth:token:{token_hash}",
-        lambda: (_token_caller(token_hash), None),
+        lambda: (_read_caller(TOKEN_CALLER, {"token_hash": token_hash}, along), None),
         lifetime=TOKEN_ENTRY_SECONDS,
     )
     if found is None:
@@ -263,14 +281,27 @@ def _session_caller_statement():
 SESSION_CALLER = _session_caller_statement()
 
 
-def _session_caller(key_hash):
-    return _caller(db.session.execute(SESSION_CALLER, {"key_hash": key_hash}).all())
+def _read_caller(statement, params, along):
+    """The caller as ``_caller`` gives it, with ``along`` read in the same statement.
+
+    Through the request's own session: a request never holds two connections (on SQLite a second one
+    would wait for the first one's write lock).
+    """
+    if along is None:
+        return _caller(db.session.execute(statement, params).all())
+    rows = db.session.execute(_caller_with(statement, along.statement), {**params, **along.params}).all()
+    width = len(statement.selected_columns)
+    # The along columns come after a marker that is NULL when the along read found no row.
+    along.read, along.row = True, (rows[0][width + 1 :] if rows and rows[0][width] is not None else None)
+    return _caller([row[:width] for row in rows])
 
 
-def _token_caller(token_hash):
-    # Through the request's own session: a request never holds two connections (on SQLite a second
-    # one would wait for the first one's write lock).
-    return _caller(db.session.execute(TOKEN_CALLER, {"token_hash": token_hash}).all())
+@functools.cache
+def _caller_with(caller_statement, along_statement):
+    """``caller_statement``'s rows, each followed by a marker and ``along_statement``'s one row."""
+    along = along_statement.add_columns(literal_column("1").label("along_found")).subquery("along")
+    marker, *columns = (along.c.along_found, *(c for c in along.c if c.key != "along_found"))
+    return caller_statement.add_columns(marker, *columns).outerjoin(along, true())
 
 
 def _caller(rows):

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, select
 
 from portal.auth.models import User
+from portal.auth.services import ReadAlong
 from portal.booking.changes import CHECKIN_OPENS_BEFORE
 from portal.booking.models import ACTIVE_STATUSES, BOOKING_STATUSES, Booking
 from portal.booking.permissions import can_see_booking, can_view_room_schedule
@@ -37,43 +38,73 @@ def visible_room(viewer: User, room_id: int) -> Room:
 
 @dataclass(frozen=True)
 class RoomAtVersion:
-    """What the schedule decides on before drawing anything: who may see and book the room, its day,
-    its version (portal.booking.cache), and the viewer's unread notifications (the layout shows them)."""
+    """What the schedule and availability decide on before drawing anything: who may see and book the
+    room, its day, its version (portal.booking.cache), and for a page the viewer's unread notifications
+    (the layout shows them; 0 where not read)."""
 
     id: int
     clinic_id: int
     is_active: bool  # as Room.is_active: the room and its clinic are both active
     timezone: str
     version: int
-    unread_notifications: int
+    unread_notifications: int = 0
 
 
 @functools.cache
-def _room_at_version_statement():
+def _room_at_version_statement(with_unread: bool):
     # Built once and read through Core: on a kept page this is the request's main cost.
     rooms, clinics, versions = Room.__table__, Clinic.__table__, RoomVersion.__table__
+    columns = [
+        rooms.c.id,
+        rooms.c.clinic_id,
+        rooms.c.active & clinics.c.active,
+        clinics.c.timezone,
+        func.coalesce(versions.c.version, 0),
+    ]
+    if with_unread:
+        columns.append(unread_count_of(bindparam("viewer_id")))
     return (
-        select(
-            rooms.c.id,
-            rooms.c.clinic_id,
-            rooms.c.active & clinics.c.active,
-            clinics.c.timezone,
-            func.coalesce(versions.c.version, 0),
-            unread_count_of(bindparam("viewer_id")),
-        )
+        select(*columns)
         .join_from(rooms, clinics, clinics.c.id == rooms.c.clinic_id)
         .outerjoin(versions, versions.c.room_id == rooms.c.id)
         .where(rooms.c.id == bindparam("room_id"))
     )
 
 
-def visible_room_at_version(viewer: User, room_id: int) -> RoomAtVersion:
-    """A room the viewer may see, as ``RoomAtVersion``, in one statement without loading the room."""
-    found = (
-        db.session.execute(_room_at_version_statement(), {"room_id": room_id, "viewer_id": viewer.id}).first()
-        if in_id_range(room_id)
-        else None
-    )
+def _room_at_version_params(viewer_id, room_id, with_unread):
+    return {"room_id": room_id, "viewer_id": viewer_id} if with_unread else {"room_id": room_id}
+
+
+def room_at_version_read(viewer_id: int | None, room_id: int, *, with_unread: bool = True) -> ReadAlong | None:
+    """``visible_room_at_version``'s statement, to read along with the caller (portal.auth.read_with_caller).
+
+    ``viewer_id``: the id the browser session claims (None for a token, which reads no notifications).
+    """
+    if not in_id_range(room_id) or (with_unread and (viewer_id is None or not in_id_range(viewer_id))):
+        return None
+    return ReadAlong(_room_at_version_statement(with_unread), _room_at_version_params(viewer_id, room_id, with_unread))
+
+
+def room_at_version_read_for_any_caller(viewer_id: int | None, room_id: int) -> ReadAlong | None:
+    """``room_at_version_read`` without the viewer's notifications, for a token caller as well (the API)."""
+    return room_at_version_read(viewer_id, room_id, with_unread=False)
+
+
+def visible_room_at_version(
+    viewer: User, room_id: int, along: ReadAlong | None = None, *, with_unread: bool = True
+) -> RoomAtVersion:
+    """A room the viewer may see, as ``RoomAtVersion``, in one statement without loading the room.
+
+    ``along``: ``room_at_version_read``'s answer (with the same ``with_unread``) when it was read with
+    the caller.
+    """
+    if along is not None:
+        found = along.row
+    elif in_id_range(room_id):
+        statement = _room_at_version_statement(with_unread)
+        found = db.session.execute(statement, _room_at_version_params(viewer.id, room_id, with_unread)).first()
+    else:
+        found = None
     room = RoomAtVersion(*found) if found is not None else None
     if room is None or not can_view_room_schedule(viewer, room):
         raise NotFound(_("Room not found"))

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice
 
+from portal.auth import read_along, read_with_caller
 from portal.auth.services import caller_fingerprint
 from portal.booking import cache, calendar, changes, creating, links, notices, qr, queries
 from portal.booking.availability import grid_ceil, load_room_state, local_day_range
@@ -72,6 +73,7 @@ def rooms():
 
 @bp.get("/rooms/<int:room_id>/schedule")
 @reads_only
+@read_with_caller(queries.room_at_version_read)
 @login_required
 def schedule(room_id):
     """A week from the chosen day (today by default) or one day.
@@ -83,7 +85,7 @@ def schedule(room_id):
     doctor's no-shows, which other rooms change.
     """
     viewer = current_user._get_current_object()
-    gate = queries.visible_room_at_version(viewer, room_id)
+    gate = queries.visible_room_at_version(viewer, room_id, read_along())
     view = "day" if request.args.get("view") == "day" else "week"
     day = _day_arg(gate)
     now = utcnow()

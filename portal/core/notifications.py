@@ -69,10 +69,12 @@ def unread_count(user):
 
 def unread_count_of(user_id):
     """The user's unread notifications as a scalar subquery, to read along with what a page reads anyway."""
+    # Table columns, not the mapped class: a statement with none of the ORM's runs on Core's shorter path.
+    notifications = Notification.__table__
     return (
         select(func.count())
-        .select_from(Notification)
-        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        .select_from(notifications)
+        .where(notifications.c.user_id == user_id, notifications.c.read_at.is_(None))
         .scalar_subquery()
     )
 

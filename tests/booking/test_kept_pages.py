@@ -1,6 +1,7 @@
 """A doctor's schedule page is kept whole (portal.core.kept_pages) and served again with the request's
 own CSRF token; everything around the schedule that can change without the room changing still shows
-at once: a message after booking, a new notification, the language, the doctor's own name."""
+at once: a message after booking, a new notification, the language, the doctor's own name. A kept
+page, and a kept availability answer, cost one statement: the caller's and the room's read together."""
 
 import re
 from datetime import timedelta
@@ -8,7 +9,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, select
 
-from portal.auth.models import User
+from portal.auth import services
+from portal.auth.models import ApiToken, User
 from portal.booking.models import Booking
 from portal.core import notifications
 from portal.core.db import utcnow
@@ -39,6 +41,11 @@ def statements_of(client, path):
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
     return page, seen
+
+
+def reads_in(statements):
+    """The statements that read or write, without the transaction's own (SQLite's BEGIN)."""
+    return [statement for statement in statements if statement.split(None, 1)[0].upper() != "BEGIN"]
 
 
 def without_tokens(html):
@@ -108,3 +115,53 @@ def test_a_room_or_clinic_switched_off_offers_no_booking_on_the_next_view(
 
     assert 'id="book-now"' in before
     assert after.status_code == 200 and 'id="book-now"' not in after.get_data(as_text=True)
+
+
+def test_a_repeated_schedule_costs_one_statement_reading_the_session_and_the_room(client, auth, doctor, schedule):
+    auth.login(doctor)
+    client.get(schedule)
+    again, statements = statements_of(client, schedule)
+
+    [statement] = reads_in(statements)
+    assert again.status_code == 200 and "signin_sessions" in statement and "room_versions" in statement
+
+
+def test_a_repeated_availability_costs_one_statement_reading_the_token_and_the_room(
+    api_as, doctor, room, workstations, noon, time_machine
+):
+    time_machine.shift(timedelta(minutes=5))  # between grid lines: the answer holds until the next one
+    api = api_as(doctor)
+    path = f"/api/v1/rooms/{room.id}/availability?days=7"
+    first = api.get(path)
+    again, statements = statements_of(api, path)
+
+    [statement] = reads_in(statements)
+    assert again.status_code == 200 and again.get_json() == first.get_json()
+    assert "api_tokens" in statement and "room_versions" in statement
+
+
+def test_the_schedule_read_with_the_session_still_refuses_an_ended_session_and_rooms_out_of_reach(
+    client, auth, doctor, make_room, schedule
+):
+    auth.login(doctor)
+    other_clinics_room = make_room()
+    db.session.commit()
+    pages = {path: client.get(path).status_code for path in (schedule, f"/rooms/{other_clinics_room.id}/schedule")}
+    missing = client.get("/rooms/999999/schedule").status_code
+    services.end_all_sessions(db.session.get(User, doctor.id))
+    db.session.commit()
+    ended = client.get(schedule)
+
+    assert pages == {schedule: 200, f"/rooms/{other_clinics_room.id}/schedule": 404} and missing == 404
+    assert ended.status_code == 302 and "/sign-in" in ended.headers["Location"]
+
+
+def test_availability_read_with_the_token_still_refuses_a_revoked_token(api_as, doctor, room, workstations, noon):
+    api = api_as(doctor)
+    path = f"/api/v1/rooms/{room.id}/availability"
+    assert api.get(path).status_code == 200
+    services.revoke_token(db.session.scalar(select(ApiToken).where(ApiToken.user_id == doctor.id)))
+    db.session.commit()
+    refused = api.get(path)
+
+    assert refused.status_code == 401 and refused.get_json()["error"]["code"] == "invalid_token"
