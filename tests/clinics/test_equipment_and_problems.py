@@ -79,7 +79,9 @@ def test_history_records_each_status_change_in_order(api_as, room_admin):
     ]
     assert {e["actor"] for e in body["history"]} == {admin.full_name}
     assert body["history"][0]["at"].endswith("+03:00")
-    audited = db.session.scalars(select(AuditEntry.action).where(AuditEntry.object_type == "equipment_items")).all()
+    audited = db.session.scalars(
+        select(AuditEntry.action).where(AuditEntry.object_type == "equipment_items").order_by(AuditEntry.id)
+    ).all()
     assert audited == ["equipment_created"] + ["equipment_updated"] * 4
 
 
