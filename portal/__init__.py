@@ -3,7 +3,9 @@
 import importlib
 
 from flask import Flask
+from jinja2 import BytecodeCache
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import Rule
 
 from portal.core import transaction
 from portal.core.db import engine_options
@@ -13,8 +15,48 @@ from portal.extensions import babel, cache, compress, csrf, db, limiter, login_m
 FEATURES = ("core", "auth", "clinics", "booking", "training", "search", "reports", "admin", "api", "privacy", "demo")
 
 
+class RuleBuiltOnFirstUse(Rule):
+    """A URL rule whose URL-building functions are compiled when a URL is first built from it.
+
+    Werkzeug compiles two Python functions for every rule as it is added: most of the time it takes
+    to build the app, while a process builds URLs from a few of its rules. Should Werkzeug stop
+    storing them under these names, each URL is still built right, only compiled again.
+    """
+
+    def _compile_builder(self, append_unknown=True):
+        compile_now = super()._compile_builder
+
+        def build_url(rule, **values):
+            built = compile_now(append_unknown).__get__(rule, None)
+            setattr(rule, "_build_unknown" if append_unknown else "_build", built)
+            return built(**values)
+
+        return build_url
+
+
+class TemplateBytecode(BytecodeCache):
+    """Compiled templates shared by every app of the process, keyed by name and source (Jinja checks
+    both): a process that builds many apps (the tests build one per test) compiles each template once.
+    Sound because every app's Jinja environment is set up alike, by code rather than by configuration."""
+
+    def __init__(self):
+        self._compiled = {}
+
+    def load_bytecode(self, bucket):
+        if bucket.key in self._compiled:
+            bucket.bytecode_from_string(self._compiled[bucket.key])
+
+    def dump_bytecode(self, bucket):
+        self._compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATE_BYTECODE = TemplateBytecode()
+
+
 class Portal(Flask):
     """Flask with one database transaction per request, ended where the view's answer is known."""
+
+    url_rule_class = RuleBuiltOnFirstUse
 
     def dispatch_request(self):
         return transaction.finish_request(self.make_response(super().dispatch_request()))
@@ -26,6 +68,7 @@ def create_app(config=None):
 
     app = Portal(__name__, instance_relative_config=False)
     app.config.from_object(config or config_from_env())
+    app.jinja_env.bytecode_cache = TEMPLATE_BYTECODE
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config))
     if app.config.get("PROXY_COUNT"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=1, x_host=1)
