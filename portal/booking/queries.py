@@ -71,10 +71,6 @@ def _room_at_version_statement(with_unread: bool):
     )
 
 
-def _room_at_version_params(viewer_id, room_id, with_unread):
-    return {"room_id": room_id, "viewer_id": viewer_id} if with_unread else {"room_id": room_id}
-
-
 def room_at_version_read(viewer_id: int | None, room_id: int, *, with_unread: bool = True) -> ReadAlong | None:
     """``visible_room_at_version``'s statement, to read along with the caller (portal.auth.read_with_caller).
 
@@ -82,7 +78,8 @@ def room_at_version_read(viewer_id: int | None, room_id: int, *, with_unread: bo
     """
     if not in_id_range(room_id) or (with_unread and (viewer_id is None or not in_id_range(viewer_id))):
         return None
-    return ReadAlong(_room_at_version_statement(with_unread), _room_at_version_params(viewer_id, room_id, with_unread))
+    params = {"room_id": room_id, "viewer_id": viewer_id} if with_unread else {"room_id": room_id}
+    return ReadAlong(_room_at_version_statement(with_unread), params)
 
 
 def room_at_version_read_for_any_caller(viewer_id: int | None, room_id: int) -> ReadAlong | None:
@@ -98,13 +95,11 @@ def visible_room_at_version(
     ``along``: ``room_at_version_read``'s answer (with the same ``with_unread``) when it was read with
     the caller.
     """
-    if along is not None:
-        found = along.row
-    elif in_id_range(room_id):
-        statement = _room_at_version_statement(with_unread)
-        found = db.session.execute(statement, _room_at_version_params(viewer.id, room_id, with_unread)).first()
+    if along is None:
+        read = room_at_version_read(viewer.id, room_id, with_unread=with_unread)
+        found = db.session.execute(read.statement, read.params).first() if read is not None else None
     else:
-        found = None
+        found = along.row
     room = RoomAtVersion(*found) if found is not None else None
     if room is None or not can_view_room_schedule(viewer, room):
         raise NotFound(_("Room not found"))
